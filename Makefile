@@ -1,0 +1,70 @@
+# Extranet: `make run` to try it, `make test` to run the whole suite.
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# The first Python >= 3.12 found: python3.13, python3.12, then pyenv's versions.
+PYTHON ?= $(shell for c in python3.13 python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[23]*/bin/python3 2>/dev/null | sort -rV); do \
+	$$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$c; break; }; done)
+
+DEV_ENV := DEBUG=1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test install install-test serve migrate demo messages check-deploy clean
+
+run: install migrate demo serve
+
+$(PY):
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "Extranet needs Python 3.12 or newer: neither python3.13 nor python3.12 was found." >&2; \
+		echo "Install python3.13 (or python3.12), or run: make PYTHON=/path/to/python3.13" >&2; \
+		exit 1; \
+	fi
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.base: requirements/base.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements/base.txt
+	touch $@
+
+$(VENV)/.test: requirements/test.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements/test.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+install: $(VENV)/.base
+
+install-test: $(VENV)/.base $(VENV)/.test node_modules/.installed
+
+migrate: install
+	mkdir -p var
+	$(DEV_ENV) $(PY) manage.py migrate --no-input
+	$(DEV_ENV) $(PY) manage.py createcachetable
+
+demo: migrate
+	$(DEV_ENV) $(PY) manage.py load_demo_data
+
+# The web server and the task worker together; Ctrl+C stops both.
+serve:
+	@echo "Portal on http://127.0.0.1:8000 - e-mails are written to var/mail/"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(DEV_ENV) $(PY) manage.py db_worker --interval 1 & \
+	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+test: install-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Regenerate the translation catalogues after changing interface strings.
+messages: install
+	$(DEV_ENV) $(PY) manage.py makemessages -l fr -l en --no-obsolete \
+		--ignore 'node_modules/*' --ignore 'var/*' --ignore 'tests/*'
+	$(DEV_ENV) $(PY) manage.py compilemessages
+
+check-deploy: install
+	DEBUG=0 SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=extranet.example.org \
+		REDIS_URL=redis://127.0.0.1:6379/0 EMAIL_HOST=smtp.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) node_modules var .pytest_cache

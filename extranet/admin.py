@@ -1,0 +1,149 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.utils.translation import gettext_lazy as _
+
+from .models import Site, User
+
+admin.site.site_header = _("Extranet – secretariat")
+admin.site.site_title = _("Extranet")
+admin.site.index_title = _("Administration")
+
+
+def staff_site_id(request):
+    """The site a staff member is limited to; None for network administrators."""
+    return request.user.site_id
+
+
+class SiteScopedAdmin(admin.ModelAdmin):
+    """Limits a secretary to the objects of her own site.
+
+    `site_path` is the lookup from the model to its Site. Network
+    administrators (accounts without a site) see every site.
+    """
+
+    site_path = "site"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        site_id = staff_site_id(request)
+        if site_id is None:
+            return queryset
+        return queryset.filter(**{f"{self.site_path}__id": site_id})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        site_id = staff_site_id(request)
+        if site_id is not None:
+            related = db_field.related_model
+            if related is Site:
+                kwargs["queryset"] = Site.objects.filter(pk=site_id)
+            elif any(f.name == "site" for f in related._meta.fields):
+                kwargs["queryset"] = related._default_manager.filter(site_id=site_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        if staff_site_id(request) is not None and self.site_path == "site":
+            initial.setdefault("site", staff_site_id(request))
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        site_id = staff_site_id(request)
+        if site_id is not None and self.site_path == "site":
+            obj.site_id = site_id
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "phone", "email", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "is_active", "logo"]}),
+        (_("Secretariat"), {"fields": ["address", "phone", "email"]}),
+        (_("Home page"), {"fields": ["welcome_text"]}),
+        (
+            _("Accessibility statement"),
+            {
+                "fields": [
+                    "accessibility_conformity",
+                    "accessibility_statement_date",
+                    "accessibility_statement",
+                    "accessibility_contact",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        site_id = staff_site_id(request)
+        return queryset if site_id is None else queryset.filter(pk=site_id)
+
+    def get_readonly_fields(self, request, obj=None):
+        if staff_site_id(request) is not None:
+            return ["slug", "is_active"]
+        return []
+
+    def has_add_permission(self, request):
+        return staff_site_id(request) is None and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return staff_site_id(request) is None and super().has_delete_permission(request, obj)
+
+
+class AccountCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("site", "username", "family", "email")
+
+    def clean_username(self):
+        # Unique per site, not globally: the model's constraint on (site,
+        # username) is checked when the form validates the instance.
+        return self.cleaned_data.get("username")
+
+
+class AccountChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+
+@admin.register(User)
+class UserAdmin(SiteScopedAdmin, BaseUserAdmin):
+    form = AccountChangeForm
+    add_form = AccountCreationForm
+    list_display = ["username", "site", "family", "email", "is_staff", "is_active", "last_login"]
+    list_filter = ["site", "is_staff", "is_active"]
+    search_fields = ["username", "email", "first_name", "last_name", "family__name"]
+    list_select_related = ["site", "family"]
+    autocomplete_fields = ["family"]
+    ordering = ["site", "username"]
+    fieldsets = [
+        (None, {"fields": ["site", "username", "password"]}),
+        (_("Family and contact"), {"fields": ["family", "first_name", "last_name", "email"]}),
+        (
+            _("Permissions"),
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        (
+            _("Display preferences"),
+            {"fields": ["pref_large_text", "pref_high_contrast", "pref_reduced_motion",
+                        "pref_dyslexia_font"]},
+        ),
+        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"],
+                "fields": ["site", "username", "family", "email", "usable_password",
+                           "password1", "password2"]}),
+    ]
+    readonly_fields = ["last_login", "date_joined"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if staff_site_id(request) is not None:
+            # A secretary manages families' accounts, not staff rights.
+            fields += ["is_staff", "is_superuser", "groups", "user_permissions"]
+        return fields

@@ -1,0 +1,44 @@
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.db.models import F, Q
+
+
+class SiteAccountBackend(ModelBackend):
+    """Authenticates an identifiant on a chosen site.
+
+    An account of another site never matches, even with the right password.
+    Network administrators (accounts without a site) may log in from any site.
+    """
+
+    def authenticate(self, request, site=None, username=None, password=None, **kwargs):
+        if site is None or not username or password is None:
+            return None
+        User = get_user_model()
+        user = (
+            User.objects.filter(username=username)
+            .filter(Q(site=site) | Q(site__isnull=True, is_staff=True))
+            .order_by(F("site").asc(nulls_last=True))
+            .first()
+        )
+        if user is None:
+            # Hash anyway so that an unknown identifiant takes as long as a
+            # wrong password (no account enumeration by timing).
+            User().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None
+
+    def get_user(self, user_id):
+        User = get_user_model()
+        try:
+            user = User.objects.select_related("site", "family").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
+    def user_can_authenticate(self, user):
+        if not super().user_can_authenticate(user):
+            return False
+        # A closed site closes its families' accounts too.
+        return user.site_id is None or user.site.is_active

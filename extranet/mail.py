@@ -1,0 +1,56 @@
+"""Building and delivering e-mails.
+
+Each e-mail has a subject, a plain-text and an HTML template. Delivery runs in
+the task worker; when the SMTP server cannot be reached the task schedules
+itself again later, with a growing delay, so that nothing is lost.
+"""
+
+import logging
+import smtplib
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+logger = logging.getLogger(__name__)
+
+
+def build_message(template_prefix, context, to, reply_to=None, language=None):
+    """Render `<prefix>_subject.txt`, `<prefix>.txt` and `<prefix>.html`."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = render_to_string(f"{template_prefix}_subject.txt", context)
+        text = render_to_string(f"{template_prefix}.txt", context)
+        html = render_to_string(f"{template_prefix}.html", context)
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=to,
+        reply_to=[reply_to] if reply_to else None,
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def retry_delay(attempt):
+    return timedelta(seconds=settings.EMAIL_RETRY_BASE_SECONDS * 2 ** (attempt - 1))
+
+
+def deliver(message, attempt, requeue):
+    """Send `message`; on a transient failure call `requeue(run_after)` and re-raise,
+    so that the failed attempt stays visible in the task results."""
+    try:
+        message.send()
+    except smtplib.SMTPRecipientsRefused:
+        raise  # Permanent: trying again would not help.
+    except (smtplib.SMTPException, OSError):
+        if attempt >= settings.EMAIL_MAX_ATTEMPTS:
+            logger.error("Giving up on e-mail %r after %d attempts", message.subject, attempt)
+            raise
+        run_after = timezone.now() + retry_delay(attempt)
+        logger.warning("E-mail %r not sent (attempt %d), retrying at %s",
+                       message.subject, attempt, run_after)
+        requeue(run_after)
+        raise

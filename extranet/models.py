@@ -1,0 +1,140 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class SiteQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Site(models.Model):
+    """One conservatoire or cultural centre of the network."""
+
+    class Conformity(models.TextChoices):
+        FULL = "full", _("fully compliant")
+        PARTIAL = "partial", _("partially compliant")
+        NONE = "none", _("not compliant")
+
+    name = models.CharField(_("name"), max_length=150)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    address = models.TextField(_("secretariat address"), blank=True)
+    phone = models.CharField(_("secretariat phone"), max_length=30, blank=True)
+    email = models.EmailField(_("secretariat e-mail"), blank=True)
+    logo = models.ImageField(_("logo"), upload_to="sites/logos/", blank=True)
+    welcome_text = models.TextField(
+        _("welcome text"), blank=True, help_text=_("Shown on the families' home page.")
+    )
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Only active sites are offered on the login page.")
+    )
+    accessibility_conformity = models.CharField(
+        _("accessibility conformity"),
+        max_length=10,
+        choices=Conformity,
+        default=Conformity.PARTIAL,
+    )
+    accessibility_statement = models.TextField(
+        _("accessibility statement"),
+        blank=True,
+        help_text=_("Audit results, non-compliant content and derogations (RGAA)."),
+    )
+    accessibility_statement_date = models.DateField(
+        _("date of the statement"), null=True, blank=True
+    )
+    accessibility_contact = models.CharField(
+        _("contact to report an accessibility problem"),
+        max_length=200,
+        blank=True,
+        help_text=_("An e-mail address or a web form; the secretariat's e-mail when empty."),
+    )
+
+    objects = SiteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("accessibility_statement", args=[self.slug])
+
+    @property
+    def accessibility_contact_or_secretariat(self):
+        return self.accessibility_contact or self.email
+
+
+class AccountManager(UserManager):
+    def get_by_natural_key(self, username):
+        # Identifiants are unique per site only; the natural key used by
+        # createsuperuser and fixtures designates network accounts.
+        return self.get(username=username, site__isnull=True)
+
+
+class User(AbstractUser):
+    """An account: a family's login on one site, a secretary of one site, or a
+    network administrator (no site, sees every site)."""
+
+    username = models.CharField(
+        _("identifiant"),
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text=_("Unique within the site. Letters, digits and @/./+/-/_ only."),
+    )
+    site = models.ForeignKey(
+        Site,
+        verbose_name=_("site"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+        help_text=_("Empty for network administrators, who see every site."),
+    )
+    family = models.ForeignKey(
+        "families.Family",
+        verbose_name=_("family"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="accounts",
+    )
+    pref_large_text = models.BooleanField(_("larger text"), default=False)
+    pref_high_contrast = models.BooleanField(_("high contrast"), default=False)
+    pref_reduced_motion = models.BooleanField(_("reduced motion"), default=False)
+    pref_dyslexia_font = models.BooleanField(_("font for dyslexic readers"), default=False)
+
+    objects = AccountManager()
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "username"], name="unique_username_per_site"
+            ),
+            models.UniqueConstraint(
+                fields=["username"],
+                condition=Q(site__isnull=True),
+                name="unique_network_username",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.username} ({self.site or _('network')})"
+
+    @property
+    def display_classes(self):
+        """CSS classes on <html> for the saved display preferences."""
+        flags = {
+            "pref-large-text": self.pref_large_text,
+            "pref-high-contrast": self.pref_high_contrast,
+            "pref-reduced-motion": self.pref_reduced_motion,
+            "pref-dyslexia-font": self.pref_dyslexia_font,
+        }
+        return " ".join(name for name, on in flags.items() if on)

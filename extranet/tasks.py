@@ -1,0 +1,46 @@
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
+from django.tasks import task
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from .mail import build_message, deliver
+
+
+def password_reset_message(user, base_url, language=None):
+    """The reset e-mail. The token is made here, in the worker, so that it is
+    never stored in the task queue."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    context = {"user": user, "site": user.site, "reset_url": f"{base_url}{path}",
+               "login_url": f"{base_url}{reverse('login')}"}
+    return build_message(
+        "extranet/emails/password_reset",
+        context,
+        to=[user.email],
+        reply_to=user.site.email if user.site else None,
+        language=language,
+    )
+
+
+@task()
+def send_password_reset(user_id, base_url, language=None, attempt=1):
+    user = (
+        get_user_model()
+        .objects.select_related("site")
+        .filter(pk=user_id, is_active=True)
+        .exclude(email="")
+        .first()
+    )
+    if user is None:
+        return "account gone"
+    deliver(
+        password_reset_message(user, base_url, language),
+        attempt,
+        requeue=lambda run_after: send_password_reset.using(run_after=run_after).enqueue(
+            user_id, base_url, language, attempt=attempt + 1
+        ),
+    )
+    return "sent"

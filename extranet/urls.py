@@ -1,0 +1,34 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("connexion/", views.login_view, name="login"),
+    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("mot-de-passe-perdu/", views.password_reset_request, name="password_reset"),
+    path("mot-de-passe-perdu/envoye/", views.password_reset_done, name="password_reset_done"),
+    path(
+        "nouveau-mot-de-passe/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("mot-de-passe/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("accessibilite/", views.accessibility, name="accessibility"),
+    path(
+        "declaration-accessibilite/",
+        views.accessibility_statement_index,
+        name="accessibility_statement_index",
+    ),
+    path(
+        "declaration-accessibilite/<slug:slug>/",
+        views.accessibility_statement,
+        name="accessibility_statement",
+    ),
+    path("etablissements/<slug:slug>/logo/", views.site_logo, name="site_logo"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/login/", views.admin_login),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,173 @@
+from functools import partial
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_safe
+
+from .forms import DisplayPreferencesForm, LoginForm, PasswordResetRequestForm
+from .models import Site
+from .tasks import send_password_reset
+
+SITE_COOKIE = "extranet_site"
+SITE_COOKIE_AGE = 365 * 24 * 3600
+
+
+def _initial_site(request):
+    """The site to pre-select: the one chosen last time, or the only one."""
+    slug = request.COOKIES.get(SITE_COOKIE)
+    if slug and Site.objects.active().filter(slug=slug).exists():
+        return slug
+    slugs = list(Site.objects.active().values_list("slug", flat=True)[:2])
+    return slugs[0] if len(slugs) == 1 else None
+
+
+def _remember_site(response, site):
+    response.set_cookie(
+        SITE_COOKIE,
+        site.slug,
+        max_age=SITE_COOKIE_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _safe_next(request):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+def login_view(request):
+    if request.user.is_authenticated:
+        return redirect(_safe_next(request) or "home")
+    form = LoginForm(
+        request,
+        data=request.POST if request.method == "POST" else None,
+        initial={"site": _initial_site(request)},
+    )
+    if form.is_valid():
+        login(request, form.user)
+        return _remember_site(redirect(_safe_next(request) or "home"), form.cleaned_data["site"])
+    return render(request, "extranet/login.html", {"form": form, "next": _safe_next(request)})
+
+
+def admin_login(request):
+    """The admin signs in through the portal's login (site, throttling)."""
+    url = reverse("login")
+    if request.GET:
+        url += "?" + request.GET.urlencode()
+    return redirect(url)
+
+
+@csrf_protect
+@never_cache
+def password_reset_request(request):
+    form = PasswordResetRequestForm(
+        request,
+        data=request.POST if request.method == "POST" else None,
+        initial={"site": _initial_site(request)},
+    )
+    if form.is_valid():
+        # Same answer whether an account matched or not: no enumeration.
+        base_url = request.build_absolute_uri("/").rstrip("/")
+        for user in form.matching_accounts():
+            transaction.on_commit(
+                partial(send_password_reset.enqueue, user.pk, base_url, get_language())
+            )
+        return _remember_site(redirect("password_reset_done"), form.cleaned_data["site"])
+    return render(request, "extranet/password_reset_request.html", {"form": form})
+
+
+@require_safe
+def password_reset_done(request):
+    return render(request, "extranet/password_reset_done.html")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "extranet/password_reset_confirm.html"
+    post_reset_login = True
+    post_reset_login_backend = "extranet.auth_backends.SiteAccountBackend"
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your new password is saved. You are now signed in."))
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "extranet/password_change.html"
+    success_url = reverse_lazy("password_change")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password has been changed."))
+        return response
+
+
+@login_required
+@require_safe
+def home(request):
+    if request.user.is_staff and request.user.family_id is None:
+        return redirect("admin:index")
+    return render(request, "extranet/home.html")
+
+
+@login_required
+def accessibility(request):
+    form = DisplayPreferencesForm(
+        request.POST if request.method == "POST" else None, instance=request.user
+    )
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Your display preferences are saved."))
+        return redirect("accessibility")
+    return render(request, "extranet/accessibility.html", {"form": form})
+
+
+@require_safe
+def accessibility_statement(request, slug):
+    site = get_object_or_404(Site.objects.active(), slug=slug)
+    return render(request, "extranet/accessibility_statement.html", {"statement_site": site})
+
+
+@require_safe
+def accessibility_statement_index(request):
+    site = getattr(request.user, "site", None)
+    if site is not None:
+        return redirect(site)
+    sites = Site.objects.active()
+    if len(sites) == 1:
+        return redirect(sites[0])
+    return render(request, "extranet/accessibility_statement_index.html", {"sites": sites})
+
+
+@require_safe
+def site_logo(request, slug):
+    site = get_object_or_404(Site.objects.active(), slug=slug)
+    if not site.logo:
+        raise Http404
+    response = FileResponse(site.logo.open("rb"))
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
