@@ -60,7 +60,7 @@ test: install-test
 messages: install
 	$(DEV_ENV) $(PY) manage.py makemessages -l fr -l en --no-obsolete \
 		--ignore 'node_modules/*' --ignore 'var/*' --ignore 'tests/*'
-	$(DEV_ENV) $(PY) manage.py compilemessages
+	$(DEV_ENV) $(PY) manage.py compilemessages --ignore ".venv/*" --ignore "node_modules/*"
 
 check-deploy: install
 	DEBUG=0 SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=extranet.example.org \

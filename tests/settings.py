@@ -1,0 +1,18 @@
+"""Test settings: the production settings with a test secret and plain HTTP
+(the live server used by browser tests does not speak HTTPS)."""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("SECURE_COOKIES", "0")
+os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="extranet-media-"))
+
+from extranet.settings import *  # noqa: E402, F403
+
+# Static files are served from the source folders, without a collectstatic step.
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
