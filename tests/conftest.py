@@ -87,3 +87,13 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # In CI a skipped test hides a missing browser or database: fail instead.
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    import os
+
+    if os.environ.get("CI") and reporter and reporter.stats.get("skipped"):
+        reporter.write_line("CI: skipped tests are not allowed.", red=True)
+        session.exitstatus = 1

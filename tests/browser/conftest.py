@@ -1,0 +1,63 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_parent
+
+# Playwright's sync API runs an event loop in the test thread; the live
+# server's database access from that thread is safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Debian's Chromium, never a downloaded browser. A missing browser is an
+    # error, not a skip.
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture
+def portal(live_server, combs, ploufragan):
+    """The demo parent of Combs-la-Ville, served by a live server."""
+    make_parent(combs)
+    make_parent(ploufragan, family_name="Le Goff")
+    return live_server.url
+
+
+def axe_violations(page):
+    assert AXE.exists(), f"axe-core missing: {AXE} (run `npm ci`)"
+    # Evaluated through the DevTools protocol, which the page's CSP (rightly)
+    # does not let an injected <script> tag do.
+    page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+    )
+    return [
+        (violation["id"], violation["help"], [node["target"] for node in violation["nodes"]])
+        for violation in result["violations"]
+    ]
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # A French parent's browser (the portal follows Accept-Language).
+    return {**browser_context_args, "locale": "fr-FR"}
