@@ -1,0 +1,57 @@
+"""Every page is valid HTML, checked by the Nu Html Checker (vnu.jar, system Java)."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+VNU = Path(__file__).resolve().parent.parent / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+
+def validate(pages, tmp_path):
+    assert VNU.exists(), f"vnu.jar missing: {VNU} (run `npm ci`)"
+    java = shutil.which("java")
+    assert java, "Java is needed to run the HTML checker"
+    files = []
+    for name, html in pages.items():
+        path = tmp_path / f"{name.strip('/').replace('/', '_') or 'root'}.html"
+        path.write_text(html)
+        files.append(str(path))
+    result = subprocess.run(
+        [java, "-jar", str(VNU), "--errors-only", "--format", "json", *files],
+        capture_output=True, text=True,
+    )
+    return json.loads(result.stderr or '{"messages": []}')["messages"]
+
+
+@pytest.mark.django_db
+def test_all_pages_are_valid_html(parent, combs, tmp_path):
+    anonymous = Client()
+    pages = {
+        path: anonymous.get(path).text
+        for path in [
+            reverse("login"),
+            reverse("password_reset"),
+            reverse("password_reset_done"),
+            reverse("accessibility_statement", args=[combs.slug]),
+            "/nouveau-mot-de-passe/MQ/bad-token/",
+        ]
+    }
+    pages["login-errors"] = anonymous.post(reverse("login"), {"site": ""}).text
+    signed_in = Client()
+    signed_in.force_login(parent)
+    for name in ["home", "accessibility", "password_change"]:
+        pages[name] = signed_in.get(reverse(name)).text
+    pages["password-errors"] = signed_in.post(reverse("password_change"), {}).text
+    messages = validate(pages, tmp_path)
+    assert messages == [], messages
+
+
+def test_checker_detects_invalid_html(tmp_path):
+    # Guards the check above against passing vacuously.
+    messages = validate({"broken": "<!DOCTYPE html><title>x</title><p><div></span>"}, tmp_path)
+    assert messages
