@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.tasks import task
@@ -14,8 +15,13 @@ def password_reset_message(user, base_url, language=None):
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     path = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
-    context = {"user": user, "site": user.site, "reset_url": f"{base_url}{path}",
-               "login_url": f"{base_url}{reverse('login')}"}
+    context = {
+        "user": user,
+        "site": user.site,
+        "reset_url": f"{base_url}{path}",
+        "login_url": f"{base_url}{reverse('login')}",
+        "expiry_hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
+    }
     return build_message(
         "extranet/emails/password_reset",
         context,

@@ -172,9 +172,15 @@ def test_hsts_over_https(client, combs, settings):
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
 
 
+TEST_ONLY_VARIABLES = {
+    "DEBUG", "DJANGO_SETTINGS_MODULE", "SECURE_SSL_REDIRECT", "SECURE_COOKIES",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
+
+
 def test_production_settings_pass_check_deploy():
     env = {
-        **{k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_SETTINGS_MODULE", "SECURE_SSL_REDIRECT", "SECURE_COOKIES"}},
+        **{k: v for k, v in os.environ.items() if k not in TEST_ONLY_VARIABLES},
         "DJANGO_SETTINGS_MODULE": "extranet.settings",
         "DEBUG": "0",
         "SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
