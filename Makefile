@@ -2,12 +2,15 @@
 
 VENV := .venv
 PY := $(VENV)/bin/python
-# The first Python >= 3.12 found: python3.13, python3.12, then pyenv's versions.
-PYTHON ?= $(shell for c in python3.13 python3.12 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[23]*/bin/python3 2>/dev/null | sort -rV); do \
+# The first Python >= 3.12 found: python3.13, python3.12, python3, then pyenv's versions.
+PYTHON ?= $(shell for c in python3.13 python3.12 python3 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[23]*/bin/python3 2>/dev/null | sort -rV); do \
 	$$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$c; break; }; done)
 
 DEV_ENV := DEBUG=1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+# A recipe that fails leaves no half-made target (e.g. a venv without pip).
+.DELETE_ON_ERROR:
 
 .PHONY: run test install install-test serve migrate demo messages check-deploy clean
 
@@ -19,8 +22,8 @@ $(PY):
 		echo "Install python3.13 (or python3.12), or run: make PYTHON=/path/to/python3.13" >&2; \
 		exit 1; \
 	fi
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
+	$(PY) -m pip install --quiet --upgrade pip || { rm -rf $(VENV); exit 1; }
 
 $(VENV)/.base: requirements/base.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements/base.txt

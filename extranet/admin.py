@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .models import Site, User
@@ -37,6 +38,8 @@ class SiteScopedAdmin(admin.ModelAdmin):
             related = db_field.related_model
             if related is Site:
                 kwargs["queryset"] = Site.objects.filter(pk=site_id)
+                kwargs["required"] = True
+                kwargs["initial"] = site_id
             elif any(f.name == "site" for f in related._meta.fields):
                 kwargs["queryset"] = related._default_manager.filter(site_id=site_id)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -140,6 +143,14 @@ class UserAdmin(SiteScopedAdmin, BaseUserAdmin):
                            "password1", "password2"]}),
     ]
     readonly_fields = ["last_login", "date_joined"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if staff_site_id(request) is not None:
+            # A secretary manages families' accounts and her own, never other
+            # staff accounts (their passwords or e-mail addresses included).
+            queryset = queryset.filter(Q(is_staff=False) | Q(pk=request.user.pk))
+        return queryset
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -72,12 +73,16 @@ class LoginForm(forms.Form):
         password = cleaned.get("password")
         if not (site and username and password):
             return cleaned
-        wait = throttling.wait_seconds("login", self.request, site.pk, username)
+        # Network administrators may sign in from any site: count their
+        # failures once for the whole network, not once per site.
+        is_network = User.objects.filter(site__isnull=True, username=username).exists()
+        scope = "network" if is_network else site.pk
+        wait = throttling.wait_seconds("login", self.request, scope, username)
         if wait:
             raise throttled_error(wait)
         self.user = authenticate(self.request, site=site, username=username, password=password)
         if self.user is None:
-            throttling.record("login", self.request, site.pk, username)
+            throttling.record("login", self.request, scope, username)
             raise forms.ValidationError(self.invalid_login_message, code="invalid_login")
         return cleaned
 
@@ -108,18 +113,6 @@ class PasswordResetRequestForm(forms.Form):
             throttling.record("reset", self.request, site.pk, identifier)
         return cleaned
 
-    def matching_accounts(self):
-        """Active accounts of the chosen site designated by the identifiant or
-        the e-mail address; accounts without an e-mail address cannot be reached."""
-        identifier = self.cleaned_data["identifier"].strip()
-        accounts = User.objects.filter(site=self.cleaned_data["site"], is_active=True).exclude(
-            email=""
-        )
-        by_username = accounts.filter(username__iexact=identifier)
-        if by_username:
-            return list(by_username)
-        return list(accounts.filter(email__iexact=identifier))
-
 
 class DisplayPreferencesForm(forms.ModelForm):
     class Meta:
@@ -133,3 +126,11 @@ class DisplayPreferencesForm(forms.ModelForm):
             "pref_reduced_motion": _("No animations or transitions."),
             "pref_dyslexia_font": _("OpenDyslexic, a typeface designed for dyslexic readers."),
         }
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The error summary takes the focus when there are errors; two
+        # autofocus elements would be invalid.
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)

@@ -8,9 +8,11 @@ itself again later, with a growing delay, so that nothing is lost.
 import logging
 import smtplib
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -19,7 +21,9 @@ logger = logging.getLogger(__name__)
 
 def build_message(template_prefix, context, to, reply_to=None, language=None):
     """Render `<prefix>_subject.txt`, `<prefix>.txt` and `<prefix>.html`."""
-    with translation.override(language or settings.LANGUAGE_CODE):
+    language = language or settings.LANGUAGE_CODE
+    context = {**context, "LANGUAGE_CODE": language}
+    with translation.override(language):
         subject = render_to_string(f"{template_prefix}_subject.txt", context)
         text = render_to_string(f"{template_prefix}.txt", context)
         html = render_to_string(f"{template_prefix}.html", context)
@@ -54,3 +58,31 @@ def deliver(message, attempt, requeue):
                        message.subject, attempt, run_after)
         requeue(run_after)
         raise
+
+
+def enqueue(message):
+    """Queue an already rendered message once the current transaction commits."""
+    from .tasks import send_email
+
+    payload = {
+        "subject": message.subject,
+        "body": message.body,
+        "html": next((c for c, t in message.alternatives if t == "text/html"), None),
+        "from_email": message.from_email,
+        "to": list(message.to),
+        "reply_to": list(message.reply_to),
+    }
+    transaction.on_commit(partial(send_email.enqueue, payload))
+
+
+def message_from_payload(payload):
+    message = EmailMultiAlternatives(
+        subject=payload["subject"],
+        body=payload["body"],
+        from_email=payload["from_email"],
+        to=payload["to"],
+        reply_to=payload["reply_to"] or None,
+    )
+    if payload.get("html"):
+        message.attach_alternative(payload["html"], "text/html")
+    return message

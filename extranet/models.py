@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -71,6 +72,23 @@ class Site(models.Model):
 
 
 class AccountManager(UserManager):
+    def for_password_reset(self, site_id, identifier):
+        """Active accounts of the site designated by their identifiant or,
+        failing that, by their e-mail address or their family's."""
+        identifier = identifier.strip()
+        accounts = (
+            self.filter(site_id=site_id, is_active=True)
+            .exclude(email="", family__reference_email="")
+            .exclude(email="", family__isnull=True)
+            .select_related("site", "family")
+        )
+        by_username = [user for user in accounts.filter(username__iexact=identifier)]
+        if by_username:
+            return by_username
+        return list(
+            accounts.filter(Q(email__iexact=identifier) | Q(family__reference_email__iexact=identifier))
+        )
+
     def get_by_natural_key(self, username):
         # Identifiants are unique per site only; the natural key used by
         # createsuperuser and fixtures designates network accounts.
@@ -127,6 +145,19 @@ class User(AbstractUser):
 
     def __str__(self):
         return f"{self.username} ({self.site or _('network')})"
+
+    def clean(self):
+        super().clean()
+        if self.family_id and self.family.site_id != self.site_id:
+            raise ValidationError(
+                {"family": _("The family belongs to another site than the account.")}
+            )
+
+    @property
+    def contact_email(self):
+        if self.email:
+            return self.email
+        return self.family.reference_email if self.family_id else ""
 
     @property
     def display_classes(self):

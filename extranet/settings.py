@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "crispy_forms",
     "crispy_bootstrap5",
+    "phonenumber_field",
+    "simple_history",
 ]
 
 MIDDLEWARE = [
@@ -64,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "extranet.urls"
@@ -164,7 +167,8 @@ LOGIN_FAILURES_PER_ADDRESS = os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "30/15
 PASSWORD_RESET_REQUESTS_PER_ACCOUNT = os.environ.get("PASSWORD_RESET_REQUESTS_PER_ACCOUNT", "3/h")
 PASSWORD_RESET_REQUESTS_PER_ADDRESS = os.environ.get("PASSWORD_RESET_REQUESTS_PER_ADDRESS", "20/h")
 # Behind a reverse proxy, the client address is in this header (e.g. X-Forwarded-For).
-RATELIMIT_IP_META_KEY = os.environ.get("CLIENT_IP_HEADER") or None
+CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
+RATELIMIT_IP_META_KEY = "extranet.throttling.client_address"
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
@@ -184,8 +188,15 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
 # Uploaded files (logos now, families' documents later) live outside the
 # static URL space; logos are served by a view, documents only to their owners.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Families' documents: a folder of their own, never served by URL; the views
+# that serve them check who is asking.
+DOCUMENTS_ROOT = Path(os.environ.get("DOCUMENTS_ROOT", VAR_DIR / "documents"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "documents": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DOCUMENTS_ROOT, "base_url": None},
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -195,6 +206,13 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+# Images above this many pixels are refused (decompression bombs).
+DOCUMENT_MAX_PIXELS = int(os.environ.get("DOCUMENT_MAX_PIXELS", str(40_000_000)))
+SCHOOL_YEAR_START_MONTH = 9
+
+PHONENUMBER_DEFAULT_REGION = "FR"
+PHONENUMBER_DB_FORMAT = "E164"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

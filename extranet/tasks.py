@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from .mail import build_message, deliver
+from .mail import build_message, deliver, message_from_payload
 
 
 def password_reset_message(user, base_url, language=None):
@@ -25,10 +25,19 @@ def password_reset_message(user, base_url, language=None):
     return build_message(
         "extranet/emails/password_reset",
         context,
-        to=[user.email],
+        to=[user.contact_email],
         reply_to=user.site.email if user.site else None,
         language=language,
     )
+
+
+@task()
+def request_password_reset(site_id, identifier, base_url, language=None):
+    """One reset e-mail to each account the identifiant or address designates."""
+    accounts = get_user_model().objects.for_password_reset(site_id, identifier)
+    for user in accounts:
+        send_password_reset.enqueue(user.pk, base_url, language)
+    return len(accounts)
 
 
 @task()
@@ -36,17 +45,30 @@ def send_password_reset(user_id, base_url, language=None, attempt=1):
     user = (
         get_user_model()
         .objects.select_related("site")
+        .select_related("family")
         .filter(pk=user_id, is_active=True)
-        .exclude(email="")
         .first()
     )
-    if user is None:
+    if user is None or not user.contact_email:
         return "account gone"
     deliver(
         password_reset_message(user, base_url, language),
         attempt,
         requeue=lambda run_after: send_password_reset.using(run_after=run_after).enqueue(
             user_id, base_url, language, attempt=attempt + 1
+        ),
+    )
+    return "sent"
+
+
+@task()
+def send_email(payload, attempt=1):
+    """Send a message rendered when it was queued (no secret in it)."""
+    deliver(
+        message_from_payload(payload),
+        attempt,
+        requeue=lambda run_after: send_email.using(run_after=run_after).enqueue(
+            payload, attempt=attempt + 1
         ),
     )
     return "sent"

@@ -1,11 +1,12 @@
 """Rate limits on login failures and password-reset requests.
 
 Counts live in the shared cache (django-ratelimit), so that they hold across
-server processes. Each action is limited per (site, identifiant) and per
-client address; the address limit is looser because a school or a family
+server processes. Each action is limited per (scope, identifiant), the scope being
+the site (or the whole network for network accounts), and per client address; the address limit is looser because a school or a family
 may share one address.
 """
 
+import ipaddress
 import math
 
 from django.conf import settings
@@ -17,9 +18,22 @@ LIMITS = {
 }
 
 
-def _usages(action, request, site_id, identifier, increment):
+def client_address(request):
+    """The client's address; behind a proxy, the entry that proxy added (the
+    last one), which the client cannot forge."""
+    address = request.META.get("REMOTE_ADDR", "")
+    if settings.CLIENT_IP_HEADER:
+        forwarded = request.META.get(settings.CLIENT_IP_HEADER, "").split(",")[-1].strip()
+        address = forwarded or address
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return "0.0.0.0"
+
+
+def _usages(action, request, scope, identifier, increment):
     per_account, per_address = LIMITS[action]
-    account_key = f"{site_id}:{identifier.strip().casefold()}"
+    account_key = f"{scope}:{identifier.strip().casefold()}"
     yield get_usage(
         request,
         group=f"{action}-account",
@@ -36,18 +50,18 @@ def _usages(action, request, site_id, identifier, increment):
     )
 
 
-def wait_seconds(action, request, site_id, identifier):
+def wait_seconds(action, request, scope, identifier):
     """Seconds before the next attempt is allowed; 0 when it is allowed now."""
     waits = [
         usage["time_left"]
-        for usage in _usages(action, request, site_id, identifier, increment=False)
+        for usage in _usages(action, request, scope, identifier, increment=False)
         if usage and usage["count"] >= usage["limit"]
     ]
     return max(waits, default=0)
 
 
-def record(action, request, site_id, identifier):
-    for _usage in _usages(action, request, site_id, identifier, increment=True):
+def record(action, request, scope, identifier):
+    for _usage in _usages(action, request, scope, identifier, increment=True):
         pass
 
 

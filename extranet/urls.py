@@ -28,6 +28,7 @@ urlpatterns = [
         name="accessibility_statement",
     ),
     path("etablissements/<slug:slug>/logo/", views.site_logo, name="site_logo"),
+    path("famille/", include("families.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),

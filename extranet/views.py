@@ -17,9 +17,14 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_safe
 
-from .forms import DisplayPreferencesForm, LoginForm, PasswordResetRequestForm
+from .forms import (
+    DisplayPreferencesForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetRequestForm,
+)
 from .models import Site
-from .tasks import send_password_reset
+from .tasks import request_password_reset
 
 SITE_COOKIE = "extranet_site"
 SITE_COOKIE_AGE = 365 * 24 * 3600
@@ -89,12 +94,17 @@ def password_reset_request(request):
         initial={"site": _initial_site(request)},
     )
     if form.is_valid():
-        # Same answer whether an account matched or not: no enumeration.
-        base_url = request.build_absolute_uri("/").rstrip("/")
-        for user in form.matching_accounts():
-            transaction.on_commit(
-                partial(send_password_reset.enqueue, user.pk, base_url, get_language())
+        # The worker looks the accounts up: the answer is the same, and as
+        # fast, whether an account matched or not.
+        transaction.on_commit(
+            partial(
+                request_password_reset.enqueue,
+                form.cleaned_data["site"].pk,
+                form.cleaned_data["identifier"],
+                request.build_absolute_uri("/").rstrip("/"),
+                get_language(),
             )
+        )
         return _remember_site(redirect("password_reset_done"), form.cleaned_data["site"])
     return render(request, "extranet/password_reset_request.html", {"form": form})
 
@@ -118,6 +128,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "extranet/password_change.html"
+    form_class = PasswordChangeForm
     success_url = reverse_lazy("password_change")
 
     def form_valid(self, form):

@@ -1,7 +1,21 @@
+import uuid
+from datetime import date
+from pathlib import PurePath
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.files.storage import storages
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+from simple_history.models import HistoricalRecords
 
 from extranet.models import Site
+
+from . import validators
+from .nomenclatures import PCS_CHOICES
 
 
 class Family(models.Model):
@@ -11,13 +25,250 @@ class Family(models.Model):
         Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="families"
     )
     name = models.CharField(_("name"), max_length=150)
+    reference_email = models.EmailField(
+        _("reference e-mail"),
+        blank=True,
+        help_text=_("Where the secretariat's e-mails go. One per family."),
+    )
+    reference_mobile = PhoneNumberField(
+        _("reference mobile"),
+        blank=True,
+        region="FR",
+        help_text=_("Where the secretariat's text messages go. One per family."),
+    )
+    external_ref = models.CharField(
+        _("external reference"), max_length=64, blank=True,
+        help_text=_("Reference of the family in the previous software, for imports."),
+    )
+    address_changed_at = models.DateTimeField(
+        _("address changed on"), null=True, blank=True, editable=False,
+        help_text=_("A proof of address uploaded before this date no longer counts."),
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["version", "updated_at"])
 
     class Meta:
         verbose_name = _("family")
         verbose_name_plural = _("families")
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="unique_family_external_ref_per_site",
+            )
+        ]
 
     def __str__(self):
         return self.name
+
+
+class Guardian(models.Model):
+    """A responsable (légal) of the family."""
+
+    class Civility(models.TextChoices):
+        MR = "M", _("Mr")
+        MRS = "MME", _("Mrs")
+
+    class MaritalStatus(models.TextChoices):
+        SINGLE = "single", _("single")
+        MARRIED = "married", _("married")
+        CIVIL_UNION = "pacs", _("civil union (PACS)")
+        COHABITING = "cohabiting", _("cohabiting")
+        SEPARATED = "separated", _("separated")
+        DIVORCED = "divorced", _("divorced")
+        WIDOWED = "widowed", _("widowed")
+
+    family = models.ForeignKey(
+        Family, verbose_name=_("family"), on_delete=models.CASCADE, related_name="guardians"
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=1)
+    civility = models.CharField(_("title"), max_length=3, choices=Civility)
+    last_name = models.CharField(_("last name"), max_length=100)
+    birth_name = models.CharField(_("birth name"), max_length=100, blank=True)
+    first_name = models.CharField(_("first name"), max_length=100)
+    birth_date = models.DateField(
+        _("date of birth"), null=True, blank=True, validators=[validators.validate_adult_birth_date]
+    )
+    birth_place = models.CharField(_("place of birth"), max_length=100, blank=True)
+    birth_department = models.CharField(
+        _("department of birth"), max_length=3, blank=True,
+        validators=[validators.validate_department],
+        help_text=_("01 to 95, 2A, 2B, 971 to 976; 99 if born abroad."),
+    )
+    marital_status = models.CharField(
+        _("marital status"), max_length=12, choices=MaritalStatus, blank=True
+    )
+    pcs = models.CharField(
+        _("socio-professional category"), max_length=2, choices=PCS_CHOICES, blank=True
+    )
+    profession = models.CharField(_("profession"), max_length=100, blank=True)
+    address_line1 = models.CharField(_("address"), max_length=150)
+    address_line2 = models.CharField(_("address (continued)"), max_length=150, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=10)
+    city = models.CharField(_("city"), max_length=100)
+    country = models.CharField(_("country"), max_length=60, default="France")
+    home_phone = PhoneNumberField(_("home phone"), blank=True, region="FR")
+    mobile_phone = PhoneNumberField(_("mobile"), blank=True, region="FR")
+    work_phone = PhoneNumberField(_("work phone"), blank=True, region="FR")
+    email = models.EmailField(_("e-mail"), blank=True)
+    extra_phone_1 = PhoneNumberField(_("additional phone 1"), blank=True, region="FR")
+    extra_phone_1_label = models.CharField(_("label of additional phone 1"), max_length=40, blank=True)
+    extra_phone_2 = PhoneNumberField(_("additional phone 2"), blank=True, region="FR")
+    extra_phone_2_label = models.CharField(_("label of additional phone 2"), max_length=40, blank=True)
+    extra_phone_3 = PhoneNumberField(_("additional phone 3"), blank=True, region="FR")
+    extra_phone_3_label = models.CharField(_("label of additional phone 3"), max_length=40, blank=True)
+    is_payer = models.BooleanField(_("pays the invoices"), default=False)
+    lives_elsewhere = models.BooleanField(
+        _("lives at another address"), default=False,
+        help_text=_("For example separated parents, each with their own address."),
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["version"])
+
+    ADDRESS_FIELDS = ["address_line1", "address_line2", "postal_code", "city", "country"]
+
+    class Meta:
+        verbose_name = _("guardian")
+        verbose_name_plural = _("guardians")
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return f"{self.get_civility_display()} {self.first_name} {self.last_name}".strip()
+
+    def clean(self):
+        validators.validate_postal_code(self.postal_code, self.country)
+
+    @property
+    def extra_phones(self):
+        return [
+            (label, phone)
+            for phone, label in [
+                (self.extra_phone_1, self.extra_phone_1_label),
+                (self.extra_phone_2, self.extra_phone_2_label),
+                (self.extra_phone_3, self.extra_phone_3_label),
+            ]
+            if phone
+        ]
+
+
+class DocumentKind(models.Model):
+    """A kind of pièce justificative a site asks for, with its validity rule."""
+
+    class Scope(models.TextChoices):
+        FAMILY = "family", _("family")
+        STUDENT = "student", _("student")
+
+    class Validity(models.TextChoices):
+        PERMANENT = "permanent", _("no expiry")
+        MONTHS = "months", _("a number of months after upload")
+        SCHOOL_YEAR = "school_year", _("the school year of upload")
+
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="document_kinds"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    help_text = models.CharField(_("explanation for families"), max_length=250, blank=True)
+    scope = models.CharField(_("concerns"), max_length=10, choices=Scope, default=Scope.FAMILY)
+    required = models.BooleanField(_("required"), default=False)
+    proves_address = models.BooleanField(
+        _("proof of address"), default=False,
+        help_text=_("Asked again whenever a guardian's address changes."),
+    )
+    validity = models.CharField(
+        _("valid for"), max_length=12, choices=Validity, default=Validity.PERMANENT
+    )
+    validity_months = models.PositiveSmallIntegerField(
+        _("months of validity"), default=3, help_text=_("When valid for a number of months.")
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("document kind")
+        verbose_name_plural = _("document kinds")
+        ordering = ["site", "position", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def expires_on(self, uploaded_on: date):
+        """The first day the document no longer counts, or None."""
+        if self.validity == self.Validity.MONTHS:
+            return uploaded_on + relativedelta(months=self.validity_months)
+        if self.validity == self.Validity.SCHOOL_YEAR:
+            start = settings.SCHOOL_YEAR_START_MONTH
+            year = uploaded_on.year + (1 if uploaded_on.month >= start else 0)
+            return date(year, start, 1)
+        return None
+
+
+def documents_storage():
+    return storages["documents"]
+
+
+def document_path(instance, filename):
+    # Unguessable, and nothing from the family's file name.
+    return f"{instance.storage_folder}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+class BaseDocument(models.Model):
+    """An uploaded pièce justificative; the students app reuses it for its documents."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("To be checked")
+        ACCEPTED = "accepted", _("Accepted")
+        REFUSED = "refused", _("Refused")
+
+    kind = models.ForeignKey(DocumentKind, verbose_name=_("kind"), on_delete=models.PROTECT)
+    file = models.FileField(_("file"), storage=documents_storage, upload_to=document_path)
+    original_name = models.CharField(_("original file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=50)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    refusal_reason = models.TextField(_("reason for refusal"), blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+
+    storage_folder = "documents"
+
+    class Meta:
+        abstract = True
+        ordering = ["-uploaded_at"]
+
+    def __str__(self):
+        return f"{self.kind} – {self.original_name}"
+
+    @property
+    def expires_on(self):
+        return self.kind.expires_on(timezone.localdate(self.uploaded_at))
+
+    @property
+    def is_expired(self):
+        expiry = self.expires_on
+        return expiry is not None and timezone.localdate() >= expiry
+
+
+class FamilyDocument(BaseDocument):
+    family = models.ForeignKey(
+        Family, verbose_name=_("family"), on_delete=models.CASCADE, related_name="documents"
+    )
+
+    storage_folder = "families"
+
+    class Meta(BaseDocument.Meta):
+        verbose_name = _("family document")
+        verbose_name_plural = _("family documents")
+        indexes = [models.Index(fields=["status", "uploaded_at"])]

@@ -9,6 +9,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SECURE_COOKIES", "0")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="extranet-media-"))
+os.environ.setdefault("DOCUMENTS_ROOT", tempfile.mkdtemp(prefix="extranet-documents-"))
 
 from extranet.settings import *  # noqa: E402, F403
 

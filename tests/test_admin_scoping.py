@@ -9,7 +9,7 @@ from families.models import Family
 
 @pytest.fixture
 def demo(db):
-    call_command("load_demo_data", stdout=open("/dev/null", "w"))
+    call_command("load_demo_data", "--force", stdout=open("/dev/null", "w"))
     return {
         "combs": Site.objects.get(slug="combs-la-ville"),
         "ploufragan": Site.objects.get(slug="ploufragan"),
@@ -107,8 +107,61 @@ def test_secretary_cannot_grant_staff_rights(secretary_client, demo):
     parent = User.objects.get(site=demo["combs"], username="demo")
     url = reverse("admin:extranet_user_change", args=[parent.pk])
     page = secretary_client.get(url)
-    assert "is_superuser" not in page.context["adminform"].form.fields
-    assert "is_staff" not in page.context["adminform"].form.fields
+    form = page.context["adminform"].form
+    assert "is_superuser" not in form.fields and "is_staff" not in form.fields
+    data = {name: form.initial.get(name) or "" for name in form.fields}
+    data.update({"site": demo["combs"].pk, "username": "demo", "is_staff": "on",
+                 "is_superuser": "on", "is_active": "on", "date_joined_0": "",
+                 "family": parent.family_id})
+    secretary_client.post(url, data)
+    parent.refresh_from_db()
+    assert not parent.is_staff and not parent.is_superuser
+
+
+def test_secretary_cannot_touch_other_staff_accounts(secretary_client, demo):
+    colleague = User.objects.create_user(
+        "directrice", password="Une-phrase-secrete-2026", site=demo["combs"], is_staff=True,
+        is_superuser=True,
+    )
+    for name in ["admin:extranet_user_change", "admin:auth_user_password_change"]:
+        url = reverse(name, args=[colleague.pk])
+        assert secretary_client.get(url).status_code in (302, 404), name
+    response = secretary_client.post(
+        reverse("admin:auth_user_password_change", args=[colleague.pk]),
+        {"password1": "Pirate-phrase-2026-x", "password2": "Pirate-phrase-2026-x",
+         "usable_password": "true"},
+    )
+    assert response.status_code in (302, 404)
+    colleague.refresh_from_db()
+    assert colleague.check_password("Une-phrase-secrete-2026")
+    listed = secretary_client.get(reverse("admin:extranet_user_changelist")).context["cl"]
+    assert colleague not in listed.result_list
+
+
+def test_account_cannot_belong_to_another_site_family(demo):
+    from django.core.exceptions import ValidationError
+
+    account = User.objects.get(site=demo["combs"], username="demo")
+    account.family = Family.objects.get(name="Le Goff")
+    with pytest.raises(ValidationError):
+        account.full_clean()
+
+
+def test_secretary_leaving_the_site_blank_gets_a_message(secretary_client, demo):
+    response = secretary_client.post(
+        reverse("admin:extranet_user_add"),
+        {"site": "", "username": "demo", "usable_password": "false"},
+    )
+    assert response.status_code == 200
+    assert "site" in response.context["adminform"].form.errors
+
+
+def test_demo_data_refuses_to_load_in_production(db, settings):
+    from django.core.management.base import CommandError
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("load_demo_data", stdout=open("/dev/null", "w"))
 
 
 def test_network_administrator_sees_every_site(demo):
@@ -138,7 +191,7 @@ def test_demo_data_is_idempotent(demo):
         )
 
     before = snapshot()
-    call_command("load_demo_data", stdout=open("/dev/null", "w"))
+    call_command("load_demo_data", "--force", stdout=open("/dev/null", "w"))
     assert snapshot() == before
 
 

@@ -48,7 +48,7 @@ def test_all_pages_are_valid_html(parent, combs, tmp_path):
         pages[name] = signed_in.get(reverse(name)).text
     pages["password-errors"] = signed_in.post(reverse("password_change"), {}).text
     messages = validate(pages, tmp_path)
-    assert messages == [], messages
+    assert messages == [], [(m["url"].rsplit("/", 1)[-1], m.get("lastLine"), m["message"], m.get("extract")) for m in messages]
 
 
 def test_checker_detects_invalid_html(tmp_path):

@@ -128,8 +128,6 @@ def test_throttle_per_account_engages_and_releases(client, parent, combs):
     message = blocked.context["form"].errors["__all__"][0]
     assert blocked.context["form"].has_error("__all__", code="throttled")
     assert re.search(r"\d+ min", message)
-    # Another site's account with the same identifiant is not affected.
-    assert "_auth_user_id" not in client.session
     with time_machine.travel(timedelta(minutes=16), tick=False):
         released = post_login(client, combs, "demo")
         assert released.status_code == 302
@@ -139,6 +137,30 @@ def test_throttle_per_account_is_per_site(client, parent, other_parent, combs, p
     for _ in range(6):
         post_login(client, combs, "demo", "wrong-password-123")
     assert post_login(Client(), ploufragan, "demo").status_code == 302
+
+
+def test_network_account_failures_count_across_sites(client, combs, ploufragan):
+    from extranet.models import User
+
+    User.objects.create_superuser("admin", "admin@example.org", PASSWORD)
+    for site in [combs, ploufragan, combs, ploufragan, combs]:
+        post_login(client, site, "admin", "wrong-password-123")
+    blocked = post_login(Client(), ploufragan, "admin")
+    assert blocked.context["form"].has_error("__all__", code="throttled")
+
+
+def test_client_address_behind_a_proxy_is_the_last_forwarded_one(combs, parent, settings):
+    settings.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    settings.LOGIN_FAILURES_PER_ADDRESS = "3/15m"
+    for n in range(3):
+        # The client forges the first entries; the proxy appends the real one.
+        forged = f"198.51.100.{n}, 203.0.113.9"
+        post_login(Client(HTTP_X_FORWARDED_FOR=forged), combs, f"guess{n}", "wrong-password-123")
+    blocked = post_login(Client(HTTP_X_FORWARDED_FOR="garbage, 203.0.113.9"), combs, "demo")
+    assert blocked.status_code == 200
+    assert blocked.context["form"].has_error("__all__", code="throttled")
+    malformed = post_login(Client(HTTP_X_FORWARDED_FOR="not-an-address"), combs, "demo")
+    assert malformed.status_code == 302
 
 
 def test_throttle_per_client_address(combs, parent, settings):
@@ -169,7 +191,9 @@ def test_bad_input_gets_a_french_message_next_to_the_field(client, parent, data,
     assert field in response.context["form"].errors
     error = response.context["form"].errors[field][0]
     assert re.search(r"[éèàçù]|Choisissez|Saisissez|caractères", error), error
-    assert f'id="error_1_id_{field}"' in response.text or f"id_{field}" in response.text
+    # The message stands next to its field, and the field points to it.
+    assert f'id="id_{field}_error"' in response.text
+    assert f'aria-describedby="id_{field}_error"' in response.text
 
 
 def test_hostile_values_are_escaped(client, parent):

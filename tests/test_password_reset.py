@@ -112,6 +112,23 @@ def test_account_of_another_site_is_not_reached(client, other_parent, combs, run
     assert mail.outbox == []
 
 
+def test_reset_queues_the_same_work_for_unknown_identifiants(client, parent, combs):
+    # The page does no account lookup: nothing to time, nothing to compare.
+    ask_reset(client, combs, "demo")
+    ask_reset(Client(), combs, "personne")
+    tasks = DBTaskResult.objects.order_by("enqueued_at")
+    assert [t.task_path for t in tasks] == ["extranet.tasks.request_password_reset"] * 2
+
+
+def test_reset_reaches_an_account_through_its_family_reference_email(client, combs, run_worker):
+    user = make_parent(combs, username="sans-mail", email="")
+    user.family.reference_email = "reference@example.org"
+    user.family.save()
+    ask_reset(client, combs, "REFERENCE@example.org")
+    run_worker()
+    assert [m.to for m in mail.outbox] == [["reference@example.org"]]
+
+
 def test_reset_requests_are_rate_limited(parent, combs, run_worker):
     client = Client()
     for _ in range(3):
@@ -161,7 +178,8 @@ def test_smtp_down_keeps_the_mail_queued_and_retries(
     }
     ask_reset(client, combs, "demo")
     run_worker()  # Nobody listens on the port: the delivery fails...
-    failed, retry = DBTaskResult.objects.order_by("enqueued_at")
+    lookup, failed, retry = DBTaskResult.objects.order_by("enqueued_at")
+    assert lookup.status == "SUCCESSFUL"
     assert failed.status == "FAILED"
     assert retry.status == "READY"  # ...and a later attempt is queued.
     assert retry.args_kwargs["kwargs"]["attempt"] == 2

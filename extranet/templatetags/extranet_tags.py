@@ -17,3 +17,8 @@ def phone_fr(value):
     if number.country_code == 33:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@register.filter
+def has_required_fields(form):
+    return any(field.required and not field.widget.is_hidden for field in form.fields.values())

@@ -3,7 +3,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, make_parent
 
 from .conftest import axe_violations
 
@@ -13,10 +13,11 @@ PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-def sign_in(page: Page, url, site="Conservatoire Maurice Ohana – Combs-la-Ville"):
+def sign_in(page: Page, url, site="Conservatoire Maurice Ohana – Combs-la-Ville",
+            username="demo"):
     page.goto(f"{url}/connexion/")
     page.get_by_label("Site").select_option(label=site)
-    page.get_by_label("Identifiant").fill("demo")
+    page.get_by_label("Identifiant").fill(username)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
 
@@ -57,19 +58,15 @@ def test_parent_signs_in_sets_preferences_and_signs_out(page: Page, portal, view
     expect(page).to_have_url(re.compile(r"/connexion/"))
 
 
-def test_wrong_site_is_refused_in_the_browser(page: Page, portal):
-    sign_in(page, portal, site="Centre culturel de Ploufragan")
-    # Le Goff's account exists with the same identifiant but not this password?
-    # It does: the demo password is shared, so Ploufragan opens Le Goff's family.
-    expect(page.get_by_text("Famille Le Goff")).to_be_visible()
-    page.get_by_role("button", name="Déconnexion").click()
-    page.get_by_label("Site").select_option(label="Centre culturel de Ploufragan")
-    page.get_by_label("Identifiant").fill("demo")
-    page.get_by_label("Mot de passe").fill("pas-le-bon-mot-de-passe")
-    page.get_by_role("button", name="Se connecter").click()
+def test_right_credentials_on_the_wrong_site_are_refused(page: Page, portal, combs):
+    make_parent(combs, username="martin-seul", family_name="Martin seul")
+    sign_in(page, portal, site="Centre culturel de Ploufragan", username="martin-seul")
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("incorrect")
     assert axe_violations(page) == []
+    # The same identifiant and password on its own site open the family.
+    sign_in(page, portal, username="martin-seul")
+    expect(page.get_by_text("Famille Martin seul")).to_be_visible()
 
 
 def test_keyboard_only_sign_in(page: Page, portal):

@@ -1,0 +1,139 @@
+from django.contrib import messages
+from django.db import transaction
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from extranet.decorators import family_required
+
+from .documents import checklist, family_kinds
+from .editing import StaleEdit, create_guardian, save_versioned
+from .forms import DocumentUploadForm, FamilyContactForm, GuardianForm
+from .models import FamilyDocument, Guardian
+
+
+def _family_page(request, upload_form=None, status=200):
+    family = request.user.family
+    guardians = list(family.guardians.all())
+    kinds = list(family_kinds(family.site))
+    documents = family.documents.select_related("kind")
+    context = {
+        "family": family,
+        "guardians": guardians,
+        "checklist": checklist(kinds, documents, family.address_changed_at),
+        "documents": documents,
+        "upload_form": upload_form or DocumentUploadForm(family.site),
+    }
+    return render(request, "families/family.html", context, status=status)
+
+
+@family_required
+@require_safe
+def family(request):
+    return _family_page(request)
+
+
+def _changes_saved(request, changes, address_changed):
+    if not changes:
+        messages.info(request, _("Nothing was changed."))
+        return
+    request.session["last_changes"] = [
+        {"label": c.label, "old": c.old, "new": c.new} for c in changes
+    ]
+    request.session["address_changed"] = address_changed
+
+
+def _edit(request, instance, form_class, template, title):
+    form = form_class(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changes, address_changed = save_versioned(form, request)
+        except StaleEdit as stale:
+            form = form_class(instance=stale.current)
+            form.add_error(None, _(
+                "Somebody else saved this record while you were editing it. The form now shows "
+                "the current values: enter your changes again, then save."
+            ))
+            return render(request, template, {"form": form, "title": title}, status=409)
+        _changes_saved(request, changes, address_changed)
+        return redirect("family_changes_saved" if changes else "family")
+    return render(request, template, {"form": form, "title": title})
+
+
+@family_required
+def edit_family(request):
+    return _edit(request, request.user.family, FamilyContactForm, "families/family_form.html",
+                 _("Family contacts"))
+
+
+@family_required
+def edit_guardian(request, pk):
+    guardian = get_object_or_404(Guardian, pk=pk, family=request.user.family)
+    return _edit(request, guardian, GuardianForm, "families/guardian_form.html", str(guardian))
+
+
+@family_required
+def add_guardian(request):
+    form = GuardianForm(request.POST or None, instance=Guardian(family=request.user.family))
+    if request.method == "POST" and form.is_valid():
+        guardian, changes = create_guardian(form, request.user.family, request)
+        _changes_saved(request, changes, guardian.lives_elsewhere)
+        return redirect("family_changes_saved")
+    return render(request, "families/guardian_form.html",
+                  {"form": form, "title": _("New guardian")})
+
+
+@family_required
+@require_safe
+def changes_saved(request):
+    """The "Éléments modifiés" page, shown once after a save."""
+    changes = request.session.pop("last_changes", None)
+    if changes is None:
+        return redirect("family")
+    address_changed = request.session.pop("address_changed", False)
+    return render(request, "families/changes_saved.html",
+                  {"changes": changes, "address_changed": address_changed})
+
+
+@family_required
+@require_POST
+def upload_document(request):
+    family = request.user.family
+    form = DocumentUploadForm(family.site, request.POST, request.FILES)
+    if not form.is_valid():
+        return _family_page(request, upload_form=form, status=400)
+    checked = form.checked
+    with transaction.atomic():
+        document = FamilyDocument(
+            family=family,
+            kind=form.cleaned_data["kind"],
+            original_name=form.cleaned_data["file"].name[-255:],
+            content_type=checked.content_type,
+            size=checked.content.size,
+            uploaded_by=request.user,
+        )
+        document.file.save(f"upload{checked.extension}", checked.content, save=False)
+        document.save()
+    messages.success(request, _("Document received: the secretariat will check it."))
+    return redirect("family")
+
+
+def document_response(document, as_attachment=True):
+    """The stored file, under its original name, never sniffed as HTML."""
+    response = FileResponse(
+        document.file.open("rb"),
+        as_attachment=as_attachment,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@family_required
+@require_safe
+def download_document(request, pk):
+    document = get_object_or_404(FamilyDocument, pk=pk, family=request.user.family)
+    return document_response(document)
