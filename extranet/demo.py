@@ -31,24 +31,12 @@ SITES = [
     },
 ]
 
-SECRETARIAT_PERMISSIONS = [
-    ("extranet", "view_site"),
-    ("extranet", "change_site"),
-    ("extranet", "view_user"),
-    ("extranet", "add_user"),
-    ("extranet", "change_user"),
-    ("families", "view_family"),
-    ("families", "add_family"),
-    ("families", "change_family"),
-]
-
-
-def secretariat_group():
+def secretariat_group(app_label=None, codenames=()):
+    """The demo secretaries' group; each app's demo grants it its permissions."""
     group, _ = Group.objects.get_or_create(name="Secrétariat")
-    for app_label, codename in SECRETARIAT_PERMISSIONS:
-        group.permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
+    if codenames:
+        group.permissions.add(*Permission.objects.filter(
+            content_type__app_label=app_label, codename__in=codenames))
     return group
 
 
@@ -75,7 +63,8 @@ def load(stdout):
         email="secretariat-combs@example.org",
         is_staff=True,
     )
-    secretary.groups.add(secretariat_group())
+    secretary.groups.add(secretariat_group(
+        "extranet", ["view_site", "change_site", "view_user", "add_user", "change_user"]))
     ensure_account(
         None, "admin", email="admin@example.org", is_staff=True, is_superuser=True
     )

@@ -1,7 +1,7 @@
 """Demonstration families, one parent account `demo` on each site, and the
 documents each site asks for."""
 
-from extranet.demo import ensure_account
+from extranet.demo import ensure_account, secretariat_group
 from extranet.models import Site
 
 from .models import DocumentKind, Family, Guardian
@@ -44,7 +44,16 @@ DOCUMENT_KINDS = [
 ]
 
 
+SECRETARIAT_PERMISSIONS = [
+    "view_family", "add_family", "change_family",
+    "view_guardian", "add_guardian", "change_guardian", "delete_guardian",
+    "view_familydocument", "change_familydocument",
+    "view_documentkind", "add_documentkind", "change_documentkind",
+]
+
+
 def load(stdout):
+    secretariat_group("families", SECRETARIAT_PERMISSIONS)
     for slug, data in FAMILIES.items():
         site = Site.objects.get(slug=slug)
         family, created = Family.objects.get_or_create(

@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-DEPARTMENT_RE = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6]|99)$")
+# Corsica is 2A and 2B (no more 20) since 1976.
+DEPARTMENT_RE = re.compile(r"^(0[1-9]|1[0-9]|2[1-9]|[3-8][0-9]|9[0-5]|2A|2B|97[1-6]|99)$")
 FRENCH_POSTAL_CODE_RE = re.compile(r"^\d{5}$")
 OLDEST_PLAUSIBLE_AGE = 120
 

@@ -50,12 +50,15 @@ def _edit(request, instance, form_class, template, title):
         try:
             changes, address_changed = save_versioned(form, request)
         except StaleEdit as stale:
-            form = form_class(instance=stale.current)
-            form.add_error(None, _(
-                "Somebody else saved this record while you were editing it. The form now shows "
-                "the current values: enter your changes again, then save."
-            ))
-            return render(request, template, {"form": form, "title": title}, status=409)
+            context = {
+                "form": form_class(instance=stale.current),
+                "title": title,
+                "stale_error": _(
+                    "Somebody else saved this record while you were editing it. The form now "
+                    "shows the current values: enter your changes again, then save."
+                ),
+            }
+            return render(request, template, context, status=409)
         _changes_saved(request, changes, address_changed)
         return redirect("family_changes_saved" if changes else "family")
     return render(request, template, {"form": form, "title": title})
