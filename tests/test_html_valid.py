@@ -47,6 +47,32 @@ def test_all_pages_are_valid_html(parent, combs, tmp_path):
     for name in ["home", "accessibility", "password_change"]:
         pages[name] = signed_in.get(reverse(name)).text
     pages["password-errors"] = signed_in.post(reverse("password_change"), {}).text
+    # The family pages, with a guardian, a document and errors.
+    from families.models import DocumentKind, FamilyDocument, Guardian
+
+    guardian = Guardian.objects.create(
+        family=parent.family, civility="MME", first_name="Claire", last_name="Martin",
+        address_line1="12 rue des Tilleuls", postal_code="77380", city="Combs-la-Ville",
+        extra_phone_1="+33298765432", extra_phone_1_label="Grand-mère",
+    )
+    kind = DocumentKind.objects.create(site=combs, name="Justificatif de domicile",
+                                       required=True)
+    FamilyDocument.objects.create(family=parent.family, kind=kind, file="x.pdf",
+                                  original_name="edf.pdf", content_type="application/pdf",
+                                  size=10, status="refused", refusal_reason="Illisible")
+    pages["family"] = signed_in.get(reverse("family")).text
+    pages["family-edit"] = signed_in.get(reverse("family_edit")).text
+    pages["family-edit-errors"] = signed_in.post(reverse("family_edit"), {"version": 1}).text
+    edit = reverse("family_guardian_edit", args=[guardian.pk])
+    pages["guardian"] = signed_in.get(edit).text
+    pages["guardian-errors"] = signed_in.post(edit, {"version": 1, "postal_code": "1"}).text
+    pages["guardian-add"] = signed_in.get(reverse("family_guardian_add")).text
+    pages["upload-errors"] = signed_in.post(reverse("family_document_upload"), {}).text
+    signed_in.post(edit, {"version": 1, "civility": "MME", "first_name": "Claire",
+                          "last_name": "Martin", "address_line1": "1 rue Neuve",
+                          "postal_code": "77000", "city": "Melun", "country": "France"})
+    pages["changes-saved"] = signed_in.get(reverse("family_changes_saved")).text
+    assert "Éléments modifiés" in pages["changes-saved"]
     messages = validate(pages, tmp_path)
     assert messages == [], [(m["url"].rsplit("/", 1)[-1], m.get("lastLine"), m["message"], m.get("extract")) for m in messages]
 
