@@ -47,7 +47,7 @@ migrate: install
 	$(DEV_ENV) $(PY) manage.py createcachetable
 
 demo: migrate
-	$(DEV_ENV) $(PY) manage.py load_demo_data --force
+	$(DEV_ENV) $(PY) manage.py load_demo_data
 
 # The web server and the task worker together; Ctrl+C stops both.
 serve:

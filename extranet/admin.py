@@ -118,7 +118,7 @@ class UserAdmin(SiteScopedAdmin, BaseUserAdmin):
     form = AccountChangeForm
     add_form = AccountCreationForm
     list_display = ["username", "site", "family", "email", "is_staff", "is_active", "last_login"]
-    list_filter = ["site", "is_staff", "is_active"]
+    list_filter = [("site", admin.RelatedOnlyFieldListFilter), "is_staff", "is_active"]
     search_fields = ["username", "email", "first_name", "last_name", "family__name"]
     list_select_related = ["site", "family"]
     autocomplete_fields = ["family"]

@@ -212,6 +212,8 @@ DOCUMENT_MAX_PIXELS = int(os.environ.get("DOCUMENT_MAX_PIXELS", str(40_000_000))
 SCHOOL_YEAR_START_MONTH = 9
 
 PHONENUMBER_DEFAULT_REGION = "FR"
+# The history is for reading: a revert would bypass the checks of a normal save.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 PHONENUMBER_DB_FORMAT = "E164"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

@@ -1,8 +1,10 @@
 import phonenumbers
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import F, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -14,24 +16,29 @@ from simple_history.admin import SimpleHistoryAdmin
 from extranet.admin import SiteScopedAdmin
 
 from . import emails
+from .documents import checklist
 from .models import DocumentKind, Family, FamilyDocument, Guardian
 from .views import document_response
 
 Status = FamilyDocument.Status
 
 
-def missing_required_documents():
-    """Families lacking a pending or accepted document of a required kind."""
-    provided = FamilyDocument.objects.filter(
-        family=OuterRef(OuterRef("pk")), kind=OuterRef("pk"),
-        status__in=[Status.PENDING, Status.ACCEPTED],
-    )
-    return Exists(
-        DocumentKind.objects.filter(
-            site=OuterRef("site"), required=True, is_active=True,
-            scope=DocumentKind.Scope.FAMILY,
-        ).exclude(Exists(provided))
-    )
+def families_missing_documents(queryset):
+    """Ids of the families whose checklist shows a required document to send,
+    judged exactly as the family's own page judges it."""
+    kinds = {}
+    for kind in DocumentKind.objects.filter(
+        required=True, is_active=True, scope=DocumentKind.Scope.FAMILY
+    ):
+        kinds.setdefault(kind.site_id, []).append(kind)
+    documents = FamilyDocument.objects.select_related("kind")
+    missing = []
+    for family in queryset.prefetch_related(Prefetch("documents", queryset=documents)):
+        items = checklist(kinds.get(family.site_id, []), family.documents.all(),
+                          family.address_changed_at)
+        if any(item.needs_upload for item in items):
+            missing.append(family.pk)
+    return missing
 
 
 class MissingDocumentsFilter(admin.SimpleListFilter):
@@ -39,15 +46,28 @@ class MissingDocumentsFilter(admin.SimpleListFilter):
     parameter_name = "documents"
 
     def lookups(self, request, model_admin):
-        return [("missing", _("required document missing or refused")),
+        return [("missing", _("required document to send")),
                 ("complete", _("all required documents sent"))]
 
     def queryset(self, request, queryset):
-        if self.value() == "missing":
-            return queryset.filter(missing_required_documents())
-        if self.value() == "complete":
-            return queryset.exclude(missing_required_documents())
+        if self.value() in {"missing", "complete"}:
+            missing = families_missing_documents(queryset)
+            if self.value() == "missing":
+                return queryset.filter(pk__in=missing)
+            return queryset.exclude(pk__in=missing)
         return queryset
+
+
+class ScopedHistoryAdmin(SiteScopedAdmin, SimpleHistoryAdmin):
+    """History pages limited to the staff member's site, like the rest."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        get_object_or_404(self.get_queryset(request), pk=unquote(object_id))
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        get_object_or_404(self.get_queryset(request), pk=unquote(object_id))
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class GuardianInline(admin.StackedInline):
@@ -79,9 +99,9 @@ class FamilyDocumentInline(admin.TabularInline):
 
 
 @admin.register(Family)
-class FamilyAdmin(SiteScopedAdmin, SimpleHistoryAdmin):
+class FamilyAdmin(ScopedHistoryAdmin):
     list_display = ["name", "site", "reference_email", "reference_mobile", "updated_at"]
-    list_filter = ["site", MissingDocumentsFilter]
+    list_filter = [("site", admin.RelatedOnlyFieldListFilter), MissingDocumentsFilter]
     search_fields = ["name", "external_ref", "reference_email", "guardians__last_name",
                      "guardians__first_name", "guardians__email", "accounts__username"]
     list_select_related = ["site"]
@@ -107,6 +127,37 @@ class FamilyAdmin(SiteScopedAdmin, SimpleHistoryAdmin):
             by_phone |= Q(**{field: e164})
         return results | queryset.filter(by_phone), True
 
+    # A family editing its record at the same time must not overwrite the
+    # secretariat's change silently: every admin save moves the version on.
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.version = F("version") + 1
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Guardian:
+            for guardian_form in formset.forms:
+                if guardian_form.instance.pk and guardian_form.has_changed():
+                    guardian_form.instance.version = F("version") + 1
+        super().save_formset(request, form, formset, change)
+
+
+@admin.register(Guardian)
+class GuardianAdmin(ScopedHistoryAdmin):
+    site_path = "family__site"
+    list_display = ["last_name", "first_name", "family", "postal_code", "city", "mobile_phone"]
+    list_select_related = ["family"]
+    search_fields = ["last_name", "first_name", "family__name", "email"]
+    fieldsets = GuardianInline.fieldsets
+    readonly_fields = ["family"]
+
+    def has_add_permission(self, request):
+        return False  # Guardians are added from their family.
+
+    def save_model(self, request, obj, form, change):
+        obj.version = F("version") + 1
+        super().save_model(request, obj, form, change)
+
 
 class DocumentReviewForm(forms.ModelForm):
     class Meta:
@@ -126,7 +177,7 @@ class FamilyDocumentAdmin(SiteScopedAdmin):
     site_path = "family__site"
     form = DocumentReviewForm
     list_display = ["uploaded_at", "family", "kind", "status", "file_link"]
-    list_filter = ["status", "kind"]
+    list_filter = ["status", ("kind", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["family", "kind"]
     search_fields = ["family__name", "original_name"]
     ordering = ["uploaded_at"]  # Oldest first: the next to review.
@@ -146,7 +197,7 @@ class FamilyDocumentAdmin(SiteScopedAdmin):
     def file_view(self, request, pk):
         document = get_object_or_404(self.get_queryset(request), pk=pk)
         if not self.has_view_permission(request, document):
-            raise PermissionError
+            raise PermissionDenied
         return document_response(document, as_attachment=False)
 
     @admin.display(description=_("file"))
@@ -191,6 +242,6 @@ class FamilyDocumentAdmin(SiteScopedAdmin):
 @admin.register(DocumentKind)
 class DocumentKindAdmin(SiteScopedAdmin):
     list_display = ["name", "site", "scope", "required", "proves_address", "validity", "is_active"]
-    list_filter = ["site", "scope", "is_active"]
+    list_filter = [("site", admin.RelatedOnlyFieldListFilter), "scope", "is_active"]
     list_editable = ["required", "is_active"]
     search_fields = ["name"]

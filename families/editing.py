@@ -1,14 +1,13 @@
 """Saving a family's records: refusing stale edits, recording what changed,
 acknowledging every change by e-mail."""
 
-import copy
-
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from . import emails
 from .changes import changes_between
-from .models import Guardian
+from .models import Family, Guardian
 
 
 class StaleEdit(Exception):
@@ -26,18 +25,30 @@ def save_versioned(form, request):
     and whether an address changed; raises StaleEdit.
     """
     instance = form.instance
+    model = type(instance)
+    version = form.cleaned_data["version"]
     with transaction.atomic():
-        current = type(instance).objects.select_for_update().get(pk=instance.pk)
-        if current.version != form.cleaned_data["version"]:
+        current = model.objects.get(pk=instance.pk)
+        if current.version != version:
             raise StaleEdit(current)
-        changes = changes_between(copy.copy(current), instance, form._meta.fields)
+        changes = changes_between(current, instance, form._meta.fields)
+        if not changes:
+            return [], False
+        # Claiming the version in one UPDATE holds on every database, SQLite
+        # included: of two saves started from the same version, one wins.
+        if not model.objects.filter(pk=instance.pk, version=version).update(version=version + 1):
+            raise StaleEdit(model.objects.get(pk=instance.pk))
+        instance.version = version + 1
+        # Only the form's fields: a concurrent change to other fields stays.
+        fields = [*form._meta.fields, "version"]
+        if hasattr(instance, "updated_at"):
+            fields.append("updated_at")
+        instance.save(update_fields=fields)
         address_changed = isinstance(instance, Guardian) and any(
             change.field in Guardian.ADDRESS_FIELDS for change in changes
         )
-        if changes:
-            instance.version = current.version + 1
-            instance.save()
-            _acknowledge(instance, changes, address_changed, request)
+        previous_email = current.reference_email if isinstance(instance, Family) else ""
+        _acknowledge(instance, changes, address_changed, request, previous_email)
     return changes, address_changed
 
 
@@ -54,12 +65,14 @@ def create_guardian(form, family, request):
     return guardian, changes
 
 
-def _acknowledge(instance, changes, address_changed, request):
+def _acknowledge(instance, changes, address_changed, request, previous_email=""):
     family = instance.family if isinstance(instance, Guardian) else instance
     if address_changed:
         family.address_changed_at = timezone.now()
-        family.save(update_fields=["address_changed_at", "updated_at"])
+        Family.objects.filter(pk=family.pk).update(
+            address_changed_at=family.address_changed_at, version=F("version") + 1
+        )
     emails.changes_acknowledgement(
         family, instance, changes, address_changed, request.user,
-        request.build_absolute_uri("/").rstrip("/"),
+        request.build_absolute_uri("/").rstrip("/"), previous_email=previous_email,
     )

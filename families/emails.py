@@ -13,8 +13,12 @@ def family_address(family):
     return account.email if account else ""
 
 
-def changes_acknowledgement(family, record, changes, address_changed, author, base_url):
-    to = family_address(family)
+def changes_acknowledgement(family, record, changes, address_changed, author, base_url,
+                            previous_email=""):
+    """To the reference e-mail; when that address itself changed, to the
+    previous one too, so that a hijacked account cannot go unnoticed."""
+    to = [address for address in [family_address(family), previous_email] if address]
+    to = list(dict.fromkeys(to))
     if not to:
         return
     site = family.site
@@ -23,7 +27,7 @@ def changes_acknowledgement(family, record, changes, address_changed, author, ba
         "address_changed": address_changed, "author": author,
         "family_url": f"{base_url}{reverse('family')}",
     }
-    enqueue(build_message("families/emails/changes", context, [to], reply_to=site.email))
+    enqueue(build_message("families/emails/changes", context, to, reply_to=site.email))
 
 
 def document_refused(document, base_url):

@@ -18,12 +18,18 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 PDF_MAGIC = b"%PDF-"
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-# Names in a PDF that make it run code or carry other files.
+# What makes a PDF run code or carry other files: dictionary keys, and action
+# types (/S). Checked on the parsed objects, where pypdf has decoded escaped
+# names such as /J#61vaScript, and on the raw bytes as a second net.
+PDF_ACTIVE_KEYS = {"/JS", "/JavaScript", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia", "/XFA"}
+PDF_ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/RichMediaExecute", "/SubmitForm"}
 PDF_ACTIVE_CONTENT = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA)(?![A-Za-z0-9])")
+PDF_MAX_OBJECTS = 200_000
 
 
 @dataclass
@@ -70,12 +76,7 @@ def _check_pdf(data):
             refuse(_("This PDF has no page."), "empty")
         for page in reader.pages:
             page.mediabox  # noqa: B018 - reading each page proves the file is whole
-        root = reader.trailer["/Root"]
-        names = root["/Names"] if "/Names" in root else {}
-        form = root["/AcroForm"] if "/AcroForm" in root else {}
-        active = any(key in root for key in ("/OpenAction", "/AA")) or any(
-            key in names for key in ("/JavaScript", "/EmbeddedFiles")
-        ) or "/XFA" in form
+        active = _has_active_content(reader.trailer)
     except ValidationError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
@@ -85,10 +86,38 @@ def _check_pdf(data):
     return CheckedFile(ContentFile(data), "application/pdf", ".pdf")
 
 
+def _has_active_content(trailer):
+    """Walk every object reachable from the trailer, looking for scripts,
+    launch actions and attachments."""
+    seen = set()
+    stack = [trailer]
+    visited = 0
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, IndirectObject):
+            if (obj.idnum, obj.generation) in seen:
+                continue
+            seen.add((obj.idnum, obj.generation))
+            obj = obj.get_object()
+        visited += 1
+        if visited > PDF_MAX_OBJECTS:
+            raise ValueError("too many objects")
+        if isinstance(obj, DictionaryObject):
+            for key, value in obj.items():
+                if key in PDF_ACTIVE_KEYS or (key == "/S" and value in PDF_ACTIVE_ACTIONS):
+                    return True
+                stack.append(value)
+        elif isinstance(obj, ArrayObject):
+            stack.extend(obj)
+    return False
+
+
 def _check_image(data):
     try:
         with Image.open(io.BytesIO(data)) as image:
-            if image.format not in {"JPEG", "PNG"}:
+            # Phones often write MPO: a JPEG followed by more pictures; the
+            # first one is kept.
+            if image.format not in {"JPEG", "MPO", "PNG"}:
                 refuse(_("Only JPEG and PNG images are accepted."), "format")
             width, height = image.size
             if width * height > settings.DOCUMENT_MAX_PIXELS:

@@ -54,3 +54,37 @@ def truncated_jpeg():
 EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200 + b"This program cannot be run in DOS mode."
 HTML_AS_PDF = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+
+
+def pdf_with_escaped_page_script():
+    """A page action whose names are escaped (/J#61vaScript), invisible to a
+    plain byte search."""
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=595, height=842)
+    action = DictionaryObject({
+        NameObject("/S"): NameObject("/JavaScript"),
+        NameObject("/JS"): TextStringObject("app.alert(1)"),
+    })
+    page[NameObject("/AA")] = DictionaryObject({NameObject("/O"): action})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    data = buffer.getvalue()
+    return data.replace(b"/JavaScript", b"/J#61vaScript").replace(b"/JS ", b"/J#53 ")
+
+
+def large_png(width=8000, height=6300):
+    """A real, well-formed PNG of 50 million pixels, small on disk."""
+    buffer = io.BytesIO()
+    Image.new("1", (width, height)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def mpo_photo():
+    """A phone-style MPO: a JPEG followed by a second picture."""
+    first = Image.new("RGB", (60, 40), (10, 120, 10))
+    second = Image.new("RGB", (60, 40), (10, 10, 120))
+    buffer = io.BytesIO()
+    first.save(buffer, "MPO", save_all=True, append_images=[second])
+    return buffer.getvalue()

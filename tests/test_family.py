@@ -5,6 +5,7 @@ import time_machine
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from families.models import DocumentKind, Family, FamilyDocument, Guardian
@@ -315,13 +316,72 @@ def test_address_change_asks_for_a_new_proof_of_address(guardian, parent, combs,
     assert "justificatif de domicile" in response.text
     run_worker()
     assert "justificatif de domicile" in mail.outbox[0].body
-    assert "nouveau est nécessaire" in client.get(FAMILY).text or "adresse" in client.get(FAMILY).text
+    assert "À renouveler (changement d’adresse)" in client.get(FAMILY).text
     family = Family.objects.get(pk=parent.family_id)
     assert family.address_changed_at is not None
     with time_machine.travel(timedelta(minutes=10)):
         client.post(reverse("family_document_upload"),
                     {"kind": kind.pk, "file": _upload("nouveau.pdf", files.pdf())})
     assert "À valider" in client.get(FAMILY).text
+
+
+def test_stale_family_contacts_are_refused(parent, guardian):
+    first, second = Client(), Client()
+    first.force_login(parent)
+    second.force_login(parent)
+    data = {"version": 1, "reference_email": "famille.martin@example.org",
+            "reference_mobile": "06 12 34 56 78"}
+    assert first.post(reverse("family_edit"), {**data, "reference_mobile": "0611111111"}).status_code == 302
+    response = second.post(reverse("family_edit"), {**data, "reference_email": "autre@example.org"})
+    assert response.status_code == 409
+    family = Family.objects.get(pk=parent.family_id)
+    assert family.reference_email == "famille.martin@example.org"
+    assert family.reference_mobile.as_e164 == "+33611111111"
+
+
+def test_contacts_save_keeps_a_concurrent_address_change(parent, guardian):
+    client = Client()
+    client.force_login(parent)
+    family = Family.objects.get(pk=parent.family_id)
+    client.post(edit_url(guardian), guardian_data(guardian, city="Melun", postal_code="77000"))
+    assert Family.objects.get(pk=family.pk).address_changed_at is not None
+    version = Family.objects.get(pk=family.pk).version
+    client.post(reverse("family_edit"), {"version": version,
+                                         "reference_email": "nouvelle@example.org",
+                                         "reference_mobile": "06 12 34 56 78"})
+    assert Family.objects.get(pk=family.pk).address_changed_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_new_reference_email_is_told_to_the_previous_one_too(parent, guardian, run_worker):
+    client = Client()
+    client.force_login(parent)
+    client.post(reverse("family_edit"), {"version": 1, "reference_email": "pirate@example.org",
+                                         "reference_mobile": "06 12 34 56 78"})
+    run_worker()
+    assert sorted(mail.outbox[0].to) == ["famille.martin@example.org", "pirate@example.org"]
+
+
+def test_document_validity_rules(combs, settings):
+    from datetime import date as d
+
+    months = DocumentKind(site=combs, validity=DocumentKind.Validity.MONTHS, validity_months=3)
+    assert months.expires_on(d(2026, 11, 30)) == d(2027, 2, 28)
+    year = DocumentKind(site=combs, validity=DocumentKind.Validity.SCHOOL_YEAR)
+    assert year.expires_on(d(2026, 9, 1)) == d(2027, 9, 1)
+    assert year.expires_on(d(2027, 6, 30)) == d(2027, 9, 1)
+    assert DocumentKind(site=combs).expires_on(d(2020, 1, 1)) is None
+
+
+def test_expired_document_shows_as_expired(parent_client, parent, combs):
+    kind = DocumentKind.objects.create(site=combs, name="Attestation d'assurance",
+                                       validity=DocumentKind.Validity.MONTHS, validity_months=3)
+    FamilyDocument.objects.create(family=parent.family, kind=kind, file="x.pdf",
+                                  original_name="x.pdf", content_type="application/pdf", size=1,
+                                  status="accepted")
+    assert "Accepté" in parent_client.get(FAMILY).text
+    FamilyDocument.objects.update(uploaded_at=timezone.now() - timedelta(days=100))
+    assert "Expiré" in parent_client.get(FAMILY).text
 
 
 def test_add_a_guardian(parent_client, parent, guardian):

@@ -113,13 +113,82 @@ def test_accept_action(secretary, demo):
     assert foreign.status == "pending"  # Not of her site: untouched.
 
 
-def test_family_history_in_admin(secretary, demo):
-    martin = Family.objects.get(name="Martin")
-    martin.reference_email = "nouvelle@example.org"
-    martin.save()
-    response = secretary.get(reverse("admin:families_family_history", args=[martin.pk]))
+def test_history_shows_who_changed_what(secretary, demo):
+    parent = User.objects.get(site__slug="combs-la-ville", username="demo")
+    claire = parent.family.guardians.get(first_name="Claire")
+    client = Client()
+    client.force_login(parent)
+    from tests.test_family import guardian_data
+
+    client.post(reverse("family_guardian_edit", args=[claire.pk]),
+                guardian_data(claire, profession="Violoncelliste"))
+    response = secretary.get(reverse("admin:families_guardian_history", args=[claire.pk]))
     assert response.status_code == 200
-    assert "nouvelle@example.org" in response.text or "Modifié" in response.text
+    records = list(response.context["page_obj"])
+    assert records[0].history_user == parent
+    assert records[0].profession == "Violoncelliste"
+
+
+def test_history_of_another_site_is_out_of_reach(secretary, demo):
+    le_goff = Family.objects.get(name="Le Goff")
+    yann = le_goff.guardians.get()
+    for url in [reverse("admin:families_family_history", args=[le_goff.pk]),
+                reverse("admin:families_guardian_history", args=[yann.pk])]:
+        assert secretary.get(url).status_code == 404
+    record = le_goff.history.first()
+    url = reverse("admin:families_family_simple_history", args=[le_goff.pk, record.pk])
+    assert secretary.get(url).status_code in (403, 404)
+    response = secretary.post(url, {"name": "Volé", "site": demo["combs"].pk})
+    le_goff.refresh_from_db()
+    assert le_goff.name == "Le Goff" and le_goff.site == demo["ploufragan"]
+
+
+def test_filters_do_not_show_other_sites(secretary, demo):
+    page = secretary.get(reverse("admin:families_familydocument_changelist"))
+    assert "Ploufragan" not in page.text
+    kinds = secretary.get(reverse("admin:families_family_changelist")).text
+    assert "Centre culturel de Ploufragan" not in kinds
+
+
+def test_missing_filter_agrees_with_the_family_page(secretary, demo):
+    martin = Family.objects.get(name="Martin")
+    document = add_document(martin, status="accepted")
+    assert changelist(secretary, documents="missing") == []
+    Family.objects.filter(pk=martin.pk).update(address_changed_at=timezone.now())
+    assert changelist(secretary, documents="missing") == ["Martin"]
+    FamilyDocument.objects.filter(pk=document.pk).update(
+        uploaded_at=timezone.now() + timezone.timedelta(minutes=1))
+    assert changelist(secretary, documents="missing") == []
+    FamilyDocument.objects.filter(pk=document.pk).update(
+        uploaded_at=timezone.now() - timezone.timedelta(days=120))
+    Family.objects.filter(pk=martin.pk).update(address_changed_at=None)
+    assert changelist(secretary, documents="missing") == ["Martin"]  # Expired after 3 months.
+
+
+def test_secretariat_save_makes_an_open_family_form_stale(secretary, demo):
+    parent = User.objects.get(site__slug="combs-la-ville", username="demo")
+    claire = parent.family.guardians.get(first_name="Claire")
+    from tests.test_family import guardian_data
+
+    stale = guardian_data(claire, profession="Altiste")
+    response = secretary.post(reverse("admin:families_guardian_change", args=[claire.pk]), {
+        **guardian_data(claire, profession="Harpiste"), "position": 1})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    client = Client()
+    client.force_login(parent)
+    assert client.post(reverse("family_guardian_edit", args=[claire.pk]), stale).status_code == 409
+    claire.refresh_from_db()
+    assert claire.profession == "Harpiste"
+
+
+def test_file_view_without_permission_is_403(demo):
+    staff = User.objects.create_user("stagiaire", password="x" * 12, site=demo["combs"],
+                                     is_staff=True)
+    document = add_document(Family.objects.get(name="Martin"))
+    client = Client()
+    client.force_login(staff)
+    url = reverse("admin:families_familydocument_file", args=[document.pk])
+    assert client.get(url).status_code in (403, 404)
 
 
 def test_family_change_page_has_guardians_inline(secretary, demo):
