@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from students import views as students_views
+
 from . import views
 
 urlpatterns = [
@@ -29,6 +31,8 @@ urlpatterns = [
     ),
     path("etablissements/<slug:slug>/logo/", views.site_logo, name="site_logo"),
     path("famille/", include("families.urls")),
+    path("eleves/", include("students.urls")),
+    path("calendrier/<str:token>.ics", students_views.calendar_feed, name="calendar_feed"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),

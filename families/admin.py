@@ -160,10 +160,6 @@ class GuardianAdmin(ScopedHistoryAdmin):
 
 
 class DocumentReviewForm(forms.ModelForm):
-    class Meta:
-        model = FamilyDocument
-        fields = ["status", "refusal_reason"]
-
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("status") == Status.REFUSED and not cleaned.get("refusal_reason", "").strip():
@@ -172,25 +168,30 @@ class DocumentReviewForm(forms.ModelForm):
         return cleaned
 
 
-@admin.register(FamilyDocument)
-class FamilyDocumentAdmin(SiteScopedAdmin):
-    site_path = "family__site"
+class DocumentReviewAdmin(SiteScopedAdmin):
+    """The secretariat's review of uploaded documents, oldest first: preview,
+    accept, or refuse with a reason e-mailed to the family. Subclassed for
+    each concrete document model."""
+
     form = DocumentReviewForm
-    list_display = ["uploaded_at", "family", "kind", "status", "file_link"]
+    list_display = ["uploaded_at", "owner", "kind", "status", "file_link"]
     list_filter = ["status", ("kind", admin.RelatedOnlyFieldListFilter)]
-    list_select_related = ["family", "kind"]
-    search_fields = ["family__name", "original_name"]
     ordering = ["uploaded_at"]  # Oldest first: the next to review.
-    readonly_fields = ["family", "kind", "original_name", "content_type", "size", "uploaded_at",
+    readonly_fields = ["owner", "kind", "original_name", "content_type", "size", "uploaded_at",
                        "uploaded_by", "reviewed_at", "reviewed_by", "preview"]
-    fields = ["family", "kind", "preview", "original_name", "content_type", "size", "uploaded_at",
-              "uploaded_by", "status", "refusal_reason", "reviewed_at", "reviewed_by"]
+    fields = ["owner", "kind", "preview", "original_name", "content_type", "size",
+              "uploaded_at", "uploaded_by", "status", "refusal_reason", "reviewed_at",
+              "reviewed_by"]
     actions = ["accept"]
+
+    @property
+    def file_url_name(self):
+        return f"{self.opts.app_label}_{self.opts.model_name}_file"
 
     def get_urls(self):
         return [
             path("<int:pk>/fichier/", self.admin_site.admin_view(self.file_view),
-                 name="families_familydocument_file"),
+                 name=self.file_url_name),
             *super().get_urls(),
         ]
 
@@ -200,16 +201,20 @@ class FamilyDocumentAdmin(SiteScopedAdmin):
             raise PermissionDenied
         return document_response(document, as_attachment=False)
 
+    @admin.display(description=_("family or student"))
+    def owner(self, document):
+        return document.owner
+
     @admin.display(description=_("file"))
     def file_link(self, document):
-        url = reverse("admin:families_familydocument_file", args=[document.pk])
+        url = reverse(f"admin:{self.file_url_name}", args=[document.pk])
         return format_html('<a href="{}">{}</a>', url, document.original_name)
 
     @admin.display(description=_("preview"))
     def preview(self, document):
         if document.pk is None:
             return "-"
-        url = reverse("admin:families_familydocument_file", args=[document.pk])
+        url = reverse(f"admin:{self.file_url_name}", args=[document.pk])
         if document.content_type.startswith("image/"):
             return format_html('<a href="{}"><img src="{}" alt="{}" style="max-width: 100%; '
                                'max-height: 40rem;"></a>', url, url, document.original_name)
@@ -237,6 +242,13 @@ class FamilyDocumentAdmin(SiteScopedAdmin):
         self.message_user(request, ngettext("%(count)d document accepted.",
                                             "%(count)d documents accepted.", count)
                           % {"count": count}, messages.SUCCESS)
+
+
+@admin.register(FamilyDocument)
+class FamilyDocumentAdmin(DocumentReviewAdmin):
+    site_path = "family__site"
+    list_select_related = ["family", "kind"]
+    search_fields = ["family__name", "original_name"]
 
 
 @admin.register(DocumentKind)

@@ -66,7 +66,7 @@ def create_guardian(form, family, request):
 
 
 def _acknowledge(instance, changes, address_changed, request, previous_email=""):
-    family = instance.family if isinstance(instance, Guardian) else instance
+    family = instance if isinstance(instance, Family) else instance.family
     if address_changed:
         family.address_changed_at = timezone.now()
         Family.objects.filter(pk=family.pk).update(

@@ -36,6 +36,6 @@ def document_refused(document, base_url):
     if not to:
         return
     context = {"family": family, "site": family.site, "document": document,
-               "family_url": f"{base_url}{reverse('family')}"}
+               "family_url": f"{base_url}{document.get_portal_path()}"}
     enqueue(build_message("families/emails/document_refused", context, [to],
                           reply_to=family.site.email))

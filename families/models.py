@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
@@ -255,6 +256,11 @@ class BaseDocument(models.Model):
     def expires_on(self):
         return self.kind.expires_on(timezone.localdate(self.uploaded_at))
 
+    # Each concrete model also gives `family`, `owner` (who the document is
+    # about) and the portal page where the family sends it again.
+    def get_portal_path(self):
+        raise NotImplementedError
+
     @property
     def is_expired(self):
         expiry = self.expires_on
@@ -272,3 +278,10 @@ class FamilyDocument(BaseDocument):
         verbose_name = _("family document")
         verbose_name_plural = _("family documents")
         indexes = [models.Index(fields=["status", "uploaded_at"])]
+
+    @property
+    def owner(self):
+        return self.family
+
+    def get_portal_path(self):
+        return reverse("family")

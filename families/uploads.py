@@ -8,6 +8,8 @@ refused never reaches storage.
 
 import io
 import re
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -15,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
@@ -112,9 +114,25 @@ def _has_active_content(trailer):
     return False
 
 
+_strict_lock = threading.Lock()
+
+
+@contextmanager
+def strict_decoding():
+    """Refuse truncated images even though WeasyPrint, once imported, makes
+    Pillow accept them process-wide (its own images are ours and whole)."""
+    with _strict_lock:
+        previous = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
 def _check_image(data):
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with strict_decoding(), Image.open(io.BytesIO(data)) as image:
             # Phones often write MPO: a JPEG followed by more pictures; the
             # first one is kept.
             if image.format not in {"JPEG", "MPO", "PNG"}:

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -34,14 +35,16 @@ def family(request):
     return _family_page(request)
 
 
-def _changes_saved(request, changes, address_changed):
+def remember_changes(request, changes, address_changed, back_url):
+    """Keep the saved changes for the "Éléments modifiés" page, shown once."""
     if not changes:
         messages.info(request, _("Nothing was changed."))
         return
-    request.session["last_changes"] = [
-        {"label": c.label, "old": c.old, "new": c.new} for c in changes
-    ]
-    request.session["address_changed"] = address_changed
+    request.session["last_changes"] = {
+        "changes": [{"label": c.label, "old": c.old, "new": c.new} for c in changes],
+        "address_changed": address_changed,
+        "back_url": back_url,
+    }
 
 
 def _edit(request, instance, form_class, template, title):
@@ -59,7 +62,7 @@ def _edit(request, instance, form_class, template, title):
                 ),
             }
             return render(request, template, context, status=409)
-        _changes_saved(request, changes, address_changed)
+        remember_changes(request, changes, address_changed, reverse("family"))
         return redirect("family_changes_saved" if changes else "family")
     return render(request, template, {"form": form, "title": title})
 
@@ -81,7 +84,7 @@ def add_guardian(request):
     form = GuardianForm(request.POST or None, instance=Guardian(family=request.user.family))
     if request.method == "POST" and form.is_valid():
         guardian, changes = create_guardian(form, request.user.family, request)
-        _changes_saved(request, changes, guardian.lives_elsewhere)
+        remember_changes(request, changes, guardian.lives_elsewhere, reverse("family"))
         return redirect("family_changes_saved")
     return render(request, "families/guardian_form.html",
                   {"form": form, "title": _("New guardian")})
@@ -91,12 +94,10 @@ def add_guardian(request):
 @require_safe
 def changes_saved(request):
     """The "Éléments modifiés" page, shown once after a save."""
-    changes = request.session.pop("last_changes", None)
-    if changes is None:
+    saved = request.session.pop("last_changes", None)
+    if saved is None:
         return redirect("family")
-    address_changed = request.session.pop("address_changed", False)
-    return render(request, "families/changes_saved.html",
-                  {"changes": changes, "address_changed": address_changed})
+    return render(request, "families/changes_saved.html", saved)
 
 
 @family_required

@@ -63,7 +63,7 @@ def test_edit_a_guardian_and_upload_a_document_on_a_phone(page: Page, family_por
     expect(page.get_by_text("justificatif de domicile").first).to_be_visible()
     assert axe_violations(page) == []
 
-    page.get_by_role("link", name="Retour à la fiche famille").click()
+    page.get_by_role("link", name="Retour à la fiche").click()
     pdf = tmp_path / "justificatif.pdf"
     pdf.write_bytes(files.pdf())
     page.get_by_label("Type de document").select_option(label="Justificatif de domicile")

@@ -1,0 +1,92 @@
+from django.contrib import admin
+
+from extranet.admin import SiteScopedAdmin
+from families.admin import DocumentReviewAdmin, ScopedHistoryAdmin
+
+from .models import (
+    ClosurePeriod,
+    Course,
+    Discipline,
+    Enrollment,
+    Room,
+    SchoolYear,
+    Student,
+    StudentDocument,
+    Teacher,
+)
+
+class ClosurePeriodInline(admin.TabularInline):
+    model = ClosurePeriod
+    extra = 1
+
+@admin.register(SchoolYear)
+class SchoolYearAdmin(SiteScopedAdmin):
+    list_display = ["name", "site", "start_date", "end_date"]
+    list_filter = [("site", admin.RelatedOnlyFieldListFilter)]
+    inlines = [ClosurePeriodInline]
+
+@admin.register(Discipline)
+class DisciplineAdmin(SiteScopedAdmin):
+    list_display = ["name", "category", "site"]
+    list_filter = ["category", ("site", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name"]
+    filter_horizontal = ["required_documents"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "required_documents" and request.user.site_id:
+            kwargs["queryset"] = db_field.related_model.objects.filter(
+                site_id=request.user.site_id)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+@admin.register(Teacher)
+class TeacherAdmin(SiteScopedAdmin):
+    list_display = ["last_name", "first_name", "site"]
+    search_fields = ["last_name", "first_name"]
+
+@admin.register(Room)
+class RoomAdmin(SiteScopedAdmin):
+    list_display = ["name", "site"]
+
+@admin.register(Course)
+class CourseAdmin(SiteScopedAdmin):
+    list_display = ["discipline", "level", "teacher", "weekday", "start_time", "end_time", "room",
+                    "school_year"]
+    list_filter = [("school_year", admin.RelatedOnlyFieldListFilter), "weekday",
+                   ("discipline", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["discipline", "teacher", "room", "school_year"]
+    search_fields = ["discipline__name", "level", "teacher__last_name"]
+
+class EnrollmentInline(admin.TabularInline):
+    model = Enrollment
+    extra = 0
+    autocomplete_fields = ["course"]
+    fields = ["course", "level", "result", "appreciation"]
+
+@admin.register(Student)
+class StudentAdmin(ScopedHistoryAdmin):
+    site_path = "family__site"
+    list_display = ["last_name", "first_name", "family", "birth_date"]
+    list_select_related = ["family"]
+    search_fields = ["last_name", "first_name", "family__name"]
+    autocomplete_fields = ["family"]
+    inlines = [EnrollmentInline]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "family" and request.user.site_id:
+            kwargs["queryset"] = db_field.related_model.objects.filter(site_id=request.user.site_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(SiteScopedAdmin):
+    site_path = "course__site"
+    list_display = ["student", "course", "level", "result"]
+    list_select_related = ["student", "course__discipline"]
+    search_fields = ["student__last_name", "student__first_name", "course__discipline__name"]
+    autocomplete_fields = ["student", "course"]
+
+@admin.register(StudentDocument)
+class StudentDocumentAdmin(DocumentReviewAdmin):
+    site_path = "student__family__site"
+    list_select_related = ["student", "kind"]
+    search_fields = ["student__last_name", "student__family__name", "original_name"]
+

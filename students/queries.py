@@ -1,0 +1,76 @@
+"""The family's students, courses and documents, fetched in a fixed number
+of queries whatever their number."""
+
+from django.db.models import Prefetch
+
+from families.documents import checklist
+from families.models import DocumentKind
+
+from .models import Enrollment, SchoolYear, Student, StudentDocument
+
+
+def current_year(site):
+    return SchoolYear.objects.current(site)
+
+
+def enrollments(year):
+    return (
+        Enrollment.objects.filter(course__school_year=year)
+        .select_related("course__discipline", "course__teacher", "course__room")
+        .order_by("course__weekday", "course__start_time")
+    )
+
+
+def family_students(family, year=None):
+    queryset = family.students.all()
+    if year is not None:
+        queryset = queryset.prefetch_related(
+            Prefetch("enrollments", queryset=enrollments(year), to_attr="current_enrollments")
+        )
+    return queryset
+
+
+def student_checklist(student, current_enrollments):
+    """Kinds asked of the student: those flagged required for every student,
+    and those his disciplines of the year require."""
+    discipline_ids = {e.course.discipline_id for e in current_enrollments}
+    kinds = DocumentKind.objects.filter(
+        site=student.family.site_id, scope=DocumentKind.Scope.STUDENT, is_active=True
+    ).filter(required=True) | DocumentKind.objects.filter(
+        is_active=True, discipline__in=discipline_ids
+    )
+    documents = StudentDocument.objects.filter(student=student).select_related("kind")
+    return checklist(kinds.distinct().order_by("position", "name"), documents)
+
+
+def timetable(students):
+    """(weekday label, [(enrollment, student)]) for the days with lessons."""
+    days = {}
+    for student in students:
+        for enrollment in student.current_enrollments:
+            days.setdefault(enrollment.course.weekday, []).append((enrollment, student))
+    return [
+        (enrollment_list[0][0].course.get_weekday_display(),
+         sorted(enrollment_list, key=lambda pair: pair[0].course.start_time))
+        for _, enrollment_list in sorted(days.items())
+    ]
+
+
+def history(student, year):
+    """Past years' enrollments, newest year first."""
+    past = (
+        Enrollment.objects.filter(student=student)
+        .select_related("course__discipline", "course__teacher", "course__school_year")
+        .order_by("-course__school_year__start_date", "course__discipline__name")
+    )
+    if year is not None:
+        past = past.exclude(course__school_year=year).filter(
+            course__school_year__start_date__lt=year.start_date)
+    years = {}
+    for enrollment in past:
+        years.setdefault(enrollment.course.school_year, []).append(enrollment)
+    return list(years.items())
+
+
+__all__ = ["Student", "current_year", "family_students", "history", "student_checklist",
+           "timetable"]

@@ -1,0 +1,194 @@
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from extranet.decorators import family_required
+from families.editing import StaleEdit, save_versioned
+from families.views import document_response, remember_changes
+
+from . import queries
+from .calendar import build_calendar
+from .forms import StudentDocumentUploadForm, StudentForm
+from .models import CalendarFeed, Student, StudentDocument
+from .pdf import render_pdf
+
+
+def family_student(request, pk):
+    """A student of the signed-in family; any other id is a 404."""
+    return get_object_or_404(
+        Student.objects.select_related("family__site"), pk=pk, family=request.user.family
+    )
+
+
+@family_required
+@require_safe
+def student_list(request):
+    family = request.user.family
+    year = queries.current_year(family.site)
+    students = list(queries.family_students(family, year))
+    return render(request, "students/student_list.html", {"students": students, "year": year})
+
+
+def _student_page(request, student, form=None, upload_form=None, status=200, stale_error=None):
+    year = queries.current_year(student.family.site)
+    current = list(queries.enrollments(year).filter(student=student)) if year else []
+    context = {
+        "student": student,
+        "year": year,
+        "enrollments": current,
+        "checklist": queries.student_checklist(student, current),
+        "form": form or StudentForm(instance=student),
+        "upload_form": upload_form or StudentDocumentUploadForm(student.family.site),
+        "stale_error": stale_error,
+        "dance": any(e.course.discipline.category == "dance" for e in current),
+    }
+    return render(request, "students/student_detail.html", context, status=status)
+
+
+@family_required
+def student_detail(request, pk):
+    student = family_student(request, pk)
+    if request.method != "POST":
+        return _student_page(request, student)
+    form = StudentForm(request.POST, instance=student)
+    if not form.is_valid():
+        return _student_page(request, student, form=form)
+    try:
+        changes, _address_changed = save_versioned(form, request)
+    except StaleEdit as stale:
+        return _student_page(
+            request, stale.current, status=409,
+            stale_error=_("Somebody else saved this record while you were editing it. The form "
+                          "now shows the current values: enter your changes again, then save."),
+        )
+    if not changes:
+        messages.info(request, _("Nothing was changed."))
+        return redirect("student_detail", pk=student.pk)
+    remember_changes(request, changes, False, reverse("student_detail", args=[student.pk]))
+    return redirect("family_changes_saved")
+
+
+@family_required
+@require_safe
+def student_courses(request, pk):
+    student = family_student(request, pk)
+    year = queries.current_year(student.family.site)
+    enrollments = list(queries.enrollments(year).filter(student=student)) if year else []
+    return render(request, "students/student_courses.html",
+                  {"student": student, "year": year, "enrollments": enrollments})
+
+
+@family_required
+@require_safe
+def student_history(request, pk):
+    student = family_student(request, pk)
+    year = queries.current_year(student.family.site)
+    return render(request, "students/student_history.html",
+                  {"student": student, "years": queries.history(student, year)})
+
+
+@family_required
+@require_safe
+def timetable(request):
+    family = request.user.family
+    year = queries.current_year(family.site)
+    students = list(queries.family_students(family, year)) if year else []
+    feed = CalendarFeed.objects.filter(family=family).first()
+    feed_url = request.build_absolute_uri(reverse("calendar_feed", args=[feed.token])) if feed else ""
+    return render(request, "students/timetable.html", {
+        "year": year, "days": queries.timetable(students), "feed_url": feed_url,
+    })
+
+
+@family_required
+@require_POST
+def renew_calendar_link(request):
+    feed, created = CalendarFeed.objects.get_or_create(family=request.user.family)
+    if not created:
+        feed.renew()
+        messages.success(request, _("A new calendar link was made; the old one no longer works."))
+    return redirect("timetable")
+
+
+@require_safe
+def calendar_feed(request, token):
+    feed = get_object_or_404(CalendarFeed.objects.select_related("family__site"), token=token)
+    family = feed.family
+    year = queries.current_year(family.site)
+    students = list(queries.family_students(family, year)) if year else []
+    calendar = build_calendar(family.site, students, year)
+    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="cours.ics"'
+    response["Cache-Control"] = "private, max-age=900"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@family_required
+@require_POST
+def upload_student_document(request, pk):
+    student = family_student(request, pk)
+    form = StudentDocumentUploadForm(student.family.site, request.POST, request.FILES)
+    if not form.is_valid():
+        return _student_page(request, student, upload_form=form, status=400)
+    checked = form.checked
+    with transaction.atomic():
+        document = StudentDocument(
+            student=student, kind=form.cleaned_data["kind"],
+            original_name=form.cleaned_data["file"].name[-255:],
+            content_type=checked.content_type, size=checked.content.size,
+            uploaded_by=request.user,
+        )
+        document.file.save(f"upload{checked.extension}", checked.content, save=False)
+        document.save()
+    messages.success(request, _("Document received: the secretariat will check it."))
+    return redirect("student_detail", pk=student.pk)
+
+
+@family_required
+@require_safe
+def download_student_document(request, pk, document_pk):
+    student = family_student(request, pk)
+    document = get_object_or_404(StudentDocument, pk=document_pk, student=student)
+    return document_response(document)
+
+
+FORMS = {
+    "certificat-medical": ("students/pdf/medical_certificate.html", "certificat-medical"),
+    "attestation-sur-l-honneur": ("students/pdf/honour_statement.html", "attestation"),
+}
+
+
+@family_required
+@require_safe
+def student_form_pdf(request, pk, form_name):
+    if form_name not in FORMS:
+        raise Http404
+    student = family_student(request, pk)
+    template, prefix = FORMS[form_name]
+    year = queries.current_year(student.family.site)
+    enrollments = list(queries.enrollments(year).filter(student=student)) if year else []
+    disciplines = [e.course.discipline for e in enrollments]
+    dance = [d for d in disciplines if d.category == "dance"] or disciplines
+    pdf = render_pdf(template, {
+        "student": student, "site": student.family.site, "year": year,
+        "disciplines": dance, "logo_uri": _logo_uri(student.family.site),
+    })
+    response = HttpResponse(pdf, content_type="application/pdf")
+    filename = f"{prefix}-{slugify(student.first_name)}-{slugify(student.last_name)}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _logo_uri(site):
+    if not site.logo:
+        return ""
+    from pathlib import Path
+
+    return Path(site.logo.path).as_uri()
