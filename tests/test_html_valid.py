@@ -1,6 +1,7 @@
 """Every page is valid HTML, checked by the Nu Html Checker (vnu.jar, system Java)."""
 
 import json
+from datetime import date, timedelta
 import shutil
 import subprocess
 from pathlib import Path
@@ -73,6 +74,22 @@ def test_all_pages_are_valid_html(parent, combs, tmp_path):
                           "postal_code": "77000", "city": "Melun", "country": "France"})
     pages["changes-saved"] = signed_in.get(reverse("family_changes_saved")).text
     assert "Éléments modifiés" in pages["changes-saved"]
+    # The students pages.
+    from students.models import CalendarFeed
+    from tests import students_data
+
+    year = students_data.school_year(combs, start=date.today() - timedelta(days=30),
+                                     end=date.today() + timedelta(days=200))
+    structure = students_data.structure(combs, year)
+    lea = students_data.student(parent.family, "Léa", courses=structure["courses"][:3])
+    CalendarFeed.objects.create(family=parent.family)
+    for name, url in [("students", reverse("student_list")), ("timetable", reverse("timetable")),
+                      ("student", reverse("student_detail", args=[lea.pk])),
+                      ("courses", reverse("student_courses", args=[lea.pk])),
+                      ("history", reverse("student_history", args=[lea.pk]))]:
+        pages[name] = signed_in.get(url).text
+    pages["student-errors"] = signed_in.post(reverse("student_detail", args=[lea.pk]),
+                                             {"version": 1, "email": "x"}).text
     messages = validate(pages, tmp_path)
     assert messages == [], [(m["url"].rsplit("/", 1)[-1], m.get("lastLine"), m["message"], m.get("extract")) for m in messages]
 

@@ -1,0 +1,72 @@
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from playwright.sync_api import Page, expect
+
+from tests import students_data
+from tests.conftest import PASSWORD
+
+from .conftest import axe_violations
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def students_portal(portal, combs):
+    from extranet.models import User
+
+    with time_machine.travel(datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("Europe/Paris"))):
+        family = User.objects.get(site=combs, username="demo").family
+        year = students_data.school_year(combs)
+        structure = students_data.structure(combs, year)
+        courses = structure["courses"]
+        students_data.student(family, "Léa", courses=[courses[0], courses[2]])
+        students_data.student(family, "Hugo", courses=[courses[1]])
+        yield portal
+
+
+def sign_in(page, url):
+    page.goto(f"{url}/connexion/")
+    page.get_by_label("Site").select_option(label="Conservatoire Maurice Ohana – Combs-la-Ville")
+    page.get_by_label("Identifiant").fill("demo")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def test_student_courses_week_and_medical_form_on_a_phone(page: Page, students_portal):
+    page.set_viewport_size({"width": 360, "height": 740})
+    sign_in(page, students_portal)
+    page.get_by_role("link", name="Élèves", exact=True).click()
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Léa Martin").click()
+    expect(page.get_by_role("heading", name="Léa Martin")).to_be_visible()
+    assert axe_violations(page) == []
+
+    page.get_by_role("link", name="Cours", exact=True).click()
+    expect(page.get_by_role("cell", name="Danse classique")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert axe_violations(page) == []
+
+    page.get_by_role("link", name="La semaine de la famille").click()
+    expect(page.get_by_role("heading", name="Mercredi")).to_be_visible()
+    expect(page.get_by_text("Hugo").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Créer mon lien").click()
+    expect(page.get_by_label("Votre lien privé")).to_have_value(re.compile(r"/calendrier/.+\.ics$"))
+    assert axe_violations(page) == []
+
+    page.get_by_role("link", name="Élèves", exact=True).click()
+    page.get_by_role("link", name="Léa Martin").click()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile("Certificat médical à imprimer")).click()
+    download = download_info.value
+    assert download.suggested_filename == "certificat-medical-lea-martin.pdf"
+    assert open(download.path(), "rb").read(5) == b"%PDF-"
+
+    page.get_by_role("link", name="Historique", exact=True).click()
+    expect(page.get_by_role("heading", name=re.compile("Historique de Léa"))).to_be_visible()
+    assert axe_violations(page) == []

@@ -1,0 +1,316 @@
+import io
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from dateutil.rrule import rrulestr
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from icalendar import Calendar
+from pypdf import PdfReader
+
+from students.models import CalendarFeed, Enrollment, SchoolYear, Student, StudentDocument
+
+from . import files, students_data
+from .conftest import make_parent
+
+PARIS = ZoneInfo("Europe/Paris")
+TODAY = datetime(2026, 11, 23, 10, 0, tzinfo=PARIS)
+
+
+@pytest.fixture(autouse=True)
+def _during_the_school_year():
+    with time_machine.travel(TODAY, tick=True):
+        yield
+
+
+@pytest.fixture
+def year(combs):
+    return students_data.school_year(combs)
+
+
+@pytest.fixture
+def structure(combs, year):
+    return students_data.structure(combs, year)
+
+
+@pytest.fixture
+def lea(parent, structure):
+    c = structure["courses"]
+    return students_data.student(parent.family, "Léa", courses=[c[0], c[2]])
+
+
+@pytest.fixture
+def hugo(parent, structure):
+    c = structure["courses"]
+    return students_data.student(parent.family, "Hugo", courses=[c[1], c[0]],
+                                 birth_date=date(2017, 10, 2), sex="M")
+
+
+@pytest.fixture
+def stranger_student(other_parent, ploufragan):
+    year = students_data.school_year(ploufragan)
+    other = students_data.structure(ploufragan, year)
+    return students_data.student(other_parent.family, "Yann", courses=[other["courses"][2]])
+
+
+def student_urls(student):
+    return [
+        reverse("student_detail", args=[student.pk]),
+        reverse("student_courses", args=[student.pk]),
+        reverse("student_history", args=[student.pk]),
+        reverse("student_form", args=[student.pk, "certificat-medical"]),
+        reverse("student_form", args=[student.pk, "attestation-sur-l-honneur"]),
+    ]
+
+
+def test_owner_sees_every_student_page(parent_client, lea):
+    for url in student_urls(lea) + [reverse("student_list"), reverse("timetable")]:
+        assert parent_client.get(url).status_code == 200, url
+
+
+def test_strangers_get_404_or_login(parent_client, lea, stranger_student, combs):
+    for url in student_urls(stranger_student):
+        assert parent_client.get(url).status_code == 404, url
+    neighbour = make_parent(combs, username="voisin", family_name="Voisin")
+    client = Client()
+    client.force_login(neighbour)
+    for url in student_urls(lea):
+        assert client.get(url).status_code == 404, url
+    for url in student_urls(lea):
+        response = Client().get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/connexion/")
+    assert parent_client.get(reverse("student_form", args=[lea.pk, "autre"])).status_code == 404
+
+
+def test_list_shows_own_students_and_their_disciplines(parent_client, lea, hugo, stranger_student):
+    page = parent_client.get(reverse("student_list")).text
+    assert "Léa" in page and "Hugo" in page and "Danse classique" in page
+    assert "Yann" not in page
+
+
+def student_form_data(student, **changes):
+    data = {"version": student.version, "email": student.email,
+            "mobile_phone": "", "school": student.school, "school_class": student.school_class,
+            "remarks": student.remarks}
+    data.update(changes)
+    return data
+
+
+@pytest.mark.django_db(transaction=True)
+def test_editing_a_student_is_acknowledged_and_kept_in_history(parent, lea, run_worker):
+    parent.family.reference_email = "famille@example.org"
+    parent.family.save()
+    client = Client()
+    client.force_login(parent)
+    response = client.post(reverse("student_detail", args=[lea.pk]), student_form_data(
+        lea, school="Collège Jean Moulin", image_rights="on", last_name="Pirate",
+        birth_date="2000-01-01"))
+    assert response["Location"] == reverse("family_changes_saved")
+    page = client.get(response["Location"])
+    assert "Éléments modifiés" in page.text
+    assert reverse("student_detail", args=[lea.pk]) in page.text
+    lea.refresh_from_db()
+    assert lea.school == "Collège Jean Moulin" and lea.image_rights
+    assert lea.last_name == "Martin" and lea.birth_date == date(2015, 3, 12)  # Read-only.
+    run_worker()
+    lines = [line for line in mail.outbox[0].body.splitlines() if line.startswith("- ")]
+    assert lines == ["- Établissement scolaire : (vide) → Collège Jean Moulin",
+                     "- Droit à l’image : non → oui"]
+    assert lea.history.first().history_user == parent
+
+
+@pytest.mark.parametrize("field, value", [("email", "pas-une-adresse"), ("mobile_phone", "12"),
+                                          ("school", "x" * 151), ("remarks", "y" * 2001)])
+def test_bad_student_values_are_refused(parent_client, lea, field, value):
+    response = parent_client.post(reverse("student_detail", args=[lea.pk]),
+                                  student_form_data(lea, **{field: value}))
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert f'id="id_{field}_error"' in response.text
+
+
+def test_stale_student_edit_is_refused(parent, lea):
+    first, second = Client(), Client()
+    first.force_login(parent)
+    second.force_login(parent)
+    data = student_form_data(lea)
+    first.post(reverse("student_detail", args=[lea.pk]), {**data, "school": "A"})
+    response = second.post(reverse("student_detail", args=[lea.pk]), {**data, "school": "B"})
+    assert response.status_code == 409
+    lea.refresh_from_db()
+    assert lea.school == "A"
+
+
+def test_courses_page(parent_client, lea):
+    page = parent_client.get(reverse("student_courses", args=[lea.pk])).text
+    for text in ["Formation musicale", "Danse classique", "Hélène Rivière", "Salle Debussy",
+                 "17:00–18:00", "Mercredi", "Samedi", "Dandelot"]:
+        assert text in page, text
+
+
+def test_week_view_gathers_the_family(parent_client, lea, hugo):
+    page = parent_client.get(reverse("timetable")).text
+    wednesday = page.index("Mercredi")
+    saturday = page.index("Samedi")
+    assert wednesday < page.index("14:00–14:30") < page.index("17:00–18:00") < saturday
+    assert page.count("Formation musicale") == 2
+
+
+def test_history_newest_year_first(parent_client, parent, lea, combs, structure):
+    for name, start, result in [("2024-2025", date(2024, 9, 16), "Admise en 1re année"),
+                                ("2025-2026", date(2025, 9, 15), "Admise en 2e année")]:
+        past = SchoolYear.objects.create(site=combs, name=name, start_date=start,
+                                         end_date=start + timedelta(days=280))
+        course = structure["courses"][0]
+        old = type(course).objects.create(site=combs, school_year=past,
+                                          discipline=structure["fm"], weekday=2,
+                                          start_time=course.start_time,
+                                          end_time=course.end_time)
+        Enrollment.objects.create(student=lea, course=old, level="Cycle 1", result=result)
+    page = parent_client.get(reverse("student_history", args=[lea.pk])).text
+    assert page.index("2025-2026") < page.index("2024-2025")
+    assert "Admise en 2e année" in page and "2026-2027" not in page
+
+
+def test_dance_requires_the_medical_document(parent_client, lea, hugo, structure):
+    page = parent_client.get(reverse("student_detail", args=[lea.pk])).text
+    assert "Certificat médical (danse)" in page and "Manquant" in page
+    assert "Certificat médical (danse)" not in parent_client.get(
+        reverse("student_detail", args=[hugo.pk])).text.split("Envoyer un document")[0]
+    response = parent_client.post(
+        reverse("student_document_upload", args=[lea.pk]),
+        {"kind": structure["medical"].pk,
+         "file": SimpleUploadedFile("certificat.pdf", files.pdf(), "application/pdf")})
+    assert response.status_code == 302
+    document = StudentDocument.objects.get(student=lea)
+    assert "À valider" in parent_client.get(reverse("student_detail", args=[lea.pk])).text
+    download = reverse("student_document", args=[lea.pk, document.pk])
+    assert parent_client.get(download).status_code == 200
+    assert parent_client.get(reverse("student_document", args=[hugo.pk, document.pk])).status_code == 404
+
+
+def test_student_upload_refuses_hostile_files(parent_client, lea, structure):
+    response = parent_client.post(
+        reverse("student_document_upload", args=[lea.pk]),
+        {"kind": structure["medical"].pk,
+         "file": SimpleUploadedFile("certificat.pdf", files.HTML_AS_PDF, "application/pdf")})
+    assert response.status_code == 400
+    assert not StudentDocument.objects.exists()
+
+
+def pdf_text(response):
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+@pytest.mark.parametrize("form_name, title", [("certificat-medical", "Certificat médical"),
+                                              ("attestation-sur-l-honneur", "Attestation")])
+def test_printable_forms_are_prefilled(parent_client, lea, combs, form_name, title):
+    from django.core.files.uploadedfile import SimpleUploadedFile as Upload
+
+    combs.logo = Upload("logo.png", files.image("PNG"), "image/png")
+    combs.save()
+    response = parent_client.get(reverse("student_form", args=[lea.pk, form_name]))
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment")
+    text = " ".join(pdf_text(response).split())
+    for expected in [title, "Martin", "Léa", "12/03/2015", "Danse classique", "2026-2027",
+                     "Conservatoire Maurice Ohana"]:
+        assert expected in text, expected
+    reader = PdfReader(io.BytesIO(response.content))
+    assert reader.pages[0].images, "the site's logo is on the form"
+
+
+# iCalendar subscription.
+
+def make_feed(parent_client):
+    parent_client.post(reverse("calendar_renew"))
+    return CalendarFeed.objects.get()
+
+
+def test_calendar_feed_gives_weekly_events_without_closures(parent_client, lea, hugo, year):
+    feed = make_feed(parent_client)
+    response = Client().get(reverse("calendar_feed", args=[feed.token]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    calendar = Calendar.from_ical(response.content)
+    events = list(calendar.walk("VEVENT"))
+    assert len(events) == Enrollment.objects.count() == 4
+    fm = next(e for e in events if str(e["summary"]) == "Léa – Formation musicale")
+    start = fm.decoded("dtstart")
+    assert start == datetime(2026, 9, 16, 17, 0, tzinfo=PARIS)
+    assert fm["rrule"]["FREQ"] == ["WEEKLY"]
+    rule = rrulestr(fm["rrule"].to_ical().decode(), dtstart=start)
+    excluded = {d.dt for exdate in [fm["exdate"]] for d in exdate.dts}
+    occurrences = [o for o in rule if o not in excluded]
+    # Same local time before and after the change to winter time (25 October 2026).
+    assert {o.astimezone(PARIS).time() for o in occurrences} == {start.time()}
+    assert [o.astimezone(PARIS).utcoffset() for o in occurrences[:2]] == [timedelta(hours=2)] * 2
+    assert occurrences[-1].astimezone(PARIS).utcoffset() == timedelta(hours=2)
+    assert any(o.astimezone(PARIS).utcoffset() == timedelta(hours=1) for o in occurrences)
+    closed = [o for o in occurrences if date(2026, 10, 17) <= o.date() <= date(2026, 11, 1)]
+    assert closed == []
+    assert date(2026, 10, 14) in {o.date() for o in occurrences}
+    assert date(2026, 11, 4) in {o.date() for o in occurrences}
+    assert max(o.date() for o in occurrences) <= year.end_date
+    assert calendar.walk("VTIMEZONE"), "the time zone is described in the feed"
+
+
+def test_calendar_token_is_unguessable_and_renewable(parent_client, lea):
+    feed = make_feed(parent_client)
+    old = feed.token
+    assert len(old) >= 40
+    assert Client().get(reverse("calendar_feed", args=["wrong-token"])).status_code == 404
+    parent_client.post(reverse("calendar_renew"))
+    feed.refresh_from_db()
+    assert feed.token != old
+    assert Client().get(reverse("calendar_feed", args=[old])).status_code == 404
+    assert Client().get(reverse("calendar_feed", args=[feed.token])).status_code == 200
+    assert feed.token in parent_client.get(reverse("timetable")).text
+
+
+def test_calendar_feed_holds_only_its_family(parent_client, lea, stranger_student, other_parent):
+    other = Client()
+    other.force_login(other_parent)
+    other.post(reverse("calendar_renew"))
+    feed = CalendarFeed.objects.get(family=other_parent.family)
+    body = Client().get(reverse("calendar_feed", args=[feed.token])).content.decode()
+    assert "Yann" in body and "Léa" not in body
+
+
+def test_renew_is_post_only(parent_client):
+    assert parent_client.get(reverse("calendar_renew")).status_code == 405
+
+
+# Query counts: the same for 1 and for 5 students, each in 4 courses.
+
+def count_queries(parent, structure, students):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(students):
+        students_data.student(parent.family, f"Élève {n}", courses=structure["courses"])
+    first = parent.family.students.order_by("pk").first()
+    client = Client()
+    client.force_login(parent)
+    counts = {}
+    for url in [reverse("student_list"), reverse("timetable"),
+                reverse("student_detail", args=[first.pk]),
+                reverse("student_courses", args=[first.pk]),
+                reverse("student_history", args=[first.pk])]:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200, url
+        counts[url.replace(str(first.pk), "<pk>")] = len(queries)
+    Student.objects.filter(family=parent.family).delete()
+    return counts
+
+
+def test_query_counts_are_bounded_and_do_not_grow(parent, structure):
+    one = count_queries(parent, structure, 1)
+    five = count_queries(parent, structure, 5)
+    assert one == five
+    assert max(one.values()) <= 8, one
