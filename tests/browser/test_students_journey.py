@@ -46,7 +46,7 @@ def test_student_courses_week_and_medical_form_on_a_phone(page: Page, students_p
     assert axe_violations(page) == []
 
     page.get_by_role("link", name="Cours", exact=True).click()
-    expect(page.get_by_role("cell", name="Danse classique")).to_be_visible()
+    expect(page.get_by_role("rowheader", name="Danse classique")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert axe_violations(page) == []
 
