@@ -16,6 +16,29 @@ def staff_site_id(request):
     return request.user.site_id
 
 
+def limit_choices_to_site(db_field, request, kwargs):
+    """Offer a secretary only her site's objects in a foreign key."""
+    site_id = staff_site_id(request)
+    if site_id is None:
+        return kwargs
+    related = db_field.related_model
+    if related is Site:
+        kwargs["queryset"] = Site.objects.filter(pk=site_id)
+        kwargs["required"] = True
+        kwargs["initial"] = site_id
+    elif any(f.name == "site" for f in related._meta.fields):
+        kwargs["queryset"] = related._default_manager.filter(site_id=site_id)
+    elif any(f.name == "family" for f in related._meta.fields):
+        kwargs["queryset"] = related._default_manager.filter(family__site_id=site_id)
+    return kwargs
+
+
+class SiteScopedInlineMixin:
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        limit_choices_to_site(db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 class SiteScopedAdmin(admin.ModelAdmin):
     """Limits a secretary to the objects of her own site.
 
@@ -33,16 +56,15 @@ class SiteScopedAdmin(admin.ModelAdmin):
         return queryset.filter(**{f"{self.site_path}__id": site_id})
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        site_id = staff_site_id(request)
-        if site_id is not None:
-            related = db_field.related_model
-            if related is Site:
-                kwargs["queryset"] = Site.objects.filter(pk=site_id)
-                kwargs["required"] = True
-                kwargs["initial"] = site_id
-            elif any(f.name == "site" for f in related._meta.fields):
-                kwargs["queryset"] = related._default_manager.filter(site_id=site_id)
+        limit_choices_to_site(db_field, request, kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        site_id = staff_site_id(request)
+        related = db_field.related_model
+        if site_id is not None and any(f.name == "site" for f in related._meta.fields):
+            kwargs["queryset"] = related._default_manager.filter(site_id=site_id)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)

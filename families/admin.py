@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from extranet.admin import SiteScopedAdmin
+from extranet.admin import SiteScopedAdmin, SiteScopedInlineMixin
 
 from . import emails
 from .documents import checklist
@@ -70,7 +70,7 @@ class ScopedHistoryAdmin(SiteScopedAdmin, SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
-class GuardianInline(admin.StackedInline):
+class GuardianInline(SiteScopedInlineMixin, admin.StackedInline):
     model = Guardian
     extra = 0
     fieldsets = [

@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from extranet.admin import SiteScopedAdmin
+from django.db.models import F
+
+from extranet.admin import SiteScopedAdmin, SiteScopedInlineMixin
 from families.admin import DocumentReviewAdmin, ScopedHistoryAdmin
 
 from .models import (
@@ -15,7 +17,7 @@ from .models import (
     Teacher,
 )
 
-class ClosurePeriodInline(admin.TabularInline):
+class ClosurePeriodInline(SiteScopedInlineMixin, admin.TabularInline):
     model = ClosurePeriod
     extra = 1
 
@@ -31,12 +33,6 @@ class DisciplineAdmin(SiteScopedAdmin):
     list_filter = ["category", ("site", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name"]
     filter_horizontal = ["required_documents"]
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "required_documents" and request.user.site_id:
-            kwargs["queryset"] = db_field.related_model.objects.filter(
-                site_id=request.user.site_id)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 @admin.register(Teacher)
 class TeacherAdmin(SiteScopedAdmin):
@@ -56,7 +52,7 @@ class CourseAdmin(SiteScopedAdmin):
     list_select_related = ["discipline", "teacher", "room", "school_year"]
     search_fields = ["discipline__name", "level", "teacher__last_name"]
 
-class EnrollmentInline(admin.TabularInline):
+class EnrollmentInline(SiteScopedInlineMixin, admin.TabularInline):
     model = Enrollment
     extra = 0
     autocomplete_fields = ["course"]
@@ -71,10 +67,11 @@ class StudentAdmin(ScopedHistoryAdmin):
     autocomplete_fields = ["family"]
     inlines = [EnrollmentInline]
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "family" and request.user.site_id:
-            kwargs["queryset"] = db_field.related_model.objects.filter(site_id=request.user.site_id)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def save_model(self, request, obj, form, change):
+        # An open family form becomes stale: its save will be refused.
+        if change:
+            obj.version = F("version") + 1
+        super().save_model(request, obj, form, change)
 
 @admin.register(Enrollment)
 class EnrollmentAdmin(SiteScopedAdmin):

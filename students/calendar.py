@@ -21,7 +21,7 @@ def occurrences(course, year):
         day += timedelta(days=7)
 
 
-def build_calendar(site, students, year):
+def build_calendar(site, students, year, domain="extranet"):
     zone = ZoneInfo(settings.TIME_ZONE)
     closures = list(year.closures.all()) if year else []
     calendar = Calendar()
@@ -37,7 +37,7 @@ def build_calendar(site, students, year):
             course = enrollment.course
             start_day = first_occurrence(year, course.weekday)
             event = Event()
-            event.add("uid", f"enrollment-{enrollment.pk}@extranet")
+            event.add("uid", f"enrollment-{enrollment.pk}@{domain}")
             event.add("summary", f"{student.first_name} – {course.discipline}")
             event.add("dtstart", datetime.combine(start_day, course.start_time, zone))
             event.add("dtend", datetime.combine(start_day, course.end_time, zone))

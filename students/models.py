@@ -15,8 +15,15 @@ from families.validators import validate_birth_date
 
 class SchoolYearQuerySet(models.QuerySet):
     def current(self, site, today=None):
+        """The year in progress; between two years (summer), the next one,
+        whose courses families prepare; failing that, the last one."""
         today = today or timezone.localdate()
-        return self.filter(site=site, start_date__lte=today, end_date__gte=today).first()
+        years = self.filter(site=site)
+        return (
+            years.filter(start_date__lte=today, end_date__gte=today).first()
+            or years.filter(start_date__gt=today).order_by("start_date").first()
+            or years.order_by("-end_date").first()
+        )
 
 
 class SchoolYear(models.Model):
@@ -162,6 +169,13 @@ class Course(models.Model):
     def clean(self):
         if self.start_time and self.end_time and self.end_time <= self.start_time:
             raise ValidationError({"end_time": _("The lesson must end after it starts.")})
+        errors = {}
+        for name in ["school_year", "discipline", "teacher", "room"]:
+            related = getattr(self, name, None) if getattr(self, f"{name}_id") else None
+            if related is not None and self.site_id and related.site_id != self.site_id:
+                errors[name] = _("This belongs to another site.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class Student(models.Model):
@@ -191,6 +205,11 @@ class Student(models.Model):
         _("remarks for the teachers"), blank=True, max_length=2000,
         help_text=_("Health, allergies, anything the teachers should know."),
     )
+    guardian = models.OneToOneField(
+        "families.Guardian", verbose_name=_("is also the guardian"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="as_student",
+        help_text=_("For an adult who studies and holds the family's account."),
+    )
     external_ref = models.CharField(_("external reference"), max_length=64, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -203,6 +222,10 @@ class Student(models.Model):
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}"
+
+    def clean(self):
+        if self.guardian_id and self.family_id and self.guardian.family_id != self.family_id:
+            raise ValidationError({"guardian": _("This guardian belongs to another family.")})
 
 
 class Enrollment(models.Model):
@@ -225,8 +248,11 @@ class Enrollment(models.Model):
         return f"{self.student} – {self.course}"
 
     def clean(self):
-        if self.student_id and self.course_id and self.student.family.site_id != self.course.site_id:
-            raise ValidationError({"course": _("The course belongs to another site.")})
+        # Also for a student not saved yet (added with his enrollments).
+        family_id = getattr(getattr(self, "student", None), "family_id", None)
+        if family_id and self.course_id:
+            if Family.objects.get(pk=family_id).site_id != self.course.site_id:
+                raise ValidationError({"course": _("The course belongs to another site.")})
 
 
 class StudentDocument(BaseDocument):

@@ -1,6 +1,8 @@
 """Printable forms, rendered with WeasyPrint from HTML templates."""
 
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -17,10 +19,11 @@ class LocalFilesFetcher(URLFetcher):
         super().__init__(allowed_protocols={"file"})
 
     def fetch(self, url, headers=None):
-        allowed = (STATIC_DIR.as_uri(), Path(settings.MEDIA_ROOT).as_uri())
-        if not url.startswith(allowed):
+        path = Path(url2pathname(unquote(urlsplit(url).path))).resolve()
+        roots = [STATIC_DIR.resolve(), Path(settings.MEDIA_ROOT).resolve()]
+        if urlsplit(url).scheme != "file" or not any(path.is_relative_to(r) for r in roots):
             raise ValueError(f"Refusing to fetch {url}")
-        return super().fetch(url, headers)
+        return super().fetch(path.as_uri(), headers)
 
 
 def render_pdf(template, context):

@@ -1,7 +1,8 @@
 """The family's students, courses and documents, fetched in a fixed number
 of queries whatever their number."""
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
+from django.utils import timezone
 
 from families.documents import checklist
 from families.models import DocumentKind
@@ -36,9 +37,7 @@ def student_checklist(student, current_enrollments):
     discipline_ids = {e.course.discipline_id for e in current_enrollments}
     kinds = DocumentKind.objects.filter(
         site=student.family.site_id, scope=DocumentKind.Scope.STUDENT, is_active=True
-    ).filter(required=True) | DocumentKind.objects.filter(
-        is_active=True, discipline__in=discipline_ids
-    )
+    ).filter(Q(required=True) | Q(discipline__in=discipline_ids))
     documents = StudentDocument.objects.filter(student=student).select_related("kind")
     return checklist(kinds.distinct().order_by("position", "name"), documents)
 
@@ -56,16 +55,14 @@ def timetable(students):
     ]
 
 
-def history(student, year):
-    """Past years' enrollments, newest year first."""
+def history(student):
+    """Enrollments of the years that are over, newest year first."""
     past = (
-        Enrollment.objects.filter(student=student)
+        Enrollment.objects.filter(student=student,
+                                  course__school_year__end_date__lt=timezone.localdate())
         .select_related("course__discipline", "course__teacher", "course__school_year")
         .order_by("-course__school_year__start_date", "course__discipline__name")
     )
-    if year is not None:
-        past = past.exclude(course__school_year=year).filter(
-            course__school_year__start_date__lt=year.start_date)
     years = {}
     for enrollment in past:
         years.setdefault(enrollment.course.school_year, []).append(enrollment)

@@ -87,9 +87,8 @@ def student_courses(request, pk):
 @require_safe
 def student_history(request, pk):
     student = family_student(request, pk)
-    year = queries.current_year(student.family.site)
     return render(request, "students/student_history.html",
-                  {"student": student, "years": queries.history(student, year)})
+                  {"student": student, "years": queries.history(student)})
 
 
 @family_required
@@ -121,7 +120,7 @@ def calendar_feed(request, token):
     family = feed.family
     year = queries.current_year(family.site)
     students = list(queries.family_students(family, year)) if year else []
-    calendar = build_calendar(family.site, students, year)
+    calendar = build_calendar(family.site, students, year, domain=request.get_host())
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="cours.ics"'
     response["Cache-Control"] = "private, max-age=900"
@@ -183,6 +182,7 @@ def student_form_pdf(request, pk, form_name):
     filename = f"{prefix}-{slugify(student.first_name)}-{slugify(student.last_name)}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

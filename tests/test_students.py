@@ -86,6 +86,23 @@ def test_strangers_get_404_or_login(parent_client, lea, stranger_student, combs)
     assert parent_client.get(reverse("student_form", args=[lea.pk, "autre"])).status_code == 404
 
 
+def test_strangers_cannot_upload_or_download_student_documents(parent_client, lea, structure,
+                                                               stranger_student, other_parent):
+    upload = {"kind": structure["medical"].pk,
+              "file": SimpleUploadedFile("c.pdf", files.pdf(), "application/pdf")}
+    assert parent_client.post(reverse("student_document_upload", args=[stranger_student.pk]),
+                              upload).status_code == 404
+    parent_client.post(reverse("student_document_upload", args=[lea.pk]),
+                       {**upload, "file": SimpleUploadedFile("c.pdf", files.pdf())})
+    document = StudentDocument.objects.get(student=lea)
+    stranger = Client()
+    stranger.force_login(other_parent)
+    for url in [reverse("student_document", args=[lea.pk, document.pk]),
+                reverse("student_document", args=[stranger_student.pk, document.pk])]:
+        assert stranger.get(url).status_code == 404
+    assert Client().get(reverse("student_document", args=[lea.pk, document.pk])).status_code == 302
+
+
 def test_list_shows_own_students_and_their_disciplines(parent_client, lea, hugo, stranger_student):
     page = parent_client.get(reverse("student_list")).text
     assert "Léa" in page and "Hugo" in page and "Danse classique" in page
@@ -176,6 +193,22 @@ def test_history_newest_year_first(parent_client, parent, lea, combs, structure)
     assert "Admise en 2e année" in page and "2026-2027" not in page
 
 
+def test_between_two_years_the_next_one_is_shown(parent_client, lea, combs, structure):
+    past = SchoolYear.objects.create(site=combs, name="2025-2026", start_date=date(2025, 9, 15),
+                                     end_date=date(2026, 6, 28))
+    old = type(structure["courses"][0]).objects.create(
+        site=combs, school_year=past, discipline=structure["piano"], weekday=1,
+        start_time=structure["courses"][0].start_time, end_time=structure["courses"][0].end_time)
+    Enrollment.objects.create(student=lea, course=old, result="Admise")
+    with time_machine.travel(datetime(2026, 7, 10, 10, tzinfo=PARIS)):
+        courses = parent_client.get(reverse("student_courses", args=[lea.pk])).text
+        assert "Danse classique" in courses and "2026-2027" in courses
+        history = parent_client.get(reverse("student_history", args=[lea.pk])).text
+        assert "2025-2026" in history and "2026-2027" not in history
+        assert "Certificat médical à imprimer" in parent_client.get(
+            reverse("student_detail", args=[lea.pk])).text
+
+
 def test_dance_requires_the_medical_document(parent_client, lea, hugo, structure):
     page = parent_client.get(reverse("student_detail", args=[lea.pk])).text
     assert "Certificat médical (danse)" in page and "Manquant" in page
@@ -216,6 +249,7 @@ def test_printable_forms_are_prefilled(parent_client, lea, combs, form_name, tit
     combs.save()
     response = parent_client.get(reverse("student_form", args=[lea.pk, form_name]))
     assert response["Content-Type"] == "application/pdf"
+    assert response["Cache-Control"] == "private, no-store"
     assert response["Content-Disposition"].startswith("attachment")
     text = " ".join(pdf_text(response).split())
     for expected in [title, "Martin", "Léa", "12/03/2015", "Danse classique", "2026-2027",
@@ -258,6 +292,8 @@ def test_calendar_feed_gives_weekly_events_without_closures(parent_client, lea, 
     assert date(2026, 11, 4) in {o.date() for o in occurrences}
     assert max(o.date() for o in occurrences) <= year.end_date
     assert calendar.walk("VTIMEZONE"), "the time zone is described in the feed"
+    assert str(fm["uid"]).endswith("@testserver")
+    assert fm["exdate"].to_ical().startswith(b"20261021T170000") and fm["exdate"].params["TZID"] == "Europe/Paris"
 
 
 def test_calendar_token_is_unguessable_and_renewable(parent_client, lea):
@@ -292,8 +328,19 @@ def count_queries(parent, structure, students):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    site = parent.family.site
+    past = SchoolYear.objects.get_or_create(site=site, name="2025-2026", defaults={
+        "start_date": date(2025, 9, 15), "end_date": date(2026, 6, 28)})[0]
+    old = type(structure["courses"][0]).objects.get_or_create(
+        site=site, school_year=past, discipline=structure["fm"], weekday=3,
+        start_time=structure["courses"][0].start_time,
+        end_time=structure["courses"][0].end_time)[0]
     for n in range(students):
-        students_data.student(parent.family, f"Élève {n}", courses=structure["courses"])
+        student = students_data.student(parent.family, f"Élève {n}",
+                                        courses=[*structure["courses"], old])
+        StudentDocument.objects.create(student=student, kind=structure["medical"], file="x.pdf",
+                                       original_name="x.pdf", content_type="application/pdf",
+                                       size=1)
     first = parent.family.students.order_by("pk").first()
     client = Client()
     client.force_login(parent)
@@ -314,3 +361,15 @@ def test_query_counts_are_bounded_and_do_not_grow(parent, structure):
     five = count_queries(parent, structure, 5)
     assert one == five
     assert max(one.values()) <= 8, one
+
+
+def test_pdf_fetcher_refuses_files_outside_static_and_media():
+    from students.pdf import STATIC_DIR, LocalFilesFetcher
+
+    fetcher = LocalFilesFetcher()
+    for url in [(STATIC_DIR / ".." / "pyproject.toml").as_uri(),
+                STATIC_DIR.as_uri() + "/%2e%2e/pyproject.toml",
+                "http://127.0.0.1/", "file:///etc/passwd"]:
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+    assert fetcher.fetch((STATIC_DIR / "css" / "extranet.css").as_uri())

@@ -44,3 +44,86 @@ def test_enrollment_autocomplete_stays_on_her_site(secretary):
     ids = {int(result["id"]) for result in response.json()["results"]}
     assert ids and ids <= set(Course.objects.filter(site__slug="combs-la-ville")
                               .values_list("pk", flat=True))
+
+
+def test_inline_enrollment_on_another_site_course_is_refused(secretary):
+    from families.models import Family
+
+    martin = Family.objects.get(name="Martin")
+    foreign_course = Course.objects.filter(site__slug="ploufragan").first()
+    response = secretary.post(reverse("admin:students_student_add"), {
+        "family": martin.pk, "last_name": "Martin", "first_name": "Zoé",
+        "birth_date": "2016-05-04",
+        "enrollments-TOTAL_FORMS": "1", "enrollments-INITIAL_FORMS": "0",
+        "enrollments-MIN_NUM_FORMS": "0", "enrollments-MAX_NUM_FORMS": "1000",
+        "enrollments-0-course": foreign_course.pk,
+    })
+    assert response.status_code == 200
+    assert not Student.objects.filter(first_name="Zoé").exists()
+    assert not Enrollment.objects.filter(course=foreign_course, student__family=martin).exists()
+
+
+def test_secretariat_save_makes_an_open_student_form_stale(secretary):
+    lea = Student.objects.get(family__site__slug="combs-la-ville", first_name="Léa")
+    parent = User.objects.get(site__slug="combs-la-ville", username="demo")
+    family_client = Client()
+    family_client.force_login(parent)
+    stale = {"version": lea.version, "email": "", "mobile_phone": "", "school": "Autre",
+             "school_class": "", "remarks": ""}
+    page = secretary.get(reverse("admin:students_student_change", args=[lea.pk]))
+    form = page.context["adminform"].form
+    data = {name: form.initial.get(name) or "" for name in form.fields}
+    data.update({"family": lea.family_id, "birth_date": "2015-03-12", "remarks": "Asthme",
+                 "guardian": "", "enrollments-TOTAL_FORMS": "0",
+                 "enrollments-INITIAL_FORMS": "0", "enrollments-MIN_NUM_FORMS": "0",
+                 "enrollments-MAX_NUM_FORMS": "1000"})
+    for key in ["image_rights", "may_leave_alone"]:
+        data.pop(key, None)
+    response = secretary.post(reverse("admin:students_student_change", args=[lea.pk]), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert family_client.post(reverse("student_detail", args=[lea.pk]), stale).status_code == 409
+    lea.refresh_from_db()
+    assert lea.remarks == "Asthme" and lea.school != "Autre"
+
+
+@pytest.mark.parametrize("model", ["discipline", "teacher", "room", "studentdocument"])
+def test_other_structures_are_scoped(secretary, model):
+    from django.apps import apps
+
+    model_class = apps.get_model("students", model)
+    lookup = "student__family__site__slug" if model == "studentdocument" else "site__slug"
+    if model == "studentdocument":
+        from django.core.files.base import ContentFile
+
+        from families.models import DocumentKind
+        from tests import files
+
+        for slug in ["combs-la-ville", "ploufragan"]:
+            student = Student.objects.filter(family__site__slug=slug).first()
+            document = model_class(student=student, original_name="c.pdf", size=1,
+                                   content_type="application/pdf",
+                                   kind=DocumentKind.objects.filter(site__slug=slug,
+                                                                    scope="student").first())
+            document.file.save("c.pdf", ContentFile(files.pdf()))
+    page = secretary.get(reverse(f"admin:students_{model}_changelist"))
+    shown = {obj.pk for obj in page.context["cl"].result_list}
+    assert shown == set(model_class.objects.filter(**{lookup: "combs-la-ville"})
+                        .values_list("pk", flat=True))
+    foreign = model_class.objects.filter(**{lookup: "ploufragan"}).first()
+    assert secretary.get(reverse(f"admin:students_{model}_change",
+                                 args=[foreign.pk])).status_code == 302
+    if model == "studentdocument":
+        url = reverse("admin:students_studentdocument_file", args=[foreign.pk])
+        assert secretary.get(url).status_code == 404
+        own = model_class.objects.filter(**{lookup: "combs-la-ville"}).first()
+        assert secretary.get(reverse("admin:students_studentdocument_file",
+                                     args=[own.pk])).status_code == 200
+
+
+def test_discipline_required_documents_offer_only_her_site(secretary):
+    from families.models import DocumentKind
+
+    page = secretary.get(reverse("admin:students_discipline_add"))
+    offered = set(page.context["adminform"].form.fields["required_documents"].queryset)
+    assert offered and all(kind.site.slug == "combs-la-ville" for kind in offered)
+    assert DocumentKind.objects.filter(site__slug="ploufragan").exists()
