@@ -257,8 +257,12 @@ class BaseDocument(models.Model):
         return self.kind.expires_on(timezone.localdate(self.uploaded_at))
 
     # Each concrete model also gives `family`, `owner` (who the document is
-    # about) and the portal page where the family sends it again.
+    # about), the portal page where the family sends it again and its
+    # download address.
     def get_portal_path(self):
+        raise NotImplementedError
+
+    def get_download_path(self):
         raise NotImplementedError
 
     @property
@@ -285,3 +289,6 @@ class FamilyDocument(BaseDocument):
 
     def get_portal_path(self):
         return reverse("family")
+
+    def get_download_path(self):
+        return reverse("family_document", args=[self.pk])

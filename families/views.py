@@ -107,20 +107,22 @@ def upload_document(request):
     form = DocumentUploadForm(family.site, request.POST, request.FILES)
     if not form.is_valid():
         return _family_page(request, upload_form=form, status=400)
+    store_upload(FamilyDocument(family=family), form, request)
+    return redirect("family")
+
+
+def store_upload(document, form, request):
+    """Save a checked upload (DocumentUploadForm) as `document`."""
     checked = form.checked
+    document.kind = form.cleaned_data["kind"]
+    document.original_name = form.cleaned_data["file"].name[-255:]
+    document.content_type = checked.content_type
+    document.size = checked.content.size
+    document.uploaded_by = request.user
     with transaction.atomic():
-        document = FamilyDocument(
-            family=family,
-            kind=form.cleaned_data["kind"],
-            original_name=form.cleaned_data["file"].name[-255:],
-            content_type=checked.content_type,
-            size=checked.content.size,
-            uploaded_by=request.user,
-        )
         document.file.save(f"upload{checked.extension}", checked.content, save=False)
         document.save()
     messages.success(request, _("Document received: the secretariat will check it."))
-    return redirect("family")
 
 
 def document_response(document, as_attachment=True):

@@ -1,5 +1,4 @@
 from django import forms
-from django.utils.translation import gettext_lazy as _
 
 from families.forms import DocumentUploadForm, VersionedForm
 from families.models import DocumentKind

@@ -277,6 +277,9 @@ class StudentDocument(BaseDocument):
     def get_portal_path(self):
         return reverse("student_detail", args=[self.student_id])
 
+    def get_download_path(self):
+        return reverse("student_document", args=[self.student_id, self.pk])
+
 
 def new_token():
     return secrets.token_urlsafe(32)

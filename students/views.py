@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -9,7 +8,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from extranet.decorators import family_required
 from families.editing import StaleEdit, save_versioned
-from families.views import document_response, remember_changes
+from families.views import document_response, remember_changes, store_upload
 
 from . import queries
 from .calendar import build_calendar
@@ -135,17 +134,7 @@ def upload_student_document(request, pk):
     form = StudentDocumentUploadForm(student.family.site, request.POST, request.FILES)
     if not form.is_valid():
         return _student_page(request, student, upload_form=form, status=400)
-    checked = form.checked
-    with transaction.atomic():
-        document = StudentDocument(
-            student=student, kind=form.cleaned_data["kind"],
-            original_name=form.cleaned_data["file"].name[-255:],
-            content_type=checked.content_type, size=checked.content.size,
-            uploaded_by=request.user,
-        )
-        document.file.save(f"upload{checked.extension}", checked.content, save=False)
-        document.save()
-    messages.success(request, _("Document received: the secretariat will check it."))
+    store_upload(StudentDocument(student=student), form, request)
     return redirect("student_detail", pk=student.pk)
 
 

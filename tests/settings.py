@@ -12,6 +12,7 @@ os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="extranet-media-"))
 os.environ.setdefault("DOCUMENTS_ROOT", tempfile.mkdtemp(prefix="extranet-documents-"))
 
 from extranet.settings import *  # noqa: E402, F403
+from extranet.settings import STORAGES  # noqa: E402
 
 # Static files are served from the source folders, without a collectstatic step.
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}

@@ -138,7 +138,7 @@ def test_history_of_another_site_is_out_of_reach(secretary, demo):
     record = le_goff.history.first()
     url = reverse("admin:families_family_simple_history", args=[le_goff.pk, record.pk])
     assert secretary.get(url).status_code in (403, 404)
-    response = secretary.post(url, {"name": "Volé", "site": demo["combs"].pk})
+    secretary.post(url, {"name": "Volé", "site": demo["combs"].pk})
     le_goff.refresh_from_db()
     assert le_goff.name == "Le Goff" and le_goff.site == demo["ploufragan"]
 

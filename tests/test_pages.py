@@ -6,7 +6,6 @@ from pathlib import Path
 
 import polib
 import pytest
-from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse

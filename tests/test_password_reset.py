@@ -1,5 +1,4 @@
 import re
-import threading
 from datetime import timedelta
 
 import pytest

@@ -61,3 +61,13 @@ def axe_violations(page):
 def browser_context_args(browser_context_args):
     # A French parent's browser (the portal follows Accept-Language).
     return {**browser_context_args, "locale": "fr-FR"}
+
+
+def sign_in(page, url, site="Conservatoire Maurice Ohana – Combs-la-Ville", username="demo"):
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{url}/connexion/")
+    page.get_by_label("Site").select_option(label=site)
+    page.get_by_label("Identifiant").fill(username)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()

@@ -5,9 +5,8 @@ from playwright.sync_api import Page, expect
 
 from families.models import DocumentKind, Guardian
 from tests import files
-from tests.conftest import PASSWORD
 
-from .conftest import axe_violations
+from .conftest import axe_violations, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,13 +25,6 @@ def family_portal(portal, combs):
                                 proves_address=True)
     return portal
 
-
-def sign_in(page, url):
-    page.goto(f"{url}/connexion/")
-    page.get_by_label("Site").select_option(label="Conservatoire Maurice Ohana – Combs-la-Ville")
-    page.get_by_label("Identifiant").fill("demo")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
 
 
 def test_edit_a_guardian_and_upload_a_document_on_a_phone(page: Page, family_portal, tmp_path):

@@ -5,21 +5,13 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD, make_parent
 
-from .conftest import axe_violations
+from .conftest import axe_violations, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
 
-
-def sign_in(page: Page, url, site="Conservatoire Maurice Ohana – Combs-la-Ville",
-            username="demo"):
-    page.goto(f"{url}/connexion/")
-    page.get_by_label("Site").select_option(label=site)
-    page.get_by_label("Identifiant").fill(username)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])

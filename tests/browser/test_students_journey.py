@@ -7,9 +7,8 @@ import time_machine
 from playwright.sync_api import Page, expect
 
 from tests import students_data
-from tests.conftest import PASSWORD
 
-from .conftest import axe_violations
+from .conftest import axe_violations, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,13 +26,6 @@ def students_portal(portal, combs):
         students_data.student(family, "Hugo", courses=[courses[1]])
         yield portal
 
-
-def sign_in(page, url):
-    page.goto(f"{url}/connexion/")
-    page.get_by_label("Site").select_option(label="Conservatoire Maurice Ohana – Combs-la-Ville")
-    page.get_by_label("Identifiant").fill("demo")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
 
 
 def test_student_courses_week_and_medical_form_on_a_phone(page: Page, students_portal):
