@@ -289,5 +289,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.tasks": {"level": "INFO"}, "django_tasks_db": {"level": "INFO"}},
+    "loggers": {
+        "django.tasks": {"level": "INFO"},
+        "django_tasks_db": {"level": "INFO"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

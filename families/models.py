@@ -41,6 +41,10 @@ class Family(models.Model):
         _("external reference"), max_length=64, blank=True,
         help_text=_("Reference of the family in the previous software, for imports."),
     )
+    legacy_username = models.CharField(
+        _("identifiant in the previous software"), max_length=150, blank=True,
+        help_text=_("Used as the identifiant when the account is created."),
+    )
     address_changed_at = models.DateTimeField(
         _("address changed on"), null=True, blank=True, editable=False,
         help_text=_("A proof of address uploaded before this date no longer counts."),
@@ -123,6 +127,8 @@ class Guardian(models.Model):
     extra_phone_3 = PhoneNumberField(_("additional phone 3"), blank=True, region="FR")
     extra_phone_3_label = models.CharField(_("label of additional phone 3"), max_length=40, blank=True)
     is_payer = models.BooleanField(_("pays the invoices"), default=False)
+    external_ref = models.CharField(_("external reference"), max_length=64, blank=True,
+                                    db_index=True)
     lives_elsewhere = models.BooleanField(
         _("lives at another address"), default=False,
         help_text=_("For example separated parents, each with their own address."),

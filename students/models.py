@@ -156,6 +156,8 @@ class Course(models.Model):
     is_collective = models.BooleanField(_("collective lesson"), default=True)
     methods = models.TextField(_("methods and books to buy"), blank=True)
     parent_meeting = models.DateTimeField(_("parent–teacher meeting"), null=True, blank=True)
+    external_ref = models.CharField(_("external reference"), max_length=64, blank=True,
+                                    db_index=True)
 
     class Meta:
         verbose_name = _("course")
@@ -210,7 +212,8 @@ class Student(models.Model):
         null=True, blank=True, related_name="as_student",
         help_text=_("For an adult who studies and holds the family's account."),
     )
-    external_ref = models.CharField(_("external reference"), max_length=64, blank=True)
+    external_ref = models.CharField(_("external reference"), max_length=64, blank=True,
+                                    db_index=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     history = HistoricalRecords(excluded_fields=["version"])

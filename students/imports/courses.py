@@ -1,0 +1,80 @@
+"""Courses file: the teaching structure of one site, one row per course."""
+
+from django.utils.translation import gettext as _
+
+from ..models import Course, Discipline, Room, SchoolYear, Teacher
+from .base import BaseImport, changed_fields
+from .rows import CourseRow
+
+
+class CoursesImport(BaseImport):
+    row_form = CourseRow
+
+    def __post_init__(self):
+        self.rows = {}
+
+    def accept(self, line, row, data):
+        ref = data["ref_cours"]
+        if ref in self.rows:
+            self.error(line, "ref_cours", _("Reference “%(ref)s” appears twice in the file (line "
+                                            "%(line)d).") % {"ref": ref,
+                                                             "line": self.rows[ref][0]}, row)
+            return
+        self.rows[ref] = (line, data)
+
+    def apply(self, commit):
+        existing = {c.external_ref: c for c in Course.objects.filter(site=self.site,
+                                                                     external_ref__gt="")}
+        years, disciplines, teachers, rooms = {}, {}, {}, {}
+        for ref, (_line, data) in self.rows.items():
+            values = {
+                "level": data["niveau"], "weekday": data["jour"],
+                "start_time": data["heure_debut"], "end_time": data["heure_fin"],
+                "is_collective": bool(data["collectif"]), "methods": data["methodes"],
+            }
+            if commit:
+                values["school_year"] = self._year(years, data)
+                values["discipline"] = self._discipline(disciplines, data)
+                values["teacher"] = self._teacher(teachers, data["professeur"])
+                values["room"] = self._room(rooms, data["salle"])
+            current = existing.get(ref)
+            if current is None:
+                self.count(created=1)
+                if commit:
+                    Course.objects.create(site=self.site, external_ref=ref, **values)
+            elif changed_fields(current, values):
+                self.count(updated=1)
+                if commit:
+                    current.save()
+            else:
+                self.count(unchanged=1)
+
+    def _year(self, cache, data):
+        if data["annee"] not in cache:
+            cache[data["annee"]], _created = SchoolYear.objects.get_or_create(
+                site=self.site, name=data["annee"],
+                defaults={"start_date": data["debut_annee"], "end_date": data["fin_annee"]})
+        return cache[data["annee"]]
+
+    def _discipline(self, cache, data):
+        name = data["discipline"]
+        if name not in cache:
+            cache[name], _created = Discipline.objects.get_or_create(
+                site=self.site, name=name, defaults={"category": data["categorie"] or "other"})
+        return cache[name]
+
+    def _teacher(self, cache, full_name):
+        if not full_name:
+            return None
+        if full_name not in cache:
+            first, _space, last = full_name.partition(" ")
+            cache[full_name], _created = Teacher.objects.get_or_create(
+                site=self.site, first_name=first, last_name=last or first)
+        return cache[full_name]
+
+    def _room(self, cache, name):
+        if not name:
+            return None
+        if name not in cache:
+            cache[name], _created = Room.objects.get_or_create(site=self.site, name=name)
+        return cache[name]

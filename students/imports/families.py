@@ -1,0 +1,158 @@
+"""Families file: one row per person, responsable or student, grouped by the
+family's legacy reference."""
+
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from families.models import Family, Guardian
+
+from ..models import Student
+from .base import BaseImport, changed_fields
+from .rows import PersonRow
+
+BATCH = 1000
+
+
+class FamiliesImport(BaseImport):
+    row_form = PersonRow
+
+    def __post_init__(self):
+        self.families = {}  # ref → {"values": {...}, "line": n}
+        self.people = {"guardian": {}, "student": {}}  # ref → (line, row, data)
+        self.existing_family_refs = set(
+            Family.objects.filter(site=self.site).exclude(external_ref="")
+            .values_list("external_ref", flat=True)
+        )
+
+    def accept(self, line, row, data):
+        kind, ref = data["type"], data["ref"]
+        if ref in self.people[kind]:
+            first_line = self.people[kind][ref][0]
+            self.error(line, "ref", _("Reference “%(ref)s” appears twice in the file (line "
+                                      "%(line)d).") % {"ref": ref, "line": first_line}, row)
+            return
+        self.people[kind][ref] = (line, row, data)
+        family = self.families.setdefault(data["ref_famille"], {"values": {}, "line": line,
+                                                                "guardians": 0})
+        if kind == "guardian":
+            family["guardians"] += 1
+        values = family["values"]
+        for column, name in [("nom_famille", "name"), ("email_reference", "reference_email"),
+                             ("mobile_reference", "reference_mobile"),
+                             ("identifiant", "legacy_username")]:
+            if data.get(column) and not values.get(name):
+                values[name] = data[column]
+        if kind == "guardian" and not values.get("fallback_name"):
+            values["fallback_name"] = data["nom"]
+
+    def finish_check(self):
+        for ref, (line, row, data) in list(self.people["student"].items()):
+            family_ref = data["ref_famille"]
+            family = self.families[family_ref]
+            if not family["guardians"] and family_ref not in self.existing_family_refs:
+                self.error(line, "ref_famille", _(
+                    "Student without family: no responsable of family “%(ref)s” in the file "
+                    "nor on the portal.") % {"ref": family_ref}, row)
+                del self.people["student"][ref]
+        for family_ref in [r for r, f in self.families.items()
+                           if not f["guardians"] and r not in self.existing_family_refs]:
+            del self.families[family_ref]
+
+    # Writing.
+
+    def apply(self, commit):
+        family_ids = self._families(commit)
+        self._guardians(family_ids, commit)
+        self._students(family_ids, commit)
+
+    def _families(self, commit):
+        existing = {f.external_ref: f for f in Family.objects.filter(
+            site=self.site, external_ref__gt="")}
+        to_create, to_update, fields = [], [], set()
+        for ref, family in self.families.items():
+            values = dict(family["values"])
+            fallback = values.pop("fallback_name", "")
+            values.setdefault("name", fallback)
+            current = existing.get(ref)
+            if current is None:
+                to_create.append(Family(site=self.site, external_ref=ref, **values))
+                continue
+            values = {k: v for k, v in values.items() if v}  # Missing columns keep values.
+            changed = changed_fields(current, values)
+            if changed:
+                current.version += 1
+                fields.update(changed)
+                to_update.append(current)
+            else:
+                self.count(unchanged=1)
+        self.count(created=len(to_create), updated=len(to_update))
+        if commit:
+            bulk_create_with_history(to_create, Family, batch_size=BATCH)
+            if to_update:
+                bulk_update_with_history(to_update, Family, [*fields, "version"], batch_size=BATCH)
+        ids = dict(Family.objects.filter(site=self.site, external_ref__gt="")
+                   .values_list("external_ref", "pk")) if commit else {}
+        return ids
+
+    def _guardians(self, family_ids, commit):
+        existing = {g.external_ref: g for g in Guardian.objects.filter(
+            family__site=self.site, external_ref__gt="")}
+        positions = {}
+        to_create, to_update, fields = [], [], set()
+        for ref, (_line, _row, data) in self.people["guardian"].items():
+            family_ref = data["ref_famille"]
+            positions[family_ref] = positions.get(family_ref, 0) + 1
+            values = {
+                "position": positions[family_ref], "civility": data["civilite"],
+                "last_name": data["nom"], "birth_name": data["nom_naissance"],
+                "first_name": data["prenom"], "birth_date": data["date_naissance"],
+                "birth_place": data["lieu_naissance"],
+                "birth_department": (data["departement_naissance"] or "").upper(),
+                "address_line1": data["adresse"], "address_line2": data["complement_adresse"],
+                "postal_code": data["code_postal"], "city": data["ville"],
+                "country": data["pays"] or "France", "home_phone": data["tel_domicile"] or "",
+                "mobile_phone": data["mobile"] or "", "work_phone": data["tel_travail"] or "",
+                "email": data["email"], "is_payer": bool(data["payeur"]),
+            }
+            self._upsert(Guardian, existing.get(ref), values, ref, family_ids, family_ref,
+                         to_create, to_update, fields)
+        self._save(Guardian, to_create, to_update, fields, commit)
+
+    def _students(self, family_ids, commit):
+        existing = {s.external_ref: s for s in Student.objects.filter(
+            family__site=self.site, external_ref__gt="")}
+        to_create, to_update, fields = [], [], set()
+        for ref, (_line, _row, data) in self.people["student"].items():
+            values = {
+                "last_name": data["nom"], "first_name": data["prenom"], "sex": data["sexe"],
+                "birth_date": data["date_naissance"], "birth_place": data["lieu_naissance"],
+                "email": data["email"], "mobile_phone": data["mobile"] or "",
+                "school": data["ecole"], "school_class": data["classe"],
+                "image_rights": bool(data["droit_image"]),
+            }
+            self._upsert(Student, existing.get(ref), values, ref, family_ids, data["ref_famille"],
+                         to_create, to_update, fields)
+        self._save(Student, to_create, to_update, fields, commit)
+
+    def _upsert(self, model, current, values, ref, family_ids, family_ref, to_create, to_update,
+                fields):
+        if current is None:
+            to_create.append(model(external_ref=ref, family_id=family_ids.get(family_ref),
+                                   **values))
+            return
+        values["family_id"] = family_ids.get(family_ref, current.family_id)
+        changed = changed_fields(current, values)
+        if changed:
+            current.version += 1
+            fields.update(changed)
+            to_update.append(current)
+        else:
+            self.count(unchanged=1)
+
+    def _save(self, model, to_create, to_update, fields, commit):
+        self.count(created=len(to_create), updated=len(to_update))
+        if commit:
+            bulk_create_with_history(to_create, model, batch_size=BATCH)
+            if to_update:
+                bulk_update_with_history(to_update, model, [*fields, "version"],
+                                         batch_size=BATCH)

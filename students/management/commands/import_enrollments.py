@@ -1,0 +1,7 @@
+from students.imports.enrollments import EnrollmentsImport
+from students.imports.command import ImportCommand
+
+
+class Command(ImportCommand):
+    help = "Imports the enrollments of one site from a legacy export (see README)."
+    importer = EnrollmentsImport
