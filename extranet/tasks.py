@@ -7,6 +7,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from .mail import build_message, deliver, message_from_payload
+from .tokens import invitation_token_generator
 
 
 def password_reset_message(user, base_url, language=None):
@@ -58,6 +59,36 @@ def send_password_reset(user_id, base_url, language=None, attempt=1):
             user_id, base_url, language, attempt=attempt + 1
         ),
     )
+    return "sent"
+
+
+def invitation_context(user, base_url):
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = invitation_token_generator.make_token(user)
+    path = reverse("invitation_confirm", kwargs={"uidb64": uid, "token": token})
+    context = {
+        "user": user, "site": user.site, "invitation_url": f"{base_url}{path}",
+        "login_url": f"{base_url}{reverse('login')}",
+        "valid_days": settings.INVITATION_VALID_DAYS,
+    }
+    return context
+
+
+@task()
+def send_invitation(user_id, base_url, language=None, attempt=1):
+    """The first-connection e-mail: the site, the identifiant and a link to
+    choose a password. Never a password."""
+    user = get_user_model().objects.select_related("site", "family").filter(
+        pk=user_id, is_active=True).first()
+    if user is None or not user.contact_email:
+        return "no address"
+    message = build_message(
+        "extranet/emails/invitation", invitation_context(user, base_url),
+        to=[user.contact_email], reply_to=user.site.email if user.site else None,
+        language=language,
+    )
+    deliver(message, attempt, requeue=lambda run_after: send_invitation.using(
+        run_after=run_after).enqueue(user_id, base_url, language, attempt=attempt + 1))
     return "sent"
 
 

@@ -17,6 +17,11 @@ urlpatterns = [
         views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
+    path(
+        "bienvenue/<uidb64>/<token>/",
+        views.InvitationConfirmView.as_view(),
+        name="invitation_confirm",
+    ),
     path("mot-de-passe/", views.PasswordChangeView.as_view(), name="password_change"),
     path("accessibilite/", views.accessibility, name="accessibility"),
     path(

@@ -25,6 +25,7 @@ from .forms import (
 )
 from .models import Site
 from .tasks import request_password_reset
+from .tokens import invitation_token_generator
 
 SITE_COOKIE = "extranet_site"
 SITE_COOKIE_AGE = 365 * 24 * 3600
@@ -123,6 +124,18 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
         messages.success(self.request, _("Your new password is saved. You are now signed in."))
+        return response
+
+
+class InvitationConfirmView(PasswordResetConfirmView):
+    """First connection: the link of the invitation e-mail or letter."""
+
+    template_name = "extranet/invitation_confirm.html"
+    token_generator = invitation_token_generator
+
+    def form_valid(self, form):
+        response = auth_views.PasswordResetConfirmView.form_valid(self, form)
+        messages.success(self.request, _("Welcome! Your password is saved and you are signed in."))
         return response
 
 

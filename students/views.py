@@ -14,7 +14,7 @@ from . import queries
 from .calendar import build_calendar
 from .forms import StudentDocumentUploadForm, StudentForm
 from .models import CalendarFeed, Student, StudentDocument
-from .pdf import render_pdf
+from extranet.pdf import logo_uri, render_pdf
 
 
 def family_student(request, pk):
@@ -165,7 +165,7 @@ def student_form_pdf(request, pk, form_name):
     dance = [d for d in disciplines if d.category == "dance"] or disciplines
     pdf = render_pdf(template, {
         "student": student, "site": student.family.site, "year": year,
-        "disciplines": dance, "logo_uri": _logo_uri(student.family.site),
+        "disciplines": dance, "logo_uri": logo_uri(student.family.site),
     })
     response = HttpResponse(pdf, content_type="application/pdf")
     filename = f"{prefix}-{slugify(student.first_name)}-{slugify(student.last_name)}.pdf"
@@ -174,10 +174,3 @@ def student_form_pdf(request, pk, form_name):
     response["Cache-Control"] = "private, no-store"
     return response
 
-
-def _logo_uri(site):
-    if not site.logo:
-        return ""
-    from pathlib import Path
-
-    return Path(site.logo.path).as_uri()

@@ -364,7 +364,7 @@ def test_query_counts_are_bounded_and_do_not_grow(parent, structure):
 
 
 def test_pdf_fetcher_refuses_files_outside_static_and_media():
-    from students.pdf import STATIC_DIR, LocalFilesFetcher
+    from extranet.pdf import STATIC_DIR, LocalFilesFetcher
 
     fetcher = LocalFilesFetcher()
     for url in [(STATIC_DIR / ".." / "pyproject.toml").as_uri(),

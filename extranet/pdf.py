@@ -30,3 +30,8 @@ def render_pdf(template, context):
     html = render_to_string(template, context)
     return HTML(string=html, base_url=STATIC_DIR.as_uri() + "/",
                 url_fetcher=LocalFilesFetcher()).write_pdf()
+
+
+def logo_uri(site):
+    """The site's logo as a file URI for the PDFs, or ''."""
+    return Path(site.logo.path).as_uri() if site.logo else ""
