@@ -45,8 +45,12 @@ def write_xlsx(path, rows, header=HEADER):
     sheet.append(header)
     for row in rows:
         cells = list(row)
-        # Excel keeps dates as dates.
+        # Excel keeps dates as dates, and numbers as numbers (leading zeros lost).
         cells[9] = date(*reversed([int(p) for p in row[9].split("/")]))
+        if cells[11]:
+            cells[11] = int(cells[11])
+        if cells[13] and cells[13].replace(" ", "").isdigit():
+            cells[13] = int(cells[13].replace(" ", ""))
         sheet.append(cells)
     workbook.save(path)
     return path
@@ -116,7 +120,7 @@ BAD_ROWS = [
     (2, "nom", ["responsable", "R1", "F1", "Durand", "", "", "Mme", "", "Anne", "14/07/1980",
                 "1 rue", "77000", "Melun", "", ""], "obligatoire"),
     (2, "code_postal", ["responsable", "R1", "F1", "Durand", "", "", "Mme", "Durand", "Anne",
-                        "14/07/1980", "1 rue", "7700", "Melun", "", ""], "5 chiffres"),
+                        "14/07/1980", "1 rue", "770", "Melun", "", ""], "5 chiffres"),
     (2, "date_naissance", ["responsable", "R1", "F1", "Durand", "", "", "Mme", "Durand", "Anne",
                            "31/02/1980", "1 rue", "77000", "Melun", "", ""], "date"),
     (2, "mobile", ["responsable", "R1", "F1", "Durand", "", "", "Mme", "Durand", "Anne",
@@ -170,7 +174,7 @@ def test_skip_invalid_imports_the_rest_and_reports_rejects(combs, tmp_path):
     text = report.read_text(encoding="utf-8-sig")
     assert "R1" in text and "5 chiffres" in text and "R2" not in text
     # Corrected and fed back.
-    fixed = text.replace(";7700;", ";77000;")
+    fixed = text.replace(";770;", ";77000;")
     corrected = tmp_path / "corrige.csv"
     corrected.write_text(fixed, encoding="utf-8-sig")
     run("import_families", corrected)
@@ -308,3 +312,16 @@ def test_invitations_respect_the_rate_and_never_logged_in(combs):
                  "--only-never-logged-in", "--base-url", "https://x.example", stdout=io.StringIO())
     runs = sorted(DBTaskResult.objects.values_list("run_after", flat=True))
     assert len(runs) == 2 and runs[1] - runs[0] == timedelta(seconds=30)
+
+
+def test_leading_zeros_lost_by_excel_are_restored():
+    from students.imports.rows import PersonRow
+
+    form = PersonRow({"type": "responsable", "ref": "R", "ref_famille": "F", "nom": "A",
+                      "prenom": "B", "civilite": "Mme", "adresse": "1 rue", "code_postal": "1000",
+                      "ville": "Bourg-en-Bresse", "departement_naissance": "1",
+                      "mobile": "612345678"})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["code_postal"] == "01000"
+    assert form.cleaned_data["departement_naissance"] == "01"
+    assert form.cleaned_data["mobile"].as_e164 == "+33612345678"

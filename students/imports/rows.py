@@ -73,8 +73,7 @@ class PersonRow(forms.Form):
     sexe = MappedChoiceField(SEXES, required=False)
     date_naissance = date_field()
     lieu_naissance = forms.CharField(max_length=100, required=False)
-    departement_naissance = forms.CharField(max_length=3, required=False,
-                                            validators=[validate_department])
+    departement_naissance = forms.CharField(max_length=3, required=False)
     adresse = forms.CharField(max_length=150, required=False)
     complement_adresse = forms.CharField(max_length=150, required=False)
     code_postal = forms.CharField(max_length=10, required=False)
@@ -91,6 +90,17 @@ class PersonRow(forms.Form):
 
     GUARDIAN_REQUIRED = ["civilite", "adresse", "code_postal", "ville"]
     STUDENT_REQUIRED = ["date_naissance"]
+
+    # Excel drops leading zeros from numbers: 07700 becomes 7700, 01 becomes 1.
+    def clean_code_postal(self):
+        value = self.cleaned_data["code_postal"]
+        return value.zfill(5) if value.isdigit() and len(value) == 4 else value
+
+    def clean_departement_naissance(self):
+        value = self.data.get("departement_naissance", "").strip().upper()
+        value = value.zfill(2) if value.isdigit() and len(value) == 1 else value
+        validate_department(value)
+        return value
 
     def clean(self):
         cleaned = super().clean()
