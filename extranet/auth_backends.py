@@ -15,7 +15,7 @@ class SiteAccountBackend(ModelBackend):
             return None
         User = get_user_model()
         user = (
-            User.objects.filter(username=username)
+            User.objects.filter(username__iexact=username)
             .filter(Q(site=site) | Q(site__isnull=True, is_staff=True))
             .order_by(F("site").asc(nulls_last=True))
             .first()

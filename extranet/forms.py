@@ -75,7 +75,7 @@ class LoginForm(forms.Form):
             return cleaned
         # Network administrators may sign in from any site: count their
         # failures once for the whole network, not once per site.
-        is_network = User.objects.filter(site__isnull=True, username=username).exists()
+        is_network = User.objects.filter(site__isnull=True, username__iexact=username).exists()
         scope = "network" if is_network else site.pk
         wait = throttling.wait_seconds("login", self.request, scope, username)
         if wait:

@@ -3,6 +3,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -133,11 +134,12 @@ class User(AbstractUser):
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
         constraints = [
+            # Case-insensitive: "Dupont" and "dupont" are one identifiant.
             models.UniqueConstraint(
-                fields=["site", "username"], name="unique_username_per_site"
+                Lower("username"), "site", name="unique_username_per_site"
             ),
             models.UniqueConstraint(
-                fields=["username"],
+                Lower("username"),
                 condition=Q(site__isnull=True),
                 name="unique_network_username",
             ),

@@ -3,6 +3,7 @@ password (the invitation link lets the family choose one)."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.db.models import Case, When
 from django.utils.text import slugify
 
 from .models import Family
@@ -29,14 +30,18 @@ def create_accounts(site):
     User = get_user_model()
     taken = {name.lower() for name in User.objects.filter(site=site)
              .values_list("username", flat=True)}
+    # Identifiants from the legacy export first, so that a name-made one never
+    # takes them; then the others, in name order.
     families = (Family.objects.filter(site=site, accounts__isnull=True)
-                .order_by("name", "pk").only("pk", "name", "legacy_username", "reference_email"))
+                .order_by(Case(When(legacy_username="", then=1), default=0), "name", "pk")
+                .only("pk", "name", "legacy_username"))
     accounts = []
     for family in families.iterator(chunk_size=2000):
         wanted = family.legacy_username.lower() or base_identifiant(family.name)
         accounts.append(User(
             site=site, family_id=family.pk, username=next_free(wanted, taken),
-            email=family.reference_email, last_name=family.name[:150],
+            # No e-mail copy: mail goes to the family's reference address.
+            last_name=family.name[:150],
             # No hashing: an unusable password until the invitation is used.
             password=make_password(None),
         ))

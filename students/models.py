@@ -159,6 +159,8 @@ class Course(models.Model):
     external_ref = models.CharField(_("external reference"), max_length=64, blank=True,
                                     db_index=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("course")
         verbose_name_plural = _("courses")
@@ -240,6 +242,8 @@ class Enrollment(models.Model):
     result = models.CharField(_("result"), max_length=120, blank=True,
                               help_text=_("Once the year is over, e.g. “Passage en 4e année”."))
     appreciation = models.TextField(_("appreciation"), blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("enrollment")

@@ -131,8 +131,12 @@ BAD_ROWS = [
 @pytest.mark.parametrize("line, column, row, reason", BAD_ROWS)
 def test_bad_rows_are_reported_and_nothing_is_written(combs, tmp_path, line, column, row, reason):
     path = write_csv(tmp_path / "familles.csv", [row, ROWS[1]])
-    with pytest.raises(CommandError, match="rien n’a été importé|nothing was imported"):
-        run("import_families", path)
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="rien n’a été importé"):
+        call_command("import_families", str(path), "--site", "combs-la-ville",
+                     "--verbosity", "0", stderr=err)
+    assert re.search(rf"^familles\.csv:{line}:{column}: .*{reason}", err.getvalue(), re.M), \
+        err.getvalue()
     assert Family.objects.count() == 0 and Guardian.objects.count() == 0
 
 
@@ -314,14 +318,149 @@ def test_invitations_respect_the_rate_and_never_logged_in(combs):
     assert len(runs) == 2 and runs[1] - runs[0] == timedelta(seconds=30)
 
 
-def test_leading_zeros_lost_by_excel_are_restored():
+def test_leading_zeros_lost_by_a_spreadsheet_are_restored_only_there():
+    from students.imports.readers import Number
     from students.imports.rows import PersonRow
 
-    form = PersonRow({"type": "responsable", "ref": "R", "ref_famille": "F", "nom": "A",
-                      "prenom": "B", "civilite": "Mme", "adresse": "1 rue", "code_postal": "1000",
-                      "ville": "Bourg-en-Bresse", "departement_naissance": "1",
-                      "mobile": "612345678"})
+    row = {"type": "responsable", "ref": "R", "ref_famille": "F", "nom": "A", "prenom": "B",
+           "civilite": "Mme", "adresse": "1 rue", "code_postal": Number(1000),
+           "ville": "Bourg-en-Bresse", "departement_naissance": Number(1),
+           "mobile": Number(612345678)}
+    form = PersonRow(row)
     assert form.is_valid(), form.errors
     assert form.cleaned_data["code_postal"] == "01000"
     assert form.cleaned_data["departement_naissance"] == "01"
     assert form.cleaned_data["mobile"].as_e164 == "+33612345678"
+    # Typed as text (a typo), or abroad: not padded.
+    assert not PersonRow({**row, "code_postal": "1000"}).is_valid()
+    assert PersonRow({**row, "pays": "Belgique"}).is_valid()
+    belgian = PersonRow({**row, "pays": "Belgique"})
+    assert belgian.is_valid() and belgian.cleaned_data["code_postal"] == "1000"
+
+
+def test_reimport_with_fewer_columns_keeps_the_other_values(combs, tmp_path):
+    run("import_families", write_csv(tmp_path / "full.csv", ROWS))
+    Guardian.objects.filter(external_ref="R1").update(email="corrige@example.org")
+    short_header = ["type", "ref", "ref_famille", "civilite", "nom", "prenom", "date_naissance",
+                    "adresse", "code_postal", "ville"]
+    short = [[r[0], r[1], r[2], r[6], r[7], r[8], r[9], r[10], r[11], r[12]] for r in ROWS]
+    short[0][9] = "Melun-Centre"
+    run("import_families", write_csv(tmp_path / "short.csv", short, header=short_header))
+    anne = Guardian.objects.get(external_ref="R1")
+    assert anne.city == "Melun-Centre"
+    assert anne.email == "corrige@example.org" and anne.mobile_phone.as_e164 == "+33612345678"
+    assert anne.is_payer
+
+
+def test_header_variants_and_unknown_columns(combs, tmp_path):
+    header = ["Type", "Référence", "Ref famille", "Nom famille", "E-mail référence",
+              "Mobile référence", "Civilité", "Nom", "Prénom", "Date de naissance", "Adresse",
+              "Code postal", "Ville", "Téléphone mobile", "Payeur"]
+    run("import_families", write_csv(tmp_path / "a.csv", ROWS, header=header))
+    assert Guardian.objects.get(external_ref="R1").mobile_phone.as_e164 == "+33612345678"
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_families", str(write_csv(tmp_path / "b.csv", ROWS,
+                                                        header=[*HEADER[:-1], "Pointure"])),
+                     "--site", "combs-la-ville", "--verbosity", "0", stderr=err)
+    assert "b.csv:1:pointure:" in err.getvalue()
+
+
+def test_a_bad_row_rejects_its_whole_family(combs, tmp_path):
+    bad_student = ["eleve", "E1", "F1", "", "", "", "", "Müller", "Léa", "31/02/2015", "", "",
+                   "", "", ""]
+    path = write_csv(tmp_path / "familles.csv", [ROWS[0], ROWS[1], bad_student])
+    run("import_families", path, "combs-la-ville", "--skip-invalid")
+    assert list(Family.objects.values_list("external_ref", flat=True)) == ["F2"]
+    report = (tmp_path / "familles-rejets.csv").read_text(encoding="utf-8-sig")
+    assert "R1" in report and "E1" in report
+    corrected = tmp_path / "corrige.csv"
+    corrected.write_text(report.replace("31/02/2015", "28/02/2015"), encoding="utf-8-sig")
+    run("import_families", corrected)
+    assert Guardian.objects.get(external_ref="R1").position == 1
+    # A responsable added later comes after the family's existing ones.
+    second = ["responsable", "R3", "F1", "", "", "", "M.", "Müller", "Paul", "01/01/1979",
+              "3 rue", "77000", "Melun", "", ""]
+    run("import_families", write_csv(tmp_path / "ajout.csv", [second]))
+    assert Guardian.objects.get(external_ref="R3").position == 2
+
+
+def test_encoding_is_detected_on_the_whole_file(combs, tmp_path):
+    filler = [["eleve", f"E{n}", "F2", "", "", "", "", "Durand", "Tom", "01/01/2015", "", "",
+               "", "", ""] for n in range(3000)]
+    rows = [ROWS[1], *filler, ROWS[0]]  # "Müller" only after the first 64 KB.
+    path = write_csv(tmp_path / "familles.csv", rows, encoding="cp1252")
+    assert path.stat().st_size > 64 * 1024
+    run("import_families", path)
+    assert Family.objects.get(external_ref="F1").name == "Müller"
+    utf8 = write_csv(tmp_path / "utf8.csv", ROWS)
+    with pytest.raises(CommandError, match="encodage|encoding"):
+        run("import_families", utf8, "combs-la-ville", "--encoding", "ascii")
+
+
+def test_multiline_cells_keep_line_numbers_and_short_rows_are_refused(combs, tmp_path):
+    rows = [list(ROWS[0]), list(ROWS[1])]
+    rows[0][10] = "3 rue de l'Église\nBâtiment B"
+    path = write_csv(tmp_path / "familles.csv", rows)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("responsable;R9;F9;Court\n")
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_families", str(path), "--site", "combs-la-ville",
+                     "--verbosity", "0", stderr=err)
+    assert "familles.csv:5:-:" in err.getvalue()  # Header 1, a row on lines 2-3, then 4, 5.
+
+
+def test_courses_next_year_with_the_same_references(combs, tmp_path):
+    run("import_courses", SAMPLES / "cours.csv")
+    run("import_families", SAMPLES / "familles.csv")
+    run("import_enrollments", SAMPLES / "inscriptions.csv")
+    out, _err = run("import_courses", SAMPLES / "cours.csv")
+    assert out.startswith("0 créé(s), 0 mis à jour, 3 inchangé(s)")
+    out, _err = run("import_enrollments", SAMPLES / "inscriptions.csv")
+    assert out.startswith("0 créé(s), 0 mis à jour, 4 inchangé(s)")
+    next_year = (SAMPLES / "cours.csv").read_text().replace("2026-2027", "2027-2028") \
+        .replace("14/09/2026", "13/09/2027").replace("27/06/2027", "25/06/2028")
+    path = tmp_path / "cours-2027.csv"
+    path.write_text(next_year)
+    out, _err = run("import_courses", path, "combs-la-ville", "--dry-run")
+    assert out.startswith("Simulation") and "3 créé(s)" in out
+    run("import_courses", path)
+    assert Course.objects.count() == 6
+    assert Enrollment.objects.filter(course__school_year__name="2026-2027").count() == 4
+    course = Course.objects.get(school_year__name="2026-2027", external_ref="C-PIA")
+    changed = (SAMPLES / "cours.csv").read_text().replace("14:00;14:30", "15:00;15:30")
+    (tmp_path / "cours-v2.csv").write_text(changed)
+    run("import_courses", tmp_path / "cours-v2.csv")
+    course.refresh_from_db()
+    assert course.start_time.hour == 15 and course.history.count() == 2
+
+
+def test_legacy_identifiants_are_reserved_and_case_insensitive(combs):
+    families(combs, "Dupont", "Zidane", legacy={"Zidane": "Dupont"})
+    call_command("create_accounts", "--site", combs.slug, stdout=io.StringIO())
+    names = dict(User.objects.filter(site=combs).values_list("last_name", "username"))
+    assert names == {"Zidane": "dupont", "Dupont": "dupont2"}
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create_user("DUPONT", site=combs, password=None)
+    client = Client()
+    user = User.objects.get(username="dupont")
+    user.set_password("Une-phrase-secrete-2026")
+    user.save()
+    response = client.post("/connexion/", {"site": combs.slug, "username": "Dupont",
+                                           "password": "Une-phrase-secrete-2026"})
+    assert response.status_code == 302
+
+
+def test_letters_are_private(combs, tmp_path):
+    import stat
+
+    families(combs, "Sans Mail")
+    Family.objects.update(reference_email="")
+    call_command("create_accounts", "--site", combs.slug, stdout=io.StringIO())
+    letters = tmp_path / "lettres.pdf"
+    call_command("send_invitations", "--site", combs.slug, "--base-url", "https://x.example",
+                 "--letters", str(letters), stdout=io.StringIO())
+    assert stat.S_IMODE(letters.stat().st_mode) == 0o600

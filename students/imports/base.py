@@ -2,6 +2,7 @@
 while any row is wrong, unless rejected rows are to be skipped), then write
 in batches inside one transaction."""
 
+import itertools
 import time
 from dataclasses import dataclass, field
 
@@ -62,10 +63,38 @@ class BaseImport:
         else:
             self.rejected.append((row, [message]))
 
+    def read_header(self, header):
+        """Canonical column names; unknown or missing columns are errors, so
+        that no column is silently ignored."""
+        fields = self.row_form.base_fields
+        columns = [name if name in fields else self.row_form.ALIASES.get(name, name)
+                   for name in header]
+        for name, column in zip(header, columns, strict=True):
+            # "erreurs" is the column our own rejects report adds.
+            if column not in fields and column != "erreurs":
+                self.error(1, name, _("Unknown column. Expected: %(columns)s.")
+                           % {"columns": ", ".join(fields)})
+        for name, form_field in fields.items():
+            if form_field.required and name not in columns:
+                self.error(1, name, _("Missing column."))
+        self.header = columns
+        return columns
+
     def check(self):
         started = time.monotonic()
-        rows = tqdm(self.table, desc=_("Checking"), unit=_("rows"), disable=not self.progress)
-        for line, row in rows:
+        rows = iter(tqdm(self.table, desc=_("Checking"), unit=_("rows"),
+                         disable=not self.progress))
+        first = next(rows, None)
+        columns = self.read_header(getattr(self.table, "header", []))
+        if self.errors or first is None:
+            return
+        for line, raw, cells in itertools.chain([first], rows):
+            row = dict(zip(columns, raw.values(), strict=False))
+            if cells != len(columns):
+                self.error(line, "-", _("This row has %(cells)d cells and the header "
+                                        "%(columns)d.") % {"cells": cells,
+                                                           "columns": len(columns)}, row)
+                continue
             form = self.row_form(row)
             if not form.is_valid():
                 for column, messages in form.errors.items():

@@ -36,7 +36,12 @@ class ImportCommand(BaseCommand):
             raise CommandError(_("No file “%(path)s”.") % {"path": path})
         table = Table(path, encoding=options["encoding"], delimiter=options["delimiter"])
         job = self.importer(site=site, table=table, progress=options["verbosity"] >= 1)
-        job.check()
+        try:
+            job.check()
+        except UnicodeDecodeError:
+            raise CommandError(_("The file cannot be read with the encoding “%(encoding)s”: "
+                                 "try --encoding cp1252 or utf-8.")
+                               % {"encoding": options["encoding"]}) from None
         for error in job.errors:
             self.stderr.write(str(error))
         if job.errors and not options["skip_invalid"]:
@@ -44,9 +49,9 @@ class ImportCommand(BaseCommand):
                                  "or use --skip-invalid.") % {"count": len(job.errors)})
         with transaction.atomic():
             job.write(commit=not options["dry_run"])
-        if job.rejected:
+        if job.rejected and not options["dry_run"]:
             report = Path(options["report"] or path.with_name(f"{path.stem}-rejets.csv"))
-            write_report(report, table.header, job.rejected, table.delimiter or ";")
+            write_report(report, job.header, job.rejected, table.delimiter or ";")
             self.stdout.write(_("Rejected rows written to %(path)s") % {"path": report})
         prefix = _("Dry run, nothing written: ") if options["dry_run"] else ""
         self.stdout.write(self.style.SUCCESS(f"{prefix}{job.summary}"))

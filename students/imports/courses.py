@@ -14,34 +14,46 @@ class CoursesImport(BaseImport):
         self.rows = {}
 
     def accept(self, line, row, data):
-        ref = data["ref_cours"]
+        ref = (data["annee"], data["ref_cours"])
         if ref in self.rows:
             self.error(line, "ref_cours", _("Reference “%(ref)s” appears twice in the file (line "
-                                            "%(line)d).") % {"ref": ref,
+                                            "%(line)d).") % {"ref": ref[1],
                                                              "line": self.rows[ref][0]}, row)
             return
         self.rows[ref] = (line, data)
 
     def apply(self, commit):
-        existing = {c.external_ref: c for c in Course.objects.filter(site=self.site,
-                                                                     external_ref__gt="")}
+        # A reference names a course within its school year: next year's file
+        # may reuse it without touching this year's course and enrollments.
+        existing = {(c.school_year.name, c.external_ref): c for c in Course.objects.filter(
+            site=self.site, external_ref__gt="").select_related(
+            "school_year", "discipline", "teacher", "room")}
         years, disciplines, teachers, rooms = {}, {}, {}, {}
-        for ref, (_line, data) in self.rows.items():
+        for (_year, ref), (_line, data) in self.rows.items():
             values = {
                 "level": data["niveau"], "weekday": data["jour"],
                 "start_time": data["heure_debut"], "end_time": data["heure_fin"],
                 "is_collective": bool(data["collectif"]), "methods": data["methodes"],
             }
+            current = existing.get((data["annee"], ref))
             if commit:
                 values["school_year"] = self._year(years, data)
                 values["discipline"] = self._discipline(disciplines, data)
                 values["teacher"] = self._teacher(teachers, data["professeur"])
                 values["room"] = self._room(rooms, data["salle"])
-            current = existing.get(ref)
+            elif current is not None:
+                # Dry run: compare the names, create nothing.
+                names = {"discipline": data["discipline"], "teacher": data["professeur"],
+                         "room": data["salle"]}
+                if any(str(getattr(current, k) or "") != v for k, v in names.items()):
+                    self.count(updated=1)
+                    continue
             if current is None:
                 self.count(created=1)
                 if commit:
-                    Course.objects.create(site=self.site, external_ref=ref, **values)
+                    course = Course(site=self.site, external_ref=ref, **values)
+                    course.full_clean()
+                    course.save()
             elif changed_fields(current, values):
                 self.count(updated=1)
                 if commit:

@@ -2,7 +2,9 @@
 
 from django.utils.translation import gettext as _
 
-from ..models import Course, Enrollment, Student
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from ..models import Course, Enrollment, SchoolYear, Student
 from .base import BaseImport
 from .rows import EnrollmentRow
 
@@ -15,7 +17,10 @@ class EnrollmentsImport(BaseImport):
     def __post_init__(self):
         self.students = dict(Student.objects.filter(family__site=self.site, external_ref__gt="")
                              .values_list("external_ref", "pk"))
-        self.courses = dict(Course.objects.filter(site=self.site, external_ref__gt="")
+        # The enrollments of the current school year (the next one in summer).
+        year = SchoolYear.objects.current(self.site)
+        self.courses = dict(Course.objects.filter(site=self.site, external_ref__gt="",
+                                                  school_year=year)
                             .values_list("external_ref", "pk"))
         self.pairs = {}
 
@@ -52,5 +57,6 @@ class EnrollmentsImport(BaseImport):
                 self.count(unchanged=1)
         self.count(created=len(to_create), updated=len(to_update))
         if commit:
-            Enrollment.objects.bulk_create(to_create, batch_size=BATCH)
-            Enrollment.objects.bulk_update(to_update, ["level"], batch_size=BATCH)
+            bulk_create_with_history(to_create, Enrollment, batch_size=BATCH)
+            if to_update:
+                bulk_update_with_history(to_update, Enrollment, ["level"], batch_size=BATCH)

@@ -17,12 +17,18 @@ class FamiliesImport(BaseImport):
     row_form = PersonRow
 
     def __post_init__(self):
+        self.invalid_families = set()
         self.families = {}  # ref → {"values": {...}, "line": n}
         self.people = {"guardian": {}, "student": {}}  # ref → (line, row, data)
         self.existing_family_refs = set(
             Family.objects.filter(site=self.site).exclude(external_ref="")
             .values_list("external_ref", flat=True)
         )
+
+    def error(self, line, column, message, row=None):
+        super().error(line, column, message, row)
+        if row is not None and row.get("ref_famille"):
+            self.invalid_families.add(row["ref_famille"])
 
     def accept(self, line, row, data):
         kind, ref = data["type"], data["ref"]
@@ -46,6 +52,15 @@ class FamiliesImport(BaseImport):
             values["fallback_name"] = data["nom"]
 
     def finish_check(self):
+        # A family is imported whole or not at all: with --skip-invalid, the
+        # other rows of a family with a wrong row are rejected with it.
+        for kind in ("guardian", "student"):
+            for ref, (line, row, data) in list(self.people[kind].items()):
+                if data["ref_famille"] in self.invalid_families:
+                    self._reject(line, row, _("rejected with the other rows of its family"))
+                    del self.people[kind][ref]
+        for family_ref in self.invalid_families:
+            self.families.pop(family_ref, None)
         for ref, (line, row, data) in list(self.people["student"].items()):
             family_ref = data["ref_famille"]
             family = self.families[family_ref]
@@ -97,13 +112,20 @@ class FamiliesImport(BaseImport):
     def _guardians(self, family_ids, commit):
         existing = {g.external_ref: g for g in Guardian.objects.filter(
             family__site=self.site, external_ref__gt="")}
+        # New responsables come after those the family already has.
         positions = {}
+        for guardian in Guardian.objects.filter(family__site=self.site).only(
+                "family_id", "position"):
+            positions[guardian.family_id] = max(positions.get(guardian.family_id, 0),
+                                                guardian.position)
         to_create, to_update, fields = [], [], set()
-        for ref, (_line, _row, data) in self.people["guardian"].items():
+        for ref, (_line, row, data) in self.people["guardian"].items():
             family_ref = data["ref_famille"]
-            positions[family_ref] = positions.get(family_ref, 0) + 1
+            family_id = family_ids.get(family_ref, family_ref)
+            if ref not in existing:
+                positions[family_id] = positions.get(family_id, 0) + 1
             values = {
-                "position": positions[family_ref], "civility": data["civilite"],
+                "position": positions.get(family_id, 1), "civility": data["civilite"],
                 "last_name": data["nom"], "birth_name": data["nom_naissance"],
                 "first_name": data["prenom"], "birth_date": data["date_naissance"],
                 "birth_place": data["lieu_naissance"],
@@ -114,7 +136,7 @@ class FamiliesImport(BaseImport):
                 "mobile_phone": data["mobile"] or "", "work_phone": data["tel_travail"] or "",
                 "email": data["email"], "is_payer": bool(data["payeur"]),
             }
-            self._upsert(Guardian, existing.get(ref), values, ref, family_ids, family_ref,
+            self._upsert(Guardian, existing.get(ref), values, row, ref, family_ids, family_ref,
                          to_create, to_update, fields)
         self._save(Guardian, to_create, to_update, fields, commit)
 
@@ -122,7 +144,7 @@ class FamiliesImport(BaseImport):
         existing = {s.external_ref: s for s in Student.objects.filter(
             family__site=self.site, external_ref__gt="")}
         to_create, to_update, fields = [], [], set()
-        for ref, (_line, _row, data) in self.people["student"].items():
+        for ref, (_line, row, data) in self.people["student"].items():
             values = {
                 "last_name": data["nom"], "first_name": data["prenom"], "sex": data["sexe"],
                 "birth_date": data["date_naissance"], "birth_place": data["lieu_naissance"],
@@ -130,16 +152,32 @@ class FamiliesImport(BaseImport):
                 "school": data["ecole"], "school_class": data["classe"],
                 "image_rights": bool(data["droit_image"]),
             }
-            self._upsert(Student, existing.get(ref), values, ref, family_ids, data["ref_famille"],
-                         to_create, to_update, fields)
+            self._upsert(Student, existing.get(ref), values, row, ref, family_ids,
+                         data["ref_famille"], to_create, to_update, fields)
         self._save(Student, to_create, to_update, fields, commit)
 
-    def _upsert(self, model, current, values, ref, family_ids, family_ref, to_create, to_update,
-                fields):
+    # Model field → the column it comes from, to update only what the file says.
+    SOURCES = {
+        "civility": "civilite", "last_name": "nom", "birth_name": "nom_naissance",
+        "first_name": "prenom", "birth_date": "date_naissance", "birth_place": "lieu_naissance",
+        "birth_department": "departement_naissance", "address_line1": "adresse",
+        "address_line2": "complement_adresse", "postal_code": "code_postal", "city": "ville",
+        "country": "pays", "home_phone": "tel_domicile", "mobile_phone": "mobile",
+        "work_phone": "tel_travail", "email": "email", "is_payer": "payeur", "sex": "sexe",
+        "school": "ecole", "school_class": "classe", "image_rights": "droit_image",
+    }
+
+    def _upsert(self, model, current, values, row, ref, family_ids, family_ref, to_create,
+                to_update, fields):
         if current is None:
             to_create.append(model(external_ref=ref, family_id=family_ids.get(family_ref),
                                    **values))
             return
+        # An update never empties a field: a missing column or an empty cell
+        # keeps what the portal holds (possibly corrected by the family).
+        values = {name: value for name, value in values.items()
+                  if name not in self.SOURCES or row.get(self.SOURCES[name], "").strip()}
+        values.pop("position", None)
         values["family_id"] = family_ids.get(family_ref, current.family_id)
         changed = changed_fields(current, values)
         if changed:

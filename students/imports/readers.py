@@ -13,19 +13,29 @@ from datetime import date, datetime
 from pathlib import Path
 
 
+# Little words dropped from headers: "Date de naissance" → "date_naissance".
+FILLER_WORDS = {"de", "d", "du", "des", "la", "le", "l"}
+
+
 def normalise_header(name):
     text = unicodedata.normalize("NFKD", str(name or "")).encode("ascii", "ignore").decode()
-    return "_".join(text.strip().lower().replace("'", " ").replace("-", " ").split())
+    words = text.strip().lower().replace("'", " ").replace("’", " ").replace("-", " ").split()
+    return "_".join(word for word in words if word not in FILLER_WORDS)
 
 
-def detect_encoding(sample):
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as error:
-        # A sample cut inside a multi-byte character is still UTF-8.
-        if error.start < len(sample) - 3:
+def detect_encoding(path):
+    """UTF-8 (with or without BOM) if the whole file decodes as such, else
+    Windows-1252, what Excel writes on French Windows. Streamed."""
+    with open(path, "rb") as raw:
+        if raw.read(3) == codecs.BOM_UTF8:
+            return "utf-8-sig"
+        raw.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            for chunk in iter(lambda: raw.read(1 << 20), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
             return "cp1252"
     return "utf-8"
 
@@ -35,7 +45,8 @@ def detect_delimiter(first_line):
 
 
 class Table:
-    """Iterate over (line number, {column: text}) of a CSV or XLSX file."""
+    """Iterate over (line number, {column: text}, cell count) of a CSV or XLSX
+    file; `header` holds the normalised column names once iteration starts."""
 
     def __init__(self, path, encoding=None, delimiter=None):
         self.path = Path(path)
@@ -47,11 +58,9 @@ class Table:
         return self._xlsx_rows() if self.is_xlsx else self._csv_rows()
 
     def _csv_rows(self):
-        with open(self.path, "rb") as raw:
-            sample = raw.read(64 * 1024)
-        encoding = self.encoding or detect_encoding(sample)
-        if encoding.replace("-", "").lower() == "utf8" and sample.startswith(codecs.BOM_UTF8):
-            encoding = "utf-8-sig"
+        encoding = self.encoding or detect_encoding(self.path)
+        if encoding.replace("-", "").lower() == "utf8":
+            encoding = "utf-8-sig"  # Also reads files without BOM.
         with open(self.path, encoding=encoding, newline="") as handle:
             first = handle.readline()
             self.delimiter = self.delimiter or detect_delimiter(first)
@@ -59,10 +68,15 @@ class Table:
             reader = csv.reader(handle, delimiter=self.delimiter)
             header = [normalise_header(name) for name in next(reader, [])]
             self.header = header
-            for line_number, values in enumerate(reader, start=2):
+            start = reader.line_num + 1
+            for values in reader:
+                # A quoted cell may span lines (Alt+Enter in Excel): a row
+                # starts where the previous one ended.
+                line_number, start = start, reader.line_num + 1
                 if not any(value.strip() for value in values):
                     continue
-                yield line_number, dict(zip(header, (v.strip() for v in values), strict=False))
+                row = dict(zip(header, (v.strip() for v in values), strict=False))
+                yield line_number, row, len(values)
 
     def _xlsx_rows(self):
         from openpyxl import load_workbook
@@ -76,9 +90,17 @@ class Table:
                 cells = [_cell_text(value) for value in values]
                 if not any(cells):
                     continue
-                yield line_number, dict(zip(header, cells, strict=False))
+                # Spreadsheets pad short rows with empty cells.
+                while len(cells) > len(header) and not cells[-1]:
+                    cells.pop()
+                yield line_number, dict(zip(header, cells, strict=False)), max(
+                    len(cells), len(header))
         finally:
             workbook.close()
+
+
+class Number(str):
+    """A cell the spreadsheet held as a number: leading zeros are lost."""
 
 
 def _cell_text(value):
@@ -92,7 +114,9 @@ def _cell_text(value):
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return Number(int(value))
+    if isinstance(value, int):
+        return Number(value)
     if hasattr(value, "strftime"):  # time
         return value.strftime("%H:%M")
     return str(value).strip()

@@ -7,7 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from families.forms import PHONE_ERROR
-from families.validators import validate_adult_birth_date, validate_birth_date, validate_department, validate_postal_code
+from families.validators import (
+    is_france,
+    validate_adult_birth_date,
+    validate_birth_date,
+    validate_department,
+    validate_postal_code,
+)
+
+from .readers import Number
 
 DATE_FORMATS = ["%d/%m/%Y", "%d/%m/%y", "%Y-%m-%d"]
 TRUE = {"oui", "o", "1", "x", "vrai", "yes", "true"}
@@ -59,6 +67,21 @@ PERSON_TYPES = {"responsable": "guardian", "resp": "guardian", "eleve": "student
 class PersonRow(forms.Form):
     """A row of the families file: a responsable or a student of a family."""
 
+    # Other names offices give the columns (after normalisation).
+    ALIASES = {
+        "reference": "ref", "ref_personne": "ref", "reference_famille": "ref_famille",
+        "famille": "nom_famille", "e_mail_reference": "email_reference",
+        "courriel_reference": "email_reference", "telephone_reference": "mobile_reference",
+        "login": "identifiant", "nom_naissance": "nom_naissance", "nom_jeune_fille": "nom_naissance",
+        "ne_le": "date_naissance", "departement": "departement_naissance",
+        "adresse_1": "adresse", "adresse_2": "complement_adresse", "cp": "code_postal",
+        "commune": "ville", "telephone_domicile": "tel_domicile", "tel_fixe": "tel_domicile",
+        "telephone_mobile": "mobile", "portable": "mobile", "tel_portable": "mobile",
+        "telephone_travail": "tel_travail", "telephone_professionnel": "tel_travail",
+        "e_mail": "email", "courriel": "email", "etablissement_scolaire": "ecole",
+        "droit_a_image": "droit_image", "droit_image": "droit_image",
+    }
+
     type = MappedChoiceField(PERSON_TYPES, error_messages={"required": _("This field is required.")})
     ref = forms.CharField(max_length=64)
     ref_famille = forms.CharField(max_length=64)
@@ -91,14 +114,20 @@ class PersonRow(forms.Form):
     GUARDIAN_REQUIRED = ["civilite", "adresse", "code_postal", "ville"]
     STUDENT_REQUIRED = ["date_naissance"]
 
-    # Excel drops leading zeros from numbers: 07700 becomes 7700, 01 becomes 1.
+    # A spreadsheet that holds codes as numbers drops their leading zeros:
+    # 07700 becomes 7700, 01 becomes 1. Only such cells are padded, and only
+    # for France: a typo in a text cell stays an error.
     def clean_code_postal(self):
         value = self.cleaned_data["code_postal"]
-        return value.zfill(5) if value.isdigit() and len(value) == 4 else value
+        france = is_france(self.data.get("pays", ""))
+        if isinstance(self.data.get("code_postal"), Number) and france and len(value) == 4:
+            return value.zfill(5)
+        return value
 
     def clean_departement_naissance(self):
-        value = self.data.get("departement_naissance", "").strip().upper()
-        value = value.zfill(2) if value.isdigit() and len(value) == 1 else value
+        value = self.cleaned_data["departement_naissance"].upper()
+        if isinstance(self.data.get("departement_naissance"), Number) and len(value) == 1:
+            value = value.zfill(2)
         validate_department(value)
         return value
 
@@ -130,6 +159,9 @@ WEEKDAYS = {"lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "s
 
 
 class CourseRow(forms.Form):
+    ALIASES = {"reference": "ref_cours", "annee_scolaire": "annee", "prof": "professeur",
+               "enseignant": "professeur", "debut": "heure_debut", "fin": "heure_fin"}
+
     ref_cours = forms.CharField(max_length=64)
     annee = forms.RegexField(r"^\d{4}-\d{4}$", error_messages={
         "invalid": _("Write the school year as 2026-2027.")})
@@ -158,6 +190,8 @@ class CourseRow(forms.Form):
 
 
 class EnrollmentRow(forms.Form):
+    ALIASES = {"eleve": "ref_eleve", "cours": "ref_cours"}
+
     ref_eleve = forms.CharField(max_length=64)
     ref_cours = forms.CharField(max_length=64)
     niveau = forms.CharField(max_length=60, required=False)

@@ -71,3 +71,9 @@ def sign_in(page, url, site="Conservatoire Maurice Ohana – Combs-la-Ville", us
     page.get_by_label("Identifiant").fill(username)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
+
+
+def page_width(page):
+    """The page's full width once its styles are applied."""
+    page.wait_for_load_state("load")
+    return page.evaluate("document.documentElement.scrollWidth")

@@ -6,7 +6,7 @@ from playwright.sync_api import Page, expect
 from families.models import DocumentKind, Guardian
 from tests import files
 
-from .conftest import axe_violations, sign_in
+from .conftest import axe_violations, page_width, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,7 +33,7 @@ def test_edit_a_guardian_and_upload_a_document_on_a_phone(page: Page, family_por
     page.get_by_role("link", name="Famille", exact=True).click()
     expect(page.get_by_role("heading", name="Famille Martin")).to_be_visible()
     assert axe_violations(page) == []
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(page) <= 360
 
     page.get_by_role("link", name=re.compile("Modifier.*Claire Martin")).click()
     assert axe_violations(page) == []

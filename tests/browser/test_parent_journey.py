@@ -5,7 +5,7 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD, make_parent
 
-from .conftest import axe_violations, sign_in
+from .conftest import axe_violations, page_width, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,7 +22,7 @@ def test_parent_signs_in_sets_preferences_and_signs_out(page: Page, portal, view
     expect(page.get_by_text("Famille Martin")).to_be_visible()
     expect(page.get_by_text("Bienvenue à Combs-la-Ville.")).to_be_visible()
     # Nothing sticks out sideways on a phone.
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert page_width(page) <= viewport["width"]
 
     page.get_by_role("link", name="Accessibilité", exact=True).click()
     normal_size = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from tests import students_data
 
-from .conftest import axe_violations, sign_in
+from .conftest import axe_violations, page_width, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,13 +39,13 @@ def test_student_courses_week_and_medical_form_on_a_phone(page: Page, students_p
 
     page.get_by_role("link", name="Cours", exact=True).click()
     expect(page.get_by_role("rowheader", name="Danse classique")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(page) <= 360
     assert axe_violations(page) == []
 
     page.get_by_role("link", name="La semaine de la famille").click()
     expect(page.get_by_role("heading", name="Mercredi")).to_be_visible()
     expect(page.get_by_text("Hugo").first).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(page) <= 360
     assert axe_violations(page) == []
     page.get_by_role("button", name="Créer mon lien").click()
     expect(page.get_by_label("Votre lien privé")).to_have_value(re.compile(r"/calendrier/.+\.ics$"))

@@ -70,7 +70,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {account.username}\t{account.family.name}")
             path = Path(options["letters"] or f"invitations-{site.slug}.pdf")
             letters = [invitation_context(account, base_url) for account in without_email]
-            path.write_bytes(render_pdf("families/pdf/invitation_letters.html",
-                                        {"site": site, "letters": letters,
-                                         "logo_uri": logo_uri(site)}))
+            pdf = render_pdf("families/pdf/invitation_letters.html",
+                             {"site": site, "letters": letters, "logo_uri": logo_uri(site)})
+            # The letters hold live links: readable by their owner only.
+            path.touch(mode=0o600)
+            path.chmod(0o600)
+            path.write_bytes(pdf)
             self.stdout.write(_("Letters written to %(path)s") % {"path": path})
