@@ -130,8 +130,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 class InvitationConfirmView(PasswordResetConfirmView):
     """First connection: the link of the invitation e-mail or letter."""
 
-    template_name = "extranet/invitation_confirm.html"
     token_generator = invitation_token_generator
+    extra_context = {"invitation": True}
 
     def form_valid(self, form):
         response = auth_views.PasswordResetConfirmView.form_valid(self, form)

@@ -84,7 +84,8 @@ def test_keyboard_only_sign_in(page: Page, portal):
 def test_axe_finds_no_violation_on_any_page(page: Page, portal, viewport):
     page.set_viewport_size(viewport)
     public = ["/connexion/", "/mot-de-passe-perdu/", "/mot-de-passe-perdu/envoye/",
-              "/declaration-accessibilite/combs-la-ville/", "/nouveau-mot-de-passe/MQ/bad-token/"]
+              "/declaration-accessibilite/combs-la-ville/", "/nouveau-mot-de-passe/MQ/bad-token/",
+              "/bienvenue/MQ/bad-token/"]
     for path in public:
         page.goto(portal + path)
         assert axe_violations(page) == [], path
