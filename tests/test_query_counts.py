@@ -1,0 +1,54 @@
+"""Every family page answers in a bounded number of queries, the same for a
+small family and a large one."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from families.models import DocumentKind, FamilyDocument, Guardian
+
+from . import students_data
+
+PAGES = ["home", "accessibility", "password_change", "family", "family_edit",
+         "family_guardian_add", "student_list", "timetable"]
+
+
+def fill(family, site, structure, size):
+    kind = DocumentKind.objects.get_or_create(site=site, name="Justificatif")[0]
+    for n in range(size):
+        Guardian.objects.create(family=family, civility="MME", first_name=f"R{n}",
+                                last_name="Martin", address_line1="1 rue", postal_code="77000",
+                                city="Melun")
+        FamilyDocument.objects.create(family=family, kind=kind, file="x.pdf", original_name="x.pdf",
+                                      content_type="application/pdf", size=1)
+        students_data.student(family, f"Élève {n}", courses=structure["courses"])
+
+
+def counts(parent):
+    client = Client()
+    client.force_login(parent)
+    result = {}
+    for name in PAGES:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse(name)).status_code == 200, name
+        result[name] = len(queries)
+    return result
+
+
+@pytest.mark.django_db
+def test_page_query_counts_do_not_grow(combs):
+    from .conftest import make_parent
+
+    year = students_data.school_year(combs, start=date.today() - timedelta(days=30),
+                                     end=date.today() + timedelta(days=200))
+    structure = students_data.structure(combs, year)
+    small = make_parent(combs, username="petite", family_name="Petite")
+    large = make_parent(combs, username="grande", family_name="Grande")
+    fill(small.family, combs, structure, 1)
+    fill(large.family, combs, structure, 5)
+    assert counts(small) == counts(large)
+    assert max(counts(large).values()) <= 8, counts(large)
