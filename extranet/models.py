@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
@@ -5,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import get_random_string
 from django.utils.translation import gettext_lazy as _
 
 
@@ -171,3 +176,36 @@ class User(AbstractUser):
             "pref-dyslexia-font": self.pref_dyslexia_font,
         }
         return " ".join(name for name, on in flags.items() if on)
+
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # No 0/O, 1/I: typed from paper.
+
+
+def new_invitation_code():
+    return get_random_string(8, CODE_ALPHABET)
+
+
+class InvitationCode(models.Model):
+    """The short code printed on a posted invitation letter. It leads to a
+    first-connection link while the account has no password yet, and for
+    INVITATION_VALID_DAYS."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitation_codes")
+    code = models.CharField(max_length=8, unique=True, default=new_invitation_code)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("invitation code")
+        verbose_name_plural = _("invitation codes")
+
+    def __str__(self):
+        return self.display
+
+    @property
+    def display(self):
+        return f"{self.code[:4]}-{self.code[4:]}"
+
+    def is_usable(self):
+        expiry = self.created_at + timedelta(days=settings.INVITATION_VALID_DAYS)
+        return (timezone.now() < expiry and self.user.is_active
+                and not self.user.has_usable_password())

@@ -15,6 +15,9 @@ from django_ratelimit.core import get_usage
 LIMITS = {
     "login": ("LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_ADDRESS"),
     "reset": ("PASSWORD_RESET_REQUESTS_PER_ACCOUNT", "PASSWORD_RESET_REQUESTS_PER_ADDRESS"),
+    # Letter codes: guesses are counted per address only (a shared counter
+    # would let one guesser lock every family out).
+    "code": (None, "PASSWORD_RESET_REQUESTS_PER_ADDRESS"),
 }
 
 
@@ -33,14 +36,15 @@ def client_address(request):
 
 def _usages(action, request, scope, identifier, increment):
     per_account, per_address = LIMITS[action]
-    account_key = f"{scope}:{identifier.strip().casefold()}"
-    yield get_usage(
-        request,
-        group=f"{action}-account",
-        key=lambda group, request: account_key,
-        rate=getattr(settings, per_account),
-        increment=increment,
-    )
+    if per_account:
+        account_key = f"{scope}:{identifier.strip().casefold()}"
+        yield get_usage(
+            request,
+            group=f"{action}-account",
+            key=lambda group, request: account_key,
+            rate=getattr(settings, per_account),
+            increment=increment,
+        )
     yield get_usage(
         request,
         group=f"{action}-address",

@@ -22,6 +22,7 @@ urlpatterns = [
         views.InvitationConfirmView.as_view(),
         name="invitation_confirm",
     ),
+    path("b/<str:code>/", views.invitation_code, name="invitation_code"),
     path("mot-de-passe/", views.PasswordChangeView.as_view(), name="password_change"),
     path("accessibilite/", views.accessibility, name="accessibility"),
     path(

@@ -9,7 +9,8 @@ from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.encoding import force_bytes
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -23,7 +24,8 @@ from .forms import (
     PasswordChangeForm,
     PasswordResetRequestForm,
 )
-from .models import Site
+from . import throttling
+from .models import InvitationCode, Site
 from .tasks import request_password_reset
 from .tokens import invitation_token_generator
 
@@ -137,6 +139,24 @@ class InvitationConfirmView(PasswordResetConfirmView):
         response = auth_views.PasswordResetConfirmView.form_valid(self, form)
         messages.success(self.request, _("Welcome! Your password is saved and you are signed in."))
         return response
+
+
+@require_safe
+def invitation_code(request, code):
+    """The short link of a posted letter: on to a fresh first-connection link."""
+    if throttling.wait_seconds("code", request, None, ""):
+        return render(request, "extranet/password_reset_confirm.html",
+                      {"validlink": False, "invitation": True}, status=429)
+    normalised = code.replace("-", "").upper()
+    found = (InvitationCode.objects.select_related("user").filter(code=normalised).first()
+             if len(normalised) == 8 else None)
+    if found is None or not found.is_usable():
+        throttling.record("code", request, None, "")
+        return render(request, "extranet/password_reset_confirm.html",
+                      {"validlink": False, "invitation": True}, status=404)
+    uid = urlsafe_base64_encode(force_bytes(found.user.pk))
+    token = invitation_token_generator.make_token(found.user)
+    return redirect("invitation_confirm", uidb64=uid, token=token)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -285,7 +285,15 @@ def test_invitations_are_queued_mailed_without_password_and_work_once(run_worker
     reader = PdfReader(letters)
     assert len(reader.pages) == 1
     text = reader.pages[0].extract_text()
-    assert "sans-mail" in text and "https://extranet.example.org/bienvenue/" in text.replace("\n", "")
+    assert "sans-mail" in text
+    short = re.search(r"https://extranet\.example\.org(/b/[A-Z2-9]{4}-[A-Z2-9]{4}/)", text).group(1)
+    # The short code leads to a first-connection link, once.
+    letter_client = Client()
+    page = letter_client.get(short, follow=True)
+    assert page.context["validlink"]
+    letter_client.post(page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    assert User.objects.get(username="sans-mail").check_password(new)
+    assert Client().get(short).status_code == 404
 
 
 @pytest.mark.django_db(transaction=True)
@@ -464,3 +472,18 @@ def test_letters_are_private(combs, tmp_path):
     call_command("send_invitations", "--site", combs.slug, "--base-url", "https://x.example",
                  "--letters", str(letters), stdout=io.StringIO())
     assert stat.S_IMODE(letters.stat().st_mode) == 0o600
+
+
+def test_invitation_codes_expire_and_are_throttled(combs, settings):
+    from extranet.models import InvitationCode
+
+    user = User.objects.create_user("lettre", site=combs, password=None)
+    code = InvitationCode.objects.create(user=user)
+    assert Client().get(f"/b/{code.display.lower()}/").status_code == 302
+    with time_machine.travel(timedelta(days=settings.INVITATION_VALID_DAYS + 1)):
+        assert Client().get(f"/b/{code.display}/").status_code == 404
+    settings.PASSWORD_RESET_REQUESTS_PER_ADDRESS = "3/h"
+    client = Client()
+    for attempt in range(3):
+        assert client.get(f"/b/AAAA-AAA{attempt + 2}/").status_code == 404
+    assert client.get(f"/b/{code.display}/").status_code == 429

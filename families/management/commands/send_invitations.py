@@ -9,7 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from extranet.models import Site
+from django.urls import reverse
+
+from extranet.models import InvitationCode, Site
 from extranet.pdf import logo_uri, render_pdf
 from extranet.tasks import invitation_context, send_invitation
 
@@ -69,7 +71,15 @@ class Command(BaseCommand):
             for account in without_email:
                 self.stdout.write(f"  {account.username}\t{account.family.name}")
             path = Path(options["letters"] or f"invitations-{site.slug}.pdf")
-            letters = [invitation_context(account, base_url) for account in without_email]
+            letters = []
+            for account in without_email:
+                # A short code to type from paper, instead of the long link.
+                account.invitation_codes.all().delete()
+                code = InvitationCode.objects.create(user=account)
+                letters.append({
+                    **invitation_context(account, base_url),
+                    "short_url": f"{base_url}{reverse('invitation_code', args=[code.display])}",
+                })
             pdf = render_pdf("families/pdf/invitation_letters.html",
                              {"site": site, "letters": letters, "logo_uri": logo_uri(site)})
             # The letters hold live links: readable by their owner only.
