@@ -93,18 +93,8 @@ class FamiliesImport(BaseImport):
                 to_create.append(Family(site=self.site, external_ref=ref, **values))
                 continue
             values = {k: v for k, v in values.items() if v}  # Missing columns keep values.
-            changed = changed_fields(current, values)
-            if changed:
-                current.version += 1
-                fields.update(changed)
-                to_update.append(current)
-            else:
-                self.count(unchanged=1)
-        self.count(created=len(to_create), updated=len(to_update))
-        if commit:
-            bulk_create_with_history(to_create, Family, batch_size=BATCH)
-            if to_update:
-                bulk_update_with_history(to_update, Family, [*fields, "version"], batch_size=BATCH)
+            self._update(current, values, to_update, fields)
+        self._save(Family, to_create, to_update, fields, commit)
         ids = dict(Family.objects.filter(site=self.site, external_ref__gt="")
                    .values_list("external_ref", "pk")) if commit else {}
         return ids
@@ -179,8 +169,12 @@ class FamiliesImport(BaseImport):
                   if name not in self.SOURCES or row.get(self.SOURCES[name], "").strip()}
         values.pop("position", None)
         values["family_id"] = family_ids.get(family_ref, current.family_id)
+        self._update(current, values, to_update, fields)
+
+    def _update(self, current, values, to_update, fields):
         changed = changed_fields(current, values)
         if changed:
+            # Moves the version on: a family form opened before is refused.
             current.version += 1
             fields.update(changed)
             to_update.append(current)
