@@ -66,12 +66,6 @@ class SiteScopedAdmin(admin.ModelAdmin):
             kwargs["queryset"] = related._default_manager.filter(site_id=site_id)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
-        if staff_site_id(request) is not None and self.site_path == "site":
-            initial.setdefault("site", staff_site_id(request))
-        return initial
-
     def save_model(self, request, obj, form, change):
         site_id = staff_site_id(request)
         if site_id is not None and self.site_path == "site":

@@ -7,7 +7,7 @@ from django.utils import timezone
 from families.documents import checklist
 from families.models import DocumentKind
 
-from .models import Enrollment, SchoolYear, Student, StudentDocument
+from .models import Enrollment, SchoolYear, StudentDocument
 
 
 def current_year(site):
@@ -68,6 +68,3 @@ def history(student):
         years.setdefault(enrollment.course.school_year, []).append(enrollment)
     return list(years.items())
 
-
-__all__ = ["Student", "current_year", "family_students", "history", "student_checklist",
-           "timetable"]

@@ -7,7 +7,6 @@ Rows are streamed; headers are normalised ("Date de naissance" →
 
 import codecs
 import csv
-import io
 import unicodedata
 from datetime import date, datetime
 from pathlib import Path
@@ -131,5 +130,3 @@ def write_report(path, header, rejected, delimiter=";"):
         for row, messages in rejected:
             writer.writerow([*(row.get(name, "") for name in header), " | ".join(messages)])
 
-
-__all__ = ["Table", "io", "normalise_header", "write_report"]
