@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "extranet",
     "families",
     "students",
+    "reenrollment",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -38,6 +38,7 @@ urlpatterns = [
     path("etablissements/<slug:slug>/logo/", views.site_logo, name="site_logo"),
     path("famille/", include("families.urls")),
     path("eleves/", include("students.urls")),
+    path("reinscription/", include("reenrollment.urls")),
     path("calendrier/<str:token>.ics", students_views.calendar_feed, name="calendar_feed"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/login/", views.admin_login),

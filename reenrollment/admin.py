@@ -1,0 +1,297 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from extranet.admin import SiteScopedAdmin, staff_site_id
+from families.uploads import check_document
+from families.views import document_response
+from students.models import Course, Discipline
+
+from . import exports, queries, workflow
+from .models import ReenrollmentCampaign, ReenrollmentRequest, SchoolRules, Wish
+
+Status = ReenrollmentRequest.Status
+
+
+def base_url(request):
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+class SchoolRulesForm(forms.ModelForm):
+    class Meta:
+        model = SchoolRules
+        fields = "__all__"
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload and upload != self.initial.get("file"):
+            checked = check_document(upload)
+            if checked.content_type != "application/pdf":
+                raise ValidationError(_("Send the rules as a PDF."))
+        return upload
+
+
+@admin.register(SchoolRules)
+class SchoolRulesAdmin(SiteScopedAdmin):
+    form = SchoolRulesForm
+    list_display = ["version", "site", "created_at"]
+    list_filter = [("site", admin.RelatedOnlyFieldListFilter)]
+
+    def get_readonly_fields(self, request, obj=None):
+        # What families accepted must stay what they read: once a campaign
+        # uses a version, a change is a new version.
+        if obj is not None and obj.campaigns.exists():
+            return ["site", "version", "text", "file"]
+        return []
+
+
+@admin.register(ReenrollmentCampaign)
+class ReenrollmentCampaignAdmin(SiteScopedAdmin):
+    list_display = ["__str__", "site", "opens_at", "closes_at", "rules"]
+    list_filter = [("site", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["site", "school_year", "rules"]
+    filter_horizontal = ["family_documents", "student_documents"]
+    fields = ["site", "school_year", ("opens_at", "closes_at"), "instructions", "rules",
+              "family_documents", "student_documents"]
+
+
+class DisciplineFilter(admin.SimpleListFilter):
+    title = _("discipline wished or continued")
+    parameter_name = "discipline"
+
+    def lookups(self, request, model_admin):
+        disciplines = Discipline.objects.order_by("name")
+        if (site_id := staff_site_id(request)) is not None:
+            disciplines = disciplines.filter(site_id=site_id)
+        return [(d.pk, f"{d.name} ({d.site.slug})" if site_id is None else d.name)
+                for d in disciplines.select_related("site")]
+
+    def queryset(self, request, queryset):
+        if not (self.value() or "").isdigit():
+            return queryset
+        wishes = Wish.objects.filter(discipline_id=self.value()).exclude(choice=Wish.Choice.STOP)
+        return queryset.filter(pk__in=wishes.values("request_id"))
+
+
+class MissingDocumentsFilter(admin.SimpleListFilter):
+    title = _("documents")
+    parameter_name = "documents"
+
+    def lookups(self, request, model_admin):
+        return [("missing", _("documents missing")), ("complete", _("all documents sent"))]
+
+    def queryset(self, request, queryset):
+        if self.value() not in {"missing", "complete"}:
+            return queryset
+        missing = queries.requests_missing_documents(queryset)
+        if self.value() == "missing":
+            return queryset.filter(pk__in=missing)
+        return queryset.exclude(pk__in=missing)
+
+
+class DecisionForm(forms.ModelForm):
+    decision = forms.ChoiceField(
+        label=_("Decision"), required=False, widget=forms.RadioSelect,
+        choices=[("", _("no change")), (Status.IN_REVIEW, _("take up (the family can no "
+                                                             "longer change it)")),
+                 (Status.INCOMPLETE, _("incomplete: tell the family what is missing")),
+                 (Status.VALIDATED, _("validate with the courses below")),
+                 (Status.REFUSED, _("refuse, with the reason below"))],
+    )
+
+    class Meta:
+        model = ReenrollmentRequest
+        fields = ["decision", "assigned_courses", "missing_note", "refusal_reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.instance
+        courses = Course.objects.filter(school_year=request.campaign.school_year_id)
+        self.fields["assigned_courses"].queryset = courses.select_related(
+            "discipline", "teacher").order_by("discipline__name", "weekday", "start_time")
+        self.fields["assigned_courses"].help_text = _(
+            "Next year's courses. Proposed from the wishes: check them before validating.")
+        if request.status in ReenrollmentRequest.DECIDABLE and not request.assigned_courses.exists():
+            self.initial["assigned_courses"] = [c.pk for c in workflow.suggested_courses(
+                request, queries.wishes(request), workflow.next_year_courses(request.campaign))]
+
+    def clean(self):
+        cleaned = super().clean()
+        decision = cleaned.get("decision")
+        status = self.instance.status
+        if not decision:
+            return cleaned
+        if decision == Status.IN_REVIEW and status != Status.SUBMITTED:
+            self.add_error("decision", _("Only a request that has been sent can be taken up."))
+        elif decision != Status.IN_REVIEW and status not in ReenrollmentRequest.DECIDABLE:
+            self.add_error("decision", _("Only a request that has been sent can be decided on."))
+        elif decision == Status.INCOMPLETE and not cleaned.get("missing_note", "").strip():
+            self.add_error("missing_note", _("Say what is missing: the family receives this text."))
+        elif decision == Status.REFUSED and not cleaned.get("refusal_reason", "").strip():
+            self.add_error("refusal_reason",
+                           _("Say why the request is refused: the family receives this reason."))
+        elif decision == Status.VALIDATED and not cleaned.get("assigned_courses"):
+            self.add_error("assigned_courses", _("Choose next year's courses before validating."))
+        return cleaned
+
+
+@admin.register(ReenrollmentRequest)
+class ReenrollmentRequestAdmin(SiteScopedAdmin):
+    site_path = "campaign__site"
+    form = DecisionForm
+    list_display = ["student", "family", "campaign", "status", "wishes_summary", "submitted_at",
+                    "changed_after_sending_at"]
+    list_filter = [("campaign", admin.RelatedOnlyFieldListFilter), "status", DisciplineFilter,
+                   MissingDocumentsFilter]
+    list_select_related = ["student__family", "campaign__school_year"]
+    search_fields = ["student__last_name", "student__first_name", "student__family__name"]
+    date_hierarchy = "submitted_at"
+    ordering = ["submitted_at"]
+    actions = ["take_up", "validate_simple", "export_csv", "export_xlsx"]
+    readonly_fields = ["student", "family", "campaign", "status", "submitted_at",
+                       "changed_after_sending_at", "wishes_review", "musicianship_level",
+                       "comment", "documents_review", "rules_version", "rules_accepted_at",
+                       "rules_accepted_by", "decided_at", "decided_by"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related(
+            Prefetch("wishes", Wish.objects.select_related("discipline")))
+
+    def has_add_permission(self, request):
+        return False  # Families make requests; the secretariat decides on them.
+
+    def get_fieldsets(self, request, obj=None):
+        request_fields = (None, {"fields": ["student", "family", "campaign", "status",
+                                            ("submitted_at", "changed_after_sending_at")]})
+        wishes = (_("Wishes and documents"), {"fields": [
+            "wishes_review", "musicianship_level", "comment", "documents_review",
+            ("rules_version", "rules_accepted_at", "rules_accepted_by")]})
+        if obj is not None and obj.status in {Status.VALIDATED, Status.REFUSED}:
+            decided = (_("Decision"), {"fields": ["decided_at", "decided_by",
+                                                  "assigned_courses", "missing_note",
+                                                  "refusal_reason"]})
+            return [request_fields, wishes, decided]
+        decision = (_("Decision"), {"fields": ["decision", "assigned_courses", "missing_note",
+                                               "refusal_reason", ("decided_at", "decided_by")]})
+        return [request_fields, wishes, decision]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status in {Status.VALIDATED, Status.REFUSED}:
+            fields += ["assigned_courses", "missing_note", "refusal_reason"]
+        return fields
+
+    @admin.display(description=_("family"), ordering="student__family__name")
+    def family(self, obj):
+        return obj.student.family
+
+    @admin.display(description=_("wishes"))
+    def wishes_summary(self, obj):
+        return ", ".join(str(w) for w in obj.wishes.all())
+
+    @admin.display(description=_("wishes"))
+    def wishes_review(self, obj):
+        wishes = queries.wishes(obj)
+        if not wishes:
+            return _("No wish saved yet.")
+        return format_html("<ul>{}</ul>", format_html_join(
+            "", "<li>{}</li>", ((str(w),) for w in wishes)))
+
+    @admin.display(description=_("documents"))
+    def documents_review(self, obj):
+        family_items, student_items = queries.checklists(
+            obj, queries.planned_discipline_ids([], queries.wishes(obj)))
+        rows = []
+        for item in family_items + student_items:
+            if item.document is not None:
+                meta = item.document._meta
+                url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change",
+                              args=[item.document.pk])
+                link = format_html('<a href="{}">{}</a>', url, item.document.original_name)
+            else:
+                link = "–"
+            rows.append((item.kind.name, item.label, link))
+        if not rows:
+            return _("No document asked.")
+        return format_html("<ul>{}</ul>", format_html_join(
+            "", "<li>{} : <strong>{}</strong> {}</li>", rows))
+
+    def save_model(self, request, obj, form, change):
+        decision = form.cleaned_data.get("decision")
+        if not decision:
+            return super().save_model(request, obj, form, change)
+        try:
+            if decision == Status.IN_REVIEW:
+                workflow.start_review(obj, request.user)
+            elif decision == Status.INCOMPLETE:
+                workflow.mark_incomplete(obj, form.cleaned_data["missing_note"], request.user,
+                                         base_url(request))
+            elif decision == Status.REFUSED:
+                workflow.refuse(obj, form.cleaned_data["refusal_reason"], request.user,
+                                base_url(request))
+            else:
+                workflow.validate(obj, form.cleaned_data["assigned_courses"], request.user,
+                                  base_url(request))
+        except workflow.NotAllowed:
+            messages.error(request, _("The request changed meanwhile: nothing was decided."))
+        obj.refresh_from_db()
+
+    @admin.action(description=_("Take up the selected requests"), permissions=["change"])
+    def take_up(self, request, queryset):
+        count = 0
+        for obj in queryset.filter(status=Status.SUBMITTED):
+            try:
+                workflow.start_review(obj, request.user)
+                count += 1
+            except workflow.NotAllowed:
+                pass
+        self.message_user(request, ngettext("%(count)d request taken up.",
+                                            "%(count)d requests taken up.", count)
+                          % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Validate the selected requests that only continue courses"),
+                  permissions=["change"])
+    def validate_simple(self, request, queryset):
+        """Requests with nothing but courses continued, every document there
+        and a course found for each: validated with the courses proposed.
+        The others are left for a look one by one."""
+        decidable = queryset.filter(status__in=ReenrollmentRequest.DECIDABLE)
+        incomplete = set(queries.requests_missing_documents(decidable))
+        candidates = {}
+        validated, left = 0, []
+        for obj in decidable.select_related("campaign", "student"):
+            wishes = list(obj.wishes.all())
+            if obj.campaign_id not in candidates:
+                candidates[obj.campaign_id] = workflow.next_year_courses(obj.campaign)
+            courses = workflow.suggested_courses(obj, wishes, candidates[obj.campaign_id])
+            kept = [w for w in wishes if w.choice == Wish.Choice.CONTINUE]
+            if obj.pk in incomplete or not workflow.is_simple(wishes) or len(courses) < len(kept):
+                left.append(str(obj.student))
+                continue
+            try:
+                workflow.validate(obj, courses, request.user, base_url(request))
+                validated += 1
+            except workflow.NotAllowed:
+                left.append(str(obj.student))
+        self.message_user(request, ngettext("%(count)d request validated.",
+                                            "%(count)d requests validated.", validated)
+                          % {"count": validated}, messages.SUCCESS)
+        if left:
+            self.message_user(request, _("Left to look at one by one (new discipline, missing "
+                                         "document or no course found): %(names)s")
+                              % {"names": ", ".join(left)}, messages.WARNING)
+
+    @admin.action(description=_("Export the selected requests and wishes (CSV)"),
+                  permissions=["view"])
+    def export_csv(self, request, queryset):
+        return exports.csv_response(queryset)
+
+    @admin.action(description=_("Export the selected requests and wishes (Excel)"),
+                  permissions=["view"])
+    def export_xlsx(self, request, queryset):
+        return exports.xlsx_response(queryset)

@@ -1,0 +1,64 @@
+"""E-mails of the re-enrollment: one function per e-mail, each queued for
+after the commit."""
+
+from django.urls import reverse
+
+from extranet.mail import build_message, enqueue
+from families.emails import family_address
+from students.models import Discipline
+
+from .queries import request_summary
+
+
+def _context(request, base_url):
+    family = request.student.family
+    return {
+        "request": request, "student": request.student, "family": family,
+        "site": family.site, "campaign": request.campaign, "year": request.campaign.school_year,
+        "portal_url": f"{base_url}{reverse('reenrollment')}",
+        **request_summary(request),
+    }
+
+
+def _to_family(request, template, context):
+    family = request.student.family
+    to = family_address(family)
+    if to:
+        enqueue(build_message(template, context, [to], reply_to=family.site.email))
+
+
+def request_sent(request, base_url):
+    """To the family, a summary; to the secretariat, the same with a link to
+    the request in the admin."""
+    context = _context(request, base_url)
+    _to_family(request, "reenrollment/emails/sent_family", context)
+    site = request.student.family.site
+    if site.email:
+        admin_path = reverse("admin:reenrollment_reenrollmentrequest_change", args=[request.pk])
+        context = {**context, "admin_url": f"{base_url}{admin_path}",
+                   "family_email": family_address(request.student.family)}
+        enqueue(build_message("reenrollment/emails/sent_secretariat", context, [site.email],
+                              reply_to=context["family_email"] or None))
+
+
+def request_incomplete(request, base_url):
+    _to_family(request, "reenrollment/emails/incomplete", _context(request, base_url))
+
+
+def request_refused(request, base_url):
+    _to_family(request, "reenrollment/emails/refused", _context(request, base_url))
+
+
+def request_validated(request, courses, base_url):
+    """Per course: day, time and room of collective lessons, the
+    parent–teacher meeting of instrument lessons, the methods to buy."""
+    courses = sorted(courses, key=lambda c: (c.weekday, c.start_time))
+    context = {
+        **_context(request, base_url),
+        "collective": [c for c in courses if c.is_collective],
+        "individual": [c for c in courses if not c.is_collective],
+        "meetings": [c for c in courses if c.parent_meeting
+                     and c.discipline.category == Discipline.Category.INSTRUMENT],
+        "methods": [c for c in courses if c.methods],
+    }
+    _to_family(request, "reenrollment/emails/validated", context)

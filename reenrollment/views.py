@@ -1,0 +1,220 @@
+"""The "Réinscription" tab: one request per student, in three steps
+(documents, wishes, validation), each saved as a draft."""
+
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from extranet.decorators import family_required
+from families.models import DocumentKind, FamilyDocument
+from families.views import store_upload
+from students.models import Discipline, Student, StudentDocument
+
+from . import queries, workflow
+from .forms import AcceptanceForm, ReenrollmentUploadForm, WishesForm
+from .models import ReenrollmentCampaign, ReenrollmentRequest, SchoolRules
+
+
+def base_url(request):
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def portal_campaign(request):
+    return ReenrollmentCampaign.objects.for_portal(request.user.family.site)
+
+
+@family_required
+@require_safe
+def index(request):
+    campaign = portal_campaign(request)
+    context = {"campaign": campaign, "site": request.user.family.site}
+    if campaign is not None:
+        context["state"] = campaign.state()
+        context["students"] = queries.family_requests(campaign, request.user.family)
+    return render(request, "reenrollment/index.html", context)
+
+
+@dataclass
+class Step:
+    """Everything a step page shows about one student's request."""
+
+    campaign: ReenrollmentCampaign
+    student: Student
+    request: ReenrollmentRequest
+    previous_year: object
+    enrollments: list
+    wishes: list
+    family_items: list = field(default_factory=list)
+    student_items: list = field(default_factory=list)
+
+    @property
+    def editable(self):
+        return self.request.family_may_edit()
+
+    @property
+    def summary(self):
+        return queries.summarize(self.wishes, self.family_items, self.student_items)
+
+    @property
+    def dance(self):
+        disciplines = [e.course.discipline for e in self.enrollments]
+        disciplines += [w.discipline for w in self.wishes if w.choice != "stop"]
+        return any(d.category == Discipline.Category.DANCE for d in disciplines)
+
+    @property
+    def kinds(self):
+        return [item.kind for item in self.family_items + self.student_items]
+
+
+def load_step(request, student_pk):
+    """The student's request of the campaign on show. Another family's
+    student is a 404; before the campaign opens there is nothing to see."""
+    student = get_object_or_404(Student.objects.select_related("family__site"), pk=student_pk,
+                                family=request.user.family)
+    campaign = portal_campaign(request)
+    if campaign is None or campaign.state() == "upcoming":
+        raise Http404("No campaign open.")
+    existing = ReenrollmentRequest.objects.filter(campaign=campaign, student=student).first()
+    if existing is None and campaign.state() == "closed":
+        raise Http404("The campaign is over.")
+    req = existing or ReenrollmentRequest(campaign=campaign, student=student)
+    req.campaign = campaign
+    req.student = student
+    previous_year = campaign.previous_year()
+    enrollments = queries.current_enrollments(campaign, student, previous_year)
+    wishes = queries.wishes(req)
+    step = Step(campaign, student, req, previous_year, enrollments, wishes)
+    step.family_items, step.student_items = queries.checklists(
+        req, queries.planned_discipline_ids(enrollments, wishes))
+    return step
+
+
+def render_step(request, step, name, context=None, status=200):
+    return render(request, f"reenrollment/{name}.html",
+                  {"step": step, "current_step": name, "summary": step.summary,
+                   **(context or {})}, status=status)
+
+
+def refuse_if_read_only(request, step):
+    if step.editable:
+        return None
+    messages.error(request, _("This request can no longer be changed."))
+    return redirect("reenrollment_documents", step.student.pk)
+
+
+@family_required
+@require_safe
+def documents(request, student_pk):
+    step = load_step(request, student_pk)
+    return render_step(request, step, "documents", {
+        "upload_form": ReenrollmentUploadForm(step.student.family.site, step.kinds)})
+
+
+@family_required
+@require_POST
+def upload(request, student_pk):
+    step = load_step(request, student_pk)
+    if refused := refuse_if_read_only(request, step):
+        return refused
+    site = step.student.family.site
+    form = ReenrollmentUploadForm(site, step.kinds, request.POST, request.FILES)
+    if not form.is_valid():
+        return render_step(request, step, "documents", {"upload_form": form}, status=400)
+    if form.cleaned_data["kind"].scope == DocumentKind.Scope.FAMILY:
+        document = FamilyDocument(family=step.student.family)
+    else:
+        document = StudentDocument(student=step.student)
+    store_upload(document, form, request)
+    return redirect("reenrollment_documents", step.student.pk)
+
+
+def wishes_form(step, data=None):
+    campaign, previous = step.campaign, step.previous_year
+    return WishesForm(
+        data, enrollments=step.enrollments,
+        disciplines=queries.offered_disciplines(campaign, previous),
+        levels=queries.musicianship_levels(campaign, previous),
+        request=step.request, wishes=step.wishes,
+    )
+
+
+@family_required
+def wishes(request, student_pk):
+    step = load_step(request, student_pk)
+    if request.method != "POST":
+        return render_step(request, step, "wishes", {"form": wishes_form(step)})
+    if refused := refuse_if_read_only(request, step):
+        return refused
+    form = wishes_form(step, request.POST)
+    if not form.is_valid():
+        return render_step(request, step, "wishes", {"form": form}, status=400)
+    with transaction.atomic():
+        req, _created = ReenrollmentRequest.objects.select_for_update().get_or_create(
+            campaign=step.campaign, student=step.student)
+        if not req.family_may_edit():
+            return refuse_if_read_only(request, step)
+        now = timezone.now()
+        req.musicianship_level = form.cleaned_data.get("musicianship_level", "")
+        req.comment = form.cleaned_data["comment"]
+        req.wishes_saved_at = now
+        if req.status == ReenrollmentRequest.Status.SUBMITTED:
+            req.changed_after_sending_at = now
+        req.save()
+        req.wishes.all().delete()
+        req.wishes.bulk_create(form.wishes(req))
+    if req.is_sent:
+        messages.success(request, _("Your changes are saved; the secretariat will see them."))
+    else:
+        messages.success(request, _("Your wishes are saved. Last step: read the school rules "
+                                    "and send the request."))
+    return redirect("reenrollment_validation", step.student.pk)
+
+
+@family_required
+def validation(request, student_pk):
+    step = load_step(request, student_pk)
+    form = AcceptanceForm(request.POST or None)
+    context = {"form": form, "rules": step.campaign.rules}
+    if request.method != "POST":
+        return render_step(request, step, "validation", context)
+    if refused := refuse_if_read_only(request, step):
+        return refused
+    if step.request.wishes_saved_at is None:
+        messages.error(request, _("Fill in the wishes first."))
+        return redirect("reenrollment_wishes", step.student.pk)
+    if not form.is_valid():
+        return render_step(request, step, "validation", context, status=400)
+    try:
+        workflow.send(step.request, request.user, step.campaign.rules, base_url(request))
+    except workflow.NotAllowed:
+        return refuse_if_read_only(request, step)
+    return redirect("reenrollment_sent", step.student.pk)
+
+
+@family_required
+@require_safe
+def sent(request, student_pk):
+    step = load_step(request, student_pk)
+    if not step.request.is_sent:
+        return redirect("reenrollment_validation", step.student.pk)
+    return render_step(request, step, "sent")
+
+
+@family_required
+@require_safe
+def rules_pdf(request, pk):
+    rules = get_object_or_404(SchoolRules, pk=pk, site=request.user.family.site)
+    if not rules.file:
+        raise Http404
+    response = FileResponse(rules.file.open("rb"), content_type="application/pdf",
+                            filename=f"reglement-interieur-{slugify(rules.version)}.pdf")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
