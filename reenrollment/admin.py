@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from extranet.admin import SiteScopedAdmin, staff_site_id
+from families.admin import ScopedHistoryAdmin
 from families.uploads import check_document
-from families.views import document_response
 from students.models import Course, Discipline
 
 from . import exports, queries, workflow
@@ -50,8 +50,24 @@ class SchoolRulesAdmin(SiteScopedAdmin):
         return []
 
 
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = ReenrollmentCampaign
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        site = cleaned.get("site")
+        for name in ["family_documents", "student_documents"]:
+            kinds = cleaned.get(name) or []
+            if site is not None and any(kind.site_id != site.pk for kind in kinds):
+                self.add_error(name, _("This belongs to another site."))
+        return cleaned
+
+
 @admin.register(ReenrollmentCampaign)
 class ReenrollmentCampaignAdmin(SiteScopedAdmin):
+    form = CampaignForm
     list_display = ["__str__", "site", "opens_at", "closes_at", "rules"]
     list_filter = [("site", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["site", "school_year", "rules"]
@@ -111,6 +127,8 @@ class DecisionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         request = self.instance
+        if "assigned_courses" not in self.fields:
+            return  # Decided: nothing left to choose.
         courses = Course.objects.filter(school_year=request.campaign.school_year_id)
         self.fields["assigned_courses"].queryset = courses.select_related(
             "discipline", "teacher").order_by("discipline__name", "weekday", "start_time")
@@ -141,7 +159,7 @@ class DecisionForm(forms.ModelForm):
 
 
 @admin.register(ReenrollmentRequest)
-class ReenrollmentRequestAdmin(SiteScopedAdmin):
+class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
     site_path = "campaign__site"
     form = DecisionForm
     list_display = ["student", "family", "campaign", "status", "wishes_summary", "submitted_at",

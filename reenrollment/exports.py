@@ -33,8 +33,8 @@ def safe(value):
 def rows(queryset):
     missing = set(requests_missing_documents(queryset))
     wishes = Wish.objects.select_related("discipline", "enrollment__course__teacher")
-    requests = queryset.select_related("campaign__school_year", "student__family").prefetch_related(
-        Prefetch("wishes", wishes)).order_by("student__family__name", "student__first_name")
+    requests = queryset.prefetch_related(None).select_related(
+        "campaign__school_year", "student__family").prefetch_related(Prefetch("wishes", wishes)).order_by("student__family__name", "student__first_name")
     for request in requests:
         student = request.student
         common = [str(request.campaign), student.family.name, str(student),

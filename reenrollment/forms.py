@@ -96,6 +96,13 @@ class WishesForm(forms.Form):
             elif discipline_id in continued:
                 self.add_error(name, _("The student already continues this discipline."))
             seen.add(discipline_id)
+        if self.errors:
+            return cleaned
+        if not continued and not seen:
+            raise forms.ValidationError(
+                _("Choose at least one course to continue or one new discipline. If the student "
+                  "leaves the conservatoire, no request is needed: tell the secretariat."),
+                code="nothing_wished")
         return cleaned
 
     def wishes(self, request):

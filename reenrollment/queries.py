@@ -15,10 +15,10 @@ from .models import ReenrollmentRequest, Wish
 def family_requests(campaign, family):
     """The family's students, each with its request of the campaign (or None)."""
     students = list(family.students.all())
-    requests = {
-        r.student_id: r
-        for r in ReenrollmentRequest.objects.filter(campaign=campaign, student__family=family)
-    }
+    requests = {}
+    for r in ReenrollmentRequest.objects.filter(campaign=campaign, student__family=family):
+        r.campaign = campaign
+        requests[r.student_id] = r
     return [(student, requests.get(student.pk)) for student in students]
 
 
@@ -101,7 +101,8 @@ def requests_missing_documents(queryset):
     """Ids of the requests whose documents are not all there, judged exactly
     as the family's step page judges them, in a fixed number of queries."""
     by_position = attrgetter("position", "name")
-    requests = list(queryset.select_related("campaign", "student__family").prefetch_related(
+    requests = list(queryset.prefetch_related(None).select_related(
+        "campaign", "student__family").prefetch_related(
         "wishes",
         Prefetch("campaign__family_documents", DocumentKind.objects.filter(is_active=True)),
         Prefetch("campaign__student_documents", DocumentKind.objects.filter(is_active=True)),

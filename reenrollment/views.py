@@ -137,12 +137,16 @@ def upload(request, student_pk):
 
 def wishes_form(step, data=None):
     campaign, previous = step.campaign, step.previous_year
-    return WishesForm(
+    form = WishesForm(
         data, enrollments=step.enrollments,
         disciplines=queries.offered_disciplines(campaign, previous),
         levels=queries.musicianship_levels(campaign, previous),
         request=step.request, wishes=step.wishes,
     )
+    if not step.editable:
+        for form_field in form.fields.values():
+            form_field.disabled = True
+    return form
 
 
 @family_required
@@ -180,7 +184,7 @@ def wishes(request, student_pk):
 @family_required
 def validation(request, student_pk):
     step = load_step(request, student_pk)
-    form = AcceptanceForm(request.POST or None)
+    form = AcceptanceForm(request.POST if request.method == "POST" else None)
     context = {"form": form, "rules": step.campaign.rules}
     if request.method != "POST":
         return render_step(request, step, "validation", context)

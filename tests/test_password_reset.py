@@ -3,8 +3,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
@@ -12,6 +10,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from .conftest import PASSWORD, make_parent
+from .mail_sink import SMTPSink
 
 RESET = reverse("password_reset")
 NEW_PASSWORD = "Un-nouveau-mot-de-passe-2026"
@@ -143,27 +142,6 @@ def test_empty_and_overlong_values(client, combs):
     response = client.post(RESET, {"site": "", "identifier": "x" * 300})
     errors = response.context["form"].errors
     assert "site" in errors and "identifier" in errors
-
-
-class SMTPSink:
-    """A real SMTP server on localhost, started and stopped by the test."""
-
-    def __init__(self, port):
-        self.messages = []
-        sink = self
-
-        class Collect(Message):
-            def handle_message(self, message):
-                sink.messages.append(message)
-
-        self.controller = Controller(Collect(), hostname="127.0.0.1", port=port)
-
-    def __enter__(self):
-        self.controller.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.controller.stop()
 
 
 def test_smtp_down_keeps_the_mail_queued_and_retries(

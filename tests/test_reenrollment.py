@@ -1,0 +1,684 @@
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from families.models import FamilyDocument
+from reenrollment.models import ReenrollmentRequest, Wish
+from students.models import Enrollment, StudentDocument
+
+from . import files, reenrollment_data, students_data
+from .conftest import make_parent
+
+Status = ReenrollmentRequest.Status
+
+
+@pytest.fixture
+def data(combs):
+    return reenrollment_data.campaign(combs)
+
+
+@pytest.fixture
+def lea(parent, data):
+    """Formation musicale and dance this year."""
+    courses = data["courses"]
+    return students_data.student(parent.family, "Léa", courses=[courses[0], courses[2]])
+
+
+@pytest.fixture
+def hugo(parent, data):
+    """Piano this year."""
+    return students_data.student(parent.family, "Hugo", courses=[data["courses"][1]],
+                                 birth_date=students_data.date(2017, 10, 2), sex="M")
+
+
+def upload(name, content):
+    return SimpleUploadedFile(name, content, "application/octet-stream")
+
+
+def url(name, student):
+    return reverse(name, args=[student.pk])
+
+
+def enrollment_field(student, discipline):
+    enrollment = Enrollment.objects.get(student=student, course__discipline=discipline,
+                                        course__school_year__name="2026-2027")
+    return f"enrollment_{enrollment.pk}"
+
+
+def wishes_data(student, data, stop=(), **extra):
+    values = {"comment": "", "musicianship_level": "", "new_1": "", "new_2": "", "new_3": ""}
+    for enrollment in Enrollment.objects.filter(student=student,
+                                                course__school_year=data["this_year"]):
+        discipline = enrollment.course.discipline
+        values[f"enrollment_{enrollment.pk}"] = "stop" if discipline in stop else "continue"
+    values.update(extra)
+    return values
+
+
+def send(client, student, data, **extra):
+    response = client.post(url("reenrollment_wishes", student), wishes_data(student, data, **extra))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    response = client.post(url("reenrollment_validation", student), {"accept_rules": "on"})
+    assert response.status_code == 302
+    return ReenrollmentRequest.objects.get(student=student)
+
+
+def staff_client(site, username="secretariat", **fields):
+    from extranet.models import User
+
+    user = User.objects.create_user(username=username, password="x" * 16, site=site,
+                                    is_staff=True, is_superuser=True, **fields)
+    client = Client()
+    client.force_login(user)
+    return client, user
+
+
+# The campaign's dates.
+
+def test_before_opening_the_tab_says_when_it_opens(parent_client, data, lea):
+    campaign = data["campaign"]
+    campaign.opens_at = timezone.now() + timedelta(days=3)
+    campaign.closes_at = timezone.now() + timedelta(days=30)
+    campaign.save()
+    page = parent_client.get(reverse("reenrollment"))
+    assert page.status_code == 200
+    assert "opens on" in page.text or "ouvre le" in page.text
+    assert "conservatoire.combs@example.org" in page.text  # The secretariat's contacts.
+    assert parent_client.get(url("reenrollment_documents", lea)).status_code == 404
+    assert parent_client.post(url("reenrollment_wishes", lea),
+                              wishes_data(lea, data)).status_code == 404
+    assert not ReenrollmentRequest.objects.exists()
+
+
+def test_during_the_campaign_each_step_saves(parent_client, data, lea):
+    page = parent_client.get(reverse("reenrollment"))
+    assert "Léa" in page.text and data["campaign"].instructions in page.text
+    for name in ["reenrollment_documents", "reenrollment_wishes", "reenrollment_validation"]:
+        assert parent_client.get(url(name, lea)).status_code == 200, name
+    request = send(parent_client, lea, data)
+    assert request.status == Status.SUBMITTED
+    assert parent_client.get(url("reenrollment_sent", lea)).status_code == 200
+
+
+def test_after_closing_the_request_is_read_only(parent_client, data, lea, hugo):
+    request = send(parent_client, lea, data)
+    campaign = data["campaign"]
+    campaign.opens_at = timezone.now() - timedelta(days=30)
+    campaign.closes_at = timezone.now() - timedelta(minutes=1)
+    campaign.save()
+    page = parent_client.get(reverse("reenrollment"))
+    assert "closed on" in page.text or "close le" in page.text or "fermée" in page.text
+    page = parent_client.get(url("reenrollment_wishes", lea))
+    assert page.status_code == 200 and 'type="submit" class="btn btn-primary">' not in page.text
+    response = parent_client.post(url("reenrollment_wishes", lea),
+                                  wishes_data(lea, data, stop=[data["dance"]]))
+    assert response.status_code == 302
+    assert not request.wishes.filter(choice=Wish.Choice.STOP).exists()
+    # A student without a request has nothing to open any more.
+    assert parent_client.get(url("reenrollment_documents", hugo)).status_code == 404
+
+
+def test_an_incomplete_request_can_be_completed_after_closing(parent_client, data, lea):
+    request = send(parent_client, lea, data)
+    request.status = Status.INCOMPLETE
+    request.missing_note = "Le justificatif de domicile."
+    request.save()
+    campaign = data["campaign"]
+    campaign.opens_at = timezone.now() - timedelta(days=30)
+    campaign.closes_at = timezone.now() - timedelta(minutes=1)
+    campaign.save()
+    assert "Le justificatif de domicile." in parent_client.get(reverse("reenrollment")).text
+    send(parent_client, lea, data)
+    request.refresh_from_db()
+    assert request.status == Status.SUBMITTED
+
+
+def test_no_campaign_at_all(parent_client, combs):
+    page = parent_client.get(reverse("reenrollment"))
+    assert page.status_code == 200 and "conservatoire.combs@example.org" in page.text
+
+
+# Acceptance of the rules.
+
+def test_acceptance_is_required(parent_client, data, lea):
+    parent_client.post(url("reenrollment_wishes", lea), wishes_data(lea, data))
+    response = parent_client.post(url("reenrollment_validation", lea), {})
+    assert response.status_code == 400
+    assert "accept_rules" in response.context["form"].errors
+    assert ReenrollmentRequest.objects.get(student=lea).status == Status.DRAFT
+
+
+def test_acceptance_is_recorded_with_version_time_and_account(parent_client, parent, data, lea):
+    before = timezone.now()
+    request = send(parent_client, lea, data)
+    assert request.rules_accepted == data["rules"]
+    assert request.rules_version == "2027"
+    assert request.rules_accepted_by == parent
+    assert before <= request.rules_accepted_at <= timezone.now()
+    assert request.submitted_at is not None
+
+
+def test_wishes_come_before_validation(parent_client, data, lea):
+    response = parent_client.post(url("reenrollment_validation", lea), {"accept_rules": "on"})
+    assert response.status_code == 302 and response["Location"] == url("reenrollment_wishes", lea)
+    assert not ReenrollmentRequest.objects.filter(status=Status.SUBMITTED).exists()
+
+
+# Documents.
+
+def document(model, kind, **owner):
+    return model.objects.create(kind=kind, file="x.pdf", original_name="x.pdf",
+                                content_type="application/pdf", size=1, **owner)
+
+
+def step_items(client, student):
+    step = client.get(url("reenrollment_documents", student)).context["step"]
+    return {item.kind.name: item.state for item in step.family_items + step.student_items}
+
+
+def test_a_valid_family_document_is_not_asked_again(parent_client, parent, data, lea):
+    assert step_items(parent_client, lea)["Justificatif de domicile"] == "missing"
+    document(FamilyDocument, data["proof"], family=parent.family,
+             status=FamilyDocument.Status.ACCEPTED)
+    step = parent_client.get(url("reenrollment_documents", lea)).context["step"]
+    assert [item.kind.name for item in step.summary["missing_documents"]] == [
+        "Attestation de responsabilité civile", "Certificat médical (danse)"]
+    assert step_items(parent_client, lea)["Justificatif de domicile"] == "accepted"
+
+
+def test_an_expired_document_is_asked_again(parent_client, parent, data, lea):
+    document(FamilyDocument, data["proof"], family=parent.family,
+             status=FamilyDocument.Status.ACCEPTED,
+             uploaded_at=timezone.now() - timedelta(days=120))
+    assert step_items(parent_client, lea)["Justificatif de domicile"] == "expired"
+
+
+def test_dance_requires_the_medical_document(parent_client, data, lea, hugo):
+    assert step_items(parent_client, lea)["Certificat médical (danse)"] == "missing"
+    assert "Certificat médical (danse)" not in step_items(parent_client, hugo)
+    # Stopping dance: no certificate asked.
+    parent_client.post(url("reenrollment_wishes", lea),
+                       wishes_data(lea, data, stop=[data["dance"]]))
+    assert "Certificat médical (danse)" not in step_items(parent_client, lea)
+    # Hugo wishes to start dance: asked.
+    parent_client.post(url("reenrollment_wishes", hugo),
+                       wishes_data(hugo, data, new_1=data["dance"].pk))
+    assert step_items(parent_client, hugo)["Certificat médical (danse)"] == "missing"
+
+
+def test_upload_from_the_documents_step(parent_client, parent, data, lea):
+    response = parent_client.post(url("reenrollment_upload", lea), {
+        "kind": data["medical"].pk, "file": upload("certificat.pdf", files.pdf())})
+    assert response.status_code == 302
+    assert StudentDocument.objects.get(student=lea).kind == data["medical"]
+    parent_client.post(url("reenrollment_upload", lea), {
+        "kind": data["proof"].pk, "file": upload("edf.jpg", files.image("JPEG"))})
+    assert FamilyDocument.objects.get(family=parent.family).kind == data["proof"]
+    assert step_items(parent_client, lea)["Justificatif de domicile"] == "pending"
+
+
+@pytest.mark.parametrize("payload, message", [
+    ({}, "Choose the kind of document"),
+    ({"file": ("evil.pdf", b"<script>alert(1)</script>")}, "neither a PDF"),
+    ({"file": ("empty.pdf", b"")}, "empty"),
+])
+def test_bad_uploads_are_refused_next_to_the_field(parent_client, data, lea, payload, message):
+    post = {"kind": data["medical"].pk}
+    if "file" in payload:
+        post["file"] = upload(*payload["file"])
+    else:
+        post = {"file": upload("ok.pdf", files.pdf())}
+    with_kind = parent_client.post(url("reenrollment_upload", lea), post,
+                                   HTTP_ACCEPT_LANGUAGE="en")
+    assert with_kind.status_code == 400
+    assert message.lower() in with_kind.text.lower()
+    assert not StudentDocument.objects.exists()
+
+
+def test_a_kind_the_campaign_does_not_ask_cannot_be_uploaded_here(parent_client, combs, data,
+                                                                   hugo):
+    # Hugo plays piano: the dance certificate is not among his request's kinds.
+    response = parent_client.post(url("reenrollment_upload", hugo), {
+        "kind": data["medical"].pk, "file": upload("c.pdf", files.pdf())})
+    assert response.status_code == 400
+    assert not StudentDocument.objects.exists()
+
+
+# The wishes form.
+
+def test_wishes_are_saved_in_order_of_preference(parent_client, data, hugo):
+    from students.models import Discipline
+
+    guitar = Discipline.objects.create(site=data["fm"].site, name="Guitare", category="instrument")
+    students_data.Course.objects.create(
+        site=guitar.site, school_year=data["next_year"], discipline=guitar, weekday=1,
+        start_time=students_data.time(16), end_time=students_data.time(17))
+    response = parent_client.post(url("reenrollment_wishes", hugo), wishes_data(
+        hugo, data, new_1="", new_2=guitar.pk, new_3=data["dance"].pk,
+        musicianship_level="Cycle 1 – 3e année", comment="Plutôt le mercredi."))
+    assert response.status_code == 302
+    request = ReenrollmentRequest.objects.get(student=hugo)
+    assert [(w.choice, w.discipline.name, w.rank) for w in request.wishes.all()] == [
+        ("continue", "Piano", 0), ("new", "Guitare", 1), ("new", "Danse classique", 2)]
+    assert request.musicianship_level == "Cycle 1 – 3e année"
+    assert request.comment == "Plutôt le mercredi."
+    # The form shows them back.
+    form = parent_client.get(url("reenrollment_wishes", hugo)).context["form"]
+    assert form["new_1"].initial == guitar.pk and form["new_2"].initial == data["dance"].pk
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"ENROLLMENT": ""}, "ENROLLMENT"),
+    ({"ENROLLMENT": "<script>alert(1)</script>"}, "ENROLLMENT"),
+    ({"new_1": "abc"}, "new_1"),
+    ({"new_1": "999999"}, "new_1"),
+    ({"new_1": "DANCE", "new_2": "DANCE"}, "new_2"),
+    ({"new_1": "PIANO"}, "new_1"),
+    ({"musicianship_level": "Cycle 9"}, "musicianship_level"),
+    ({"comment": "x" * 2001}, "comment"),
+])
+def test_bad_wishes_are_refused_next_to_the_field(parent_client, data, hugo, change, field):
+    enrollment = enrollment_field(hugo, data["piano"])
+    values = wishes_data(hugo, data)
+    for name, value in change.items():
+        value = {"DANCE": data["dance"].pk, "PIANO": data["piano"].pk}.get(value, value)
+        values[enrollment if name == "ENROLLMENT" else name] = value
+    response = parent_client.post(url("reenrollment_wishes", hugo), values)
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert (enrollment if field == "ENROLLMENT" else field) in errors
+    assert 'class="alert alert-danger error-summary"' in response.text
+    assert not ReenrollmentRequest.objects.filter(wishes_saved_at__isnull=False).exists()
+
+
+def test_bad_wishes_keep_what_was_saved(parent_client, data, hugo):
+    parent_client.post(url("reenrollment_wishes", hugo),
+                       wishes_data(hugo, data, comment="Premier commentaire"))
+    parent_client.post(url("reenrollment_wishes", hugo),
+                       wishes_data(hugo, data, comment="y" * 2001))
+    assert ReenrollmentRequest.objects.get(student=hugo).comment == "Premier commentaire"
+
+
+def test_a_discipline_of_another_site_is_refused(parent_client, data, hugo, ploufragan):
+    other = reenrollment_data.students_data.structure(
+        ploufragan, students_data.school_year(ploufragan))
+    response = parent_client.post(url("reenrollment_wishes", hugo),
+                                  wishes_data(hugo, data, new_1=other["dance"].pk))
+    assert response.status_code == 400 and "new_1" in response.context["form"].errors
+
+
+def test_wishes_are_shown_in_french(parent_client, data, hugo):
+    values = wishes_data(hugo, data, new_1="abc")
+    response = parent_client.post(url("reenrollment_wishes", hugo), values,
+                                  HTTP_ACCEPT_LANGUAGE="fr")
+    assert "Choisissez une discipline dans la liste." in response.text
+
+
+# Changing a request after sending it.
+
+def test_changes_after_sending_are_kept_until_the_secretariat_takes_it_up(
+    parent_client, data, lea
+):
+    request = send(parent_client, lea, data)
+    response = parent_client.post(url("reenrollment_wishes", lea),
+                                  wishes_data(lea, data, stop=[data["dance"]]))
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.status == Status.SUBMITTED and request.changed_after_sending_at
+    request.status = Status.IN_REVIEW
+    request.save()
+    response = parent_client.post(url("reenrollment_wishes", lea), wishes_data(lea, data))
+    assert response.status_code == 302
+    assert request.wishes.filter(choice=Wish.Choice.STOP).count() == 1  # Unchanged.
+    response = parent_client.post(url("reenrollment_validation", lea), {"accept_rules": "on"})
+    request.refresh_from_db()
+    assert request.status == Status.IN_REVIEW
+
+
+# Another family, another site.
+
+STEP_VIEWS = ["reenrollment_documents", "reenrollment_wishes", "reenrollment_validation",
+              "reenrollment_sent"]
+
+
+@pytest.mark.parametrize("name", STEP_VIEWS + ["reenrollment_upload"])
+def test_another_familys_student_is_a_404(data, lea, name):
+    stranger = make_parent(lea.family.site, username="voisin", family_name="Voisin")
+    client = Client()
+    client.force_login(stranger)
+    assert client.get(url(name, lea)).status_code in {404, 405}
+    assert client.post(url(name, lea), {"accept_rules": "on"}).status_code in {404, 405}
+    assert not ReenrollmentRequest.objects.exists()
+
+
+def test_a_parent_of_another_site_sees_another_campaign(other_parent, data, lea):
+    client = Client()
+    client.force_login(other_parent)
+    page = client.get(reverse("reenrollment"))
+    assert page.status_code == 200 and "Léa" not in page.text
+    assert page.context["campaign"] is None
+    assert client.get(url("reenrollment_wishes", lea)).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["reenrollment"])
+def test_anonymous_is_sent_to_login(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_rules_pdf_for_the_sites_families_only(parent_client, other_parent, data):
+    from django.core.files.base import ContentFile
+
+    rules = data["rules"]
+    rules.file.save("r.pdf", ContentFile(files.pdf()))
+    response = parent_client.get(reverse("reenrollment_rules", args=[rules.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
+    stranger = Client()
+    stranger.force_login(other_parent)
+    assert stranger.get(reverse("reenrollment_rules", args=[rules.pk])).status_code == 404
+
+
+def test_staff_of_another_site_cannot_see_the_request(parent_client, data, lea, ploufragan):
+    request = send(parent_client, lea, data)
+    own, _ = staff_client(lea.family.site, "secretariat-combs", email="s@example.org")
+    other, _ = staff_client(ploufragan, "secretariat-plou", email="p@example.org")
+    change = reverse("admin:reenrollment_reenrollmentrequest_change", args=[request.pk])
+    changelist = reverse("admin:reenrollment_reenrollmentrequest_changelist")
+    assert own.get(change).status_code == 200
+    assert "Léa" in own.get(changelist).text
+    assert other.get(change).status_code == 302  # The admin's "does not exist" redirect.
+    assert "Léa" not in other.get(changelist).text
+    campaign = reverse("admin:reenrollment_reenrollmentcampaign_change",
+                       args=[data["campaign"].pk])
+    assert other.get(campaign).status_code == 302
+    other.post(change, {"decision": "validated",
+                                   "assigned_courses": [data["next"]["fm2"].pk]})
+    request.refresh_from_db()
+    assert request.status == Status.SUBMITTED
+
+
+# E-mails, through the task queue.
+
+@pytest.mark.django_db(transaction=True)
+def test_sending_mails_the_family_and_the_secretariat(parent, combs, run_worker):
+    data = reenrollment_data.campaign(combs)
+    parent.family.reference_email = "famille.martin@example.org"
+    parent.family.save()
+    lea = students_data.student(parent.family, "Léa",
+                                courses=[data["courses"][0], data["courses"][2]])
+    client = Client()
+    client.force_login(parent)
+    request = send(client, lea, data, stop=[data["dance"]], comment="Merci !")
+    assert mail.outbox == []  # Sent by the worker, after the commit.
+    run_worker()
+    assert len(mail.outbox) == 2
+    family_mail = next(m for m in mail.outbox if m.to == ["famille.martin@example.org"])
+    secretariat_mail = next(m for m in mail.outbox if m is not family_mail)
+    assert family_mail.to == ["famille.martin@example.org"]
+    assert "Léa Martin" in family_mail.subject and "2027-2028" in family_mail.subject
+    for text in ["Formation musicale", "Danse classique", "Merci !", "2027"]:
+        assert text in family_mail.body, text
+    assert secretariat_mail.to == ["conservatoire.combs@example.org"]
+    assert secretariat_mail.reply_to == ["famille.martin@example.org"]
+    admin_path = reverse("admin:reenrollment_reenrollmentrequest_change", args=[request.pk])
+    assert f"http://testserver{admin_path}" in secretariat_mail.body
+    html = secretariat_mail.alternatives[0][0]
+    assert admin_path in html and "Merci !" in html
+
+
+# The secretariat's side.
+
+def decide(client, request, **post):
+    change = reverse("admin:reenrollment_reenrollmentrequest_change", args=[request.pk])
+    values = {"decision": "", "missing_note": "", "refusal_reason": ""}
+    values.update(post)
+    return client.post(change, values)
+
+
+def test_incomplete_needs_a_note_then_mails_it(parent_client, parent, data, lea):
+    parent.family.reference_email = "famille.martin@example.org"
+    parent.family.save()
+    request = send(parent_client, lea, data)
+    staff, _ = staff_client(lea.family.site)
+    response = decide(staff, request, decision="incomplete")
+    assert response.status_code == 200
+    assert "missing_note" in response.context["adminform"].form.errors
+    request.refresh_from_db()
+    assert request.status == Status.SUBMITTED
+    mail.outbox.clear()
+    with pytest.MonkeyPatch.context():
+        response = decide(staff, request, decision="incomplete",
+                          missing_note="Le certificat médical pour la danse.")
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.status == Status.INCOMPLETE
+    # The family sees it on the tab, completes, and sends again.
+    assert "Le certificat médical pour la danse." in parent_client.get(
+        url("reenrollment_documents", lea)).text
+    send(parent_client, lea, data)
+    request.refresh_from_db()
+    assert request.status == Status.SUBMITTED
+
+
+def test_validation_creates_next_years_enrollments(parent_client, data, lea):
+    request = send(parent_client, lea, data, musicianship_level="Cycle 1 – 3e année")
+    staff, secretary = staff_client(lea.family.site)
+    change = reverse("admin:reenrollment_reenrollmentrequest_change", args=[request.pk])
+    form = staff.get(change).context["adminform"].form
+    # Proposed from the wishes: the formation musicale level chosen, dance.
+    assert set(form.initial["assigned_courses"]) == {data["next"]["fm3"].pk,
+                                                     data["next"]["dance"].pk}
+    response = decide(staff, request, decision="validated", assigned_courses=[])
+    assert "assigned_courses" in response.context["adminform"].form.errors
+    response = decide(staff, request, decision="validated",
+                      assigned_courses=[data["next"]["fm3"].pk, data["next"]["dance"].pk])
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert request.status == Status.VALIDATED and request.decided_by == secretary
+    assert set(Enrollment.objects.filter(student=lea, course__school_year=data["next_year"])
+               .values_list("course__level", flat=True)) == {"Cycle 1 – 3e année", "Initiation 2"}
+    # Decided: the family can no longer change it, nor the secretariat decide again.
+    response = parent_client.post(url("reenrollment_wishes", lea), wishes_data(lea, data))
+    assert ReenrollmentRequest.objects.get(pk=request.pk).status == Status.VALIDATED
+    decide(staff, request, decision="refused", refusal_reason="Non.")
+    assert ReenrollmentRequest.objects.get(pk=request.pk).status == Status.VALIDATED
+
+
+def test_a_course_of_another_year_or_site_cannot_be_assigned(parent_client, data, lea,
+                                                            ploufragan):
+    request = send(parent_client, lea, data)
+    staff, _ = staff_client(lea.family.site)
+    response = decide(staff, request, decision="validated",
+                      assigned_courses=[data["courses"][0].pk])  # This year's.
+    assert "assigned_courses" in response.context["adminform"].form.errors
+    assert ReenrollmentRequest.objects.get(pk=request.pk).status == Status.SUBMITTED
+
+
+def test_refusal_needs_a_reason(parent_client, data, lea):
+    request = send(parent_client, lea, data)
+    staff, _ = staff_client(lea.family.site)
+    response = decide(staff, request, decision="refused")
+    assert "refusal_reason" in response.context["adminform"].form.errors
+    decide(staff, request, decision="refused", refusal_reason="Plus de place en danse.")
+    request.refresh_from_db()
+    assert request.status == Status.REFUSED
+    page = parent_client.get(url("reenrollment_documents", lea))
+    assert "Plus de place en danse." in page.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_decision_mails(parent, combs, run_worker):
+    data = reenrollment_data.campaign(combs)
+    parent.family.reference_email = "famille.martin@example.org"
+    parent.family.save()
+    lea = students_data.student(parent.family, "Léa",
+                                courses=[data["courses"][0], data["courses"][1]])
+    client = Client()
+    client.force_login(parent)
+    request = send(client, lea, data, musicianship_level="Cycle 1 – 3e année")
+    staff, _ = staff_client(combs)
+    decide(staff, request, decision="incomplete", missing_note="L'avis d'imposition.")
+    send(client, lea, data, musicianship_level="Cycle 1 – 3e année")
+    decide(staff, request, decision="validated",
+           assigned_courses=[data["next"]["fm3"].pk, data["next"]["piano"].pk])
+    run_worker()
+    to_family = [m for m in mail.outbox if m.to == ["famille.martin@example.org"]]
+    incomplete = next(m for m in to_family if "incomplet" in m.subject.lower())
+    assert "L'avis d'imposition." in incomplete.body
+    validated = next(m for m in to_family if "valid" in m.subject.lower())
+    body = validated.body
+    # The collective course with day, time and room; the meeting; the methods.
+    assert "Cycle 1 – 3e année" in body and "18:00" in body and "Auditorium" in body
+    assert "08/09/2027" in body or "8 septembre 2027" in body or "Sept. 8, 2027" in body
+    assert "Dandelot, volume 3" in body
+    assert "Dandelot, volume 2" not in body
+
+
+def test_bulk_validation_of_simple_requests(parent_client, data, lea, hugo, combs):
+    FamilyDocument.objects.create(kind=data["proof"], family=lea.family, file="x.pdf",
+                                  original_name="x.pdf", content_type="application/pdf", size=1)
+    FamilyDocument.objects.create(kind=data["insurance"], family=lea.family, file="x.pdf",
+                                  original_name="x.pdf", content_type="application/pdf", size=1)
+    simple = send(parent_client, hugo, data)  # Piano continued; nothing missing.
+    with_new = send(parent_client, lea, data, new_1=data["piano"].pk)  # A new discipline.
+    staff, _ = staff_client(combs)
+    changelist = reverse("admin:reenrollment_reenrollmentrequest_changelist")
+    response = staff.post(changelist, {"action": "validate_simple",
+                                       "_selected_action": [simple.pk, with_new.pk]},
+                          follow=True)
+    assert response.status_code == 200
+    simple.refresh_from_db()
+    with_new.refresh_from_db()
+    assert simple.status == Status.VALIDATED
+    assert list(simple.assigned_courses.all()) == [data["next"]["piano"]]
+    assert with_new.status == Status.SUBMITTED
+    assert "Léa Martin" in response.text
+
+
+def test_filters_by_discipline_and_missing_documents(parent_client, data, lea, hugo, combs):
+    send(parent_client, lea, data)
+    send(parent_client, hugo, data)
+    staff, _ = staff_client(combs)
+    changelist = reverse("admin:reenrollment_reenrollmentrequest_changelist")
+    dance = staff.get(changelist, {"discipline": data["dance"].pk})
+    assert [r.student for r in dance.context["cl"].result_list] == [lea]
+    # Léa continues dance without the medical certificate; Hugo's piano needs none.
+    FamilyDocument.objects.create(kind=data["proof"], family=lea.family, file="x.pdf",
+                                  original_name="x.pdf", content_type="application/pdf", size=1)
+    FamilyDocument.objects.create(kind=data["insurance"], family=lea.family, file="x.pdf",
+                                  original_name="x.pdf", content_type="application/pdf", size=1)
+    missing = staff.get(changelist, {"documents": "missing"})
+    assert [r.student for r in missing.context["cl"].result_list] == [lea]
+    complete = staff.get(changelist, {"documents": "complete"})
+    assert [r.student for r in complete.context["cl"].result_list] == [hugo]
+    # The same judgement as the family's page.
+    assert step_items(parent_client, lea)["Certificat médical (danse)"] == "missing"
+
+
+def test_exports_csv_and_xlsx(parent_client, data, lea, combs):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    request = send(parent_client, lea, data, stop=[data["dance"]], new_1=data["piano"].pk,
+                   comment="=HYPERLINK(\"http://evil\")")
+    staff, _ = staff_client(combs)
+    changelist = reverse("admin:reenrollment_reenrollmentrequest_changelist")
+    response = staff.post(changelist, {"action": "export_csv", "_selected_action": [request.pk]})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert len(rows) == 4  # Headers, then formation musicale, dance, piano.
+    choices = {(row[6], row[7]) for row in rows[1:]}
+    assert len(choices) == 3 and all(row[2] == "Léa Martin" for row in rows[1:])
+    assert all(row[12].startswith("'=") for row in rows[1:])  # Never a formula.
+    response = staff.post(changelist, {"action": "export_xlsx", "_selected_action": [request.pk]})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = list(sheet.values)
+    assert len(values) == 4 and values[1][2] == "Léa Martin"
+    assert all(str(row[12]).startswith("'=") for row in values[1:])
+    assert sheet.cell(row=2, column=13).data_type == "s"
+
+
+# Query counts: bounded, the same for 1 and 5 students.
+
+def step_counts(client, student):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    result = {}
+    for name in ["reenrollment", "reenrollment_documents", "reenrollment_wishes",
+                 "reenrollment_validation", "reenrollment_sent"]:
+        path = reverse(name) if name == "reenrollment" else url(name, student)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200, name
+        result[name] = len(queries)
+    return result
+
+
+def test_query_counts_do_not_grow_with_the_family(data, combs):
+    counts = []
+    for size, username in [(1, "petite"), (5, "grande")]:
+        parent = make_parent(combs, username=username, family_name=username.title())
+        students = [students_data.student(parent.family, f"Élève {n}",
+                                          courses=data["courses"][:3]) for n in range(size)]
+        client = Client()
+        client.force_login(parent)
+        for student in students:
+            send(client, student, data)
+        counts.append(step_counts(client, students[0]))
+    assert counts[0] == counts[1], counts
+    assert max(counts[1].values()) <= 20, counts
+
+
+def test_admin_list_query_count_does_not_grow(parent_client, data, combs):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    staff, _ = staff_client(combs)
+    changelist = reverse("admin:reenrollment_reenrollmentrequest_changelist")
+    family = combs.families.first()
+
+    def count():
+        result = []
+        for query in [{}, {"documents": "missing"}, {"discipline": data["dance"].pk}]:
+            with CaptureQueriesContext(connection) as queries:
+                assert staff.get(changelist, query).status_code == 200
+            result.append(len(queries))
+        return result
+
+    send(parent_client, students_data.student(family, "Un", courses=data["courses"][:3]), data)
+    one = count()
+    for n in range(8):
+        send(parent_client, students_data.student(family, f"É{n}", courses=data["courses"][:3]),
+             data)
+    assert count() == one
+    assert max(one) <= 25, one
+
+
+def test_pages_are_valid_html(parent_client, data, lea, tmp_path):
+    from .test_html_valid import validate
+
+    pages = {"index-open": parent_client.get(reverse("reenrollment")).text}
+    for name in STEP_VIEWS[:3]:
+        pages[name] = parent_client.get(url(name, lea)).text
+    pages["upload-errors"] = parent_client.post(url("reenrollment_upload", lea), {}).text
+    pages["wishes-errors"] = parent_client.post(
+        url("reenrollment_wishes", lea), wishes_data(lea, data, comment="x" * 2001)).text
+    parent_client.post(url("reenrollment_wishes", lea), wishes_data(lea, data))
+    pages["validation-errors"] = parent_client.post(url("reenrollment_validation", lea), {}).text
+    send(parent_client, lea, data)
+    pages["sent"] = parent_client.get(url("reenrollment_sent", lea)).text
+    campaign = data["campaign"]
+    campaign.closes_at = timezone.now() - timedelta(minutes=1)
+    campaign.opens_at = timezone.now() - timedelta(days=1)
+    campaign.save()
+    pages["index-closed"] = parent_client.get(reverse("reenrollment")).text
+    pages["wishes-read-only"] = parent_client.get(url("reenrollment_wishes", lea)).text
+    assert validate(pages, tmp_path) == []
