@@ -19,7 +19,7 @@ class ChecklistItem:
 
     @property
     def needs_upload(self):
-        return self.state in {"missing", "refused", "expired", "outdated"}
+        return self.state in {"missing", "refused", "expired", "outdated", "next_year"}
 
 
 STATE_LABELS = {
@@ -29,10 +29,20 @@ STATE_LABELS = {
     "refused": _("Refused"),
     "expired": _("Expired"),
     "outdated": _("A new one is needed (address changed)"),
+    "next_year": _("A new one is needed for next year"),
 }
 
 
-def state_of(kind, document, address_changed_at=None):
+@dataclass
+class NextYear:
+    """For a re-enrollment: a document valid for "the school year of upload"
+    counts for next year only if it was sent since the campaign opened."""
+
+    start_date: object
+    sent_since: object
+
+
+def state_of(kind, document, address_changed_at=None, next_year=None):
     if document is None:
         return "missing"
     if document.status == Status.REFUSED:
@@ -41,10 +51,14 @@ def state_of(kind, document, address_changed_at=None):
         return "outdated"
     if document.is_expired:
         return "expired"
+    if (next_year and kind.validity == DocumentKind.Validity.SCHOOL_YEAR
+            and document.uploaded_at < next_year.sent_since
+            and document.expires_on <= next_year.start_date):
+        return "next_year"
     return document.status
 
 
-def checklist(kinds, documents, address_changed_at=None):
+def checklist(kinds, documents, address_changed_at=None, next_year=None):
     """One item per kind: the latest document of that kind and its state.
 
     `documents` must be ordered newest first (the model's default ordering).
@@ -55,7 +69,7 @@ def checklist(kinds, documents, address_changed_at=None):
     items = []
     for kind in kinds:
         document = latest.get(kind.pk)
-        state = state_of(kind, document, address_changed_at)
+        state = state_of(kind, document, address_changed_at, next_year)
         items.append(ChecklistItem(kind, document, state, STATE_LABELS[state]))
     return items
 

@@ -2,7 +2,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.urls import reverse
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -14,6 +16,7 @@ from students.models import Course, Discipline
 
 from . import exports, queries, workflow
 from .models import ReenrollmentCampaign, ReenrollmentRequest, SchoolRules, Wish
+from .views import rules_response
 
 Status = ReenrollmentRequest.Status
 
@@ -26,6 +29,8 @@ class SchoolRulesForm(forms.ModelForm):
     class Meta:
         model = SchoolRules
         fields = "__all__"
+        # The file is not served under a URL: the "current PDF" link shows it.
+        widgets = {"file": forms.FileInput(attrs={"accept": "application/pdf,.pdf"})}
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
@@ -42,12 +47,37 @@ class SchoolRulesAdmin(SiteScopedAdmin):
     list_display = ["version", "site", "created_at"]
     list_filter = [("site", admin.RelatedOnlyFieldListFilter)]
 
-    def get_readonly_fields(self, request, obj=None):
+    @staticmethod
+    def is_locked(obj):
         # What families accepted must stay what they read: once a campaign
-        # uses a version, a change is a new version.
-        if obj is not None and obj.campaigns.exists():
-            return ["site", "version", "text", "file"]
-        return []
+        # uses a version, or a family accepted it, a change is a new version.
+        return obj is not None and (obj.campaigns.exists() or ReenrollmentRequest.objects.filter(
+            rules_accepted=obj).exists())
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["site", "version", "text", "pdf"] if self.is_locked(obj) else ["pdf"]
+
+    def get_fields(self, request, obj=None):
+        if self.is_locked(obj):
+            return ["site", "version", "text", "pdf"]
+        return ["site", "version", "text", "file", "pdf"]
+
+    def get_urls(self):
+        return [path("<int:pk>/pdf/", self.admin_site.admin_view(self.pdf_view),
+                     name="reenrollment_schoolrules_pdf"), *super().get_urls()]
+
+    def pdf_view(self, request, pk):
+        rules = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not rules.file:
+            raise Http404
+        return rules_response(rules)
+
+    @admin.display(description=_("current PDF"))
+    def pdf(self, obj):
+        if obj is None or not obj.file:
+            return "–"
+        url = reverse("admin:reenrollment_schoolrules_pdf", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Open the PDF"))
 
 
 class CampaignForm(forms.ModelForm):
@@ -120,6 +150,10 @@ class DecisionForm(forms.ModelForm):
                  (Status.REFUSED, _("refuse, with the reason below"))],
     )
 
+    # When the secretary opened the request: a family change since then
+    # must be looked at before deciding.
+    seen = forms.CharField(widget=forms.HiddenInput, required=False)
+
     class Meta:
         model = ReenrollmentRequest
         fields = ["decision", "assigned_courses", "missing_note", "refusal_reason"]
@@ -129,12 +163,13 @@ class DecisionForm(forms.ModelForm):
         request = self.instance
         if "assigned_courses" not in self.fields:
             return  # Decided: nothing left to choose.
+        self.fields["seen"].initial = request.updated_at.isoformat()
         courses = Course.objects.filter(school_year=request.campaign.school_year_id)
         self.fields["assigned_courses"].queryset = courses.select_related(
             "discipline", "teacher").order_by("discipline__name", "weekday", "start_time")
         self.fields["assigned_courses"].help_text = _(
             "Next year's courses. Proposed from the wishes: check them before validating.")
-        if request.status in ReenrollmentRequest.DECIDABLE and not request.assigned_courses.exists():
+        if request.status in ReenrollmentRequest.DECIDABLE:
             self.initial["assigned_courses"] = [c.pk for c in workflow.suggested_courses(
                 request, queries.wishes(request), workflow.next_year_courses(request.campaign))]
 
@@ -144,6 +179,9 @@ class DecisionForm(forms.ModelForm):
         status = self.instance.status
         if not decision:
             return cleaned
+        if cleaned.get("seen") != self.instance.updated_at.isoformat():
+            raise ValidationError(_("The family changed the request while you were looking at "
+                                    "it: look at it again before deciding."), code="stale")
         if decision == Status.IN_REVIEW and status != Status.SUBMITTED:
             self.add_error("decision", _("Only a request that has been sent can be taken up."))
         elif decision != Status.IN_REVIEW and status not in ReenrollmentRequest.DECIDABLE:
@@ -195,7 +233,8 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
                                                   "refusal_reason"]})
             return [request_fields, wishes, decided]
         decision = (_("Decision"), {"fields": ["decision", "assigned_courses", "missing_note",
-                                               "refusal_reason", ("decided_at", "decided_by")]})
+                                               "refusal_reason", ("decided_at", "decided_by"),
+                                               "seen"]})
         return [request_fields, wishes, decision]
 
     def get_readonly_fields(self, request, obj=None):
@@ -242,22 +281,27 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
     def save_model(self, request, obj, form, change):
         decision = form.cleaned_data.get("decision")
         if not decision:
-            return super().save_model(request, obj, form, change)
+            # Only the secretariat's notes: never the family's fields, which
+            # the family may be saving at this very moment.
+            obj._history_user = request.user
+            obj.save(update_fields=["missing_note", "refusal_reason", "updated_at"])
+            return
+        cleaned, url, seen = form.cleaned_data, base_url(request), obj.updated_at
         try:
             if decision == Status.IN_REVIEW:
                 workflow.start_review(obj, request.user)
             elif decision == Status.INCOMPLETE:
-                workflow.mark_incomplete(obj, form.cleaned_data["missing_note"], request.user,
-                                         base_url(request))
+                workflow.mark_incomplete(obj, cleaned["missing_note"], request.user, url, seen)
             elif decision == Status.REFUSED:
-                workflow.refuse(obj, form.cleaned_data["refusal_reason"], request.user,
-                                base_url(request))
+                workflow.refuse(obj, cleaned["refusal_reason"], request.user, url, seen)
             else:
-                workflow.validate(obj, form.cleaned_data["assigned_courses"], request.user,
-                                  base_url(request))
+                workflow.validate(obj, cleaned["assigned_courses"], request.user, url, seen)
         except workflow.NotAllowed:
             messages.error(request, _("The request changed meanwhile: nothing was decided."))
         obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        pass  # The courses are stored by the validation itself, and only then.
 
     @admin.action(description=_("Take up the selected requests"), permissions=["change"])
     def take_up(self, request, queryset):
@@ -278,11 +322,14 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
         """Requests with nothing but courses continued, every document there
         and a course found for each: validated with the courses proposed.
         The others are left for a look one by one."""
-        decidable = queryset.filter(status__in=ReenrollmentRequest.DECIDABLE)
+        # Not those marked incomplete: what is missing may be more than a document.
+        decidable = queryset.filter(status__in=[Status.SUBMITTED, Status.IN_REVIEW])
         incomplete = set(queries.requests_missing_documents(decidable))
         candidates = {}
         validated, left = 0, []
-        for obj in decidable.select_related("campaign", "student"):
+        wishes = Wish.objects.select_related("discipline", "enrollment__course")
+        for obj in decidable.prefetch_related(None).select_related(
+                "campaign", "student").prefetch_related(Prefetch("wishes", wishes)):
             wishes = list(obj.wishes.all())
             if obj.campaign_id not in candidates:
                 candidates[obj.campaign_id] = workflow.next_year_courses(obj.campaign)
@@ -292,7 +339,7 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
                 left.append(str(obj.student))
                 continue
             try:
-                workflow.validate(obj, courses, request.user, base_url(request))
+                workflow.validate(obj, courses, request.user, base_url(request), obj.updated_at)
                 validated += 1
             except workflow.NotAllowed:
                 left.append(str(obj.student))

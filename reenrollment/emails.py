@@ -57,8 +57,9 @@ def request_validated(request, courses, base_url):
         **_context(request, base_url),
         "collective": [c for c in courses if c.is_collective],
         "individual": [c for c in courses if not c.is_collective],
-        "meetings": [c for c in courses if c.parent_meeting
-                     and c.discipline.category == Discipline.Category.INSTRUMENT],
+        "meetings": sorted((c for c in courses if c.parent_meeting
+                            and c.discipline.category == Discipline.Category.INSTRUMENT),
+                           key=lambda c: c.parent_meeting),
         "methods": [c for c in courses if c.methods],
     }
     _to_family(request, "reenrollment/emails/validated", context)

@@ -127,6 +127,21 @@ class AcceptanceForm(forms.Form):
         label=_("I accept the school rules"),
         error_messages={"required": _("Tick “I accept the school rules” to send the request.")},
     )
+    # The version the family read: if the secretariat publishes another one
+    # meanwhile, the family must read that one.
+    rules = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, rules, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rules = rules
+        self.fields["rules"].initial = rules.pk
+
+    def clean(self):
+        cleaned = super().clean()
+        if "rules" in cleaned and cleaned["rules"] != self.rules.pk:
+            raise forms.ValidationError(_("The school rules have just changed: read this new "
+                                          "version, then accept it."), code="rules_changed")
+        return cleaned
 
 
 class ReenrollmentUploadForm(DocumentUploadForm):

@@ -5,7 +5,7 @@ from operator import attrgetter
 
 from django.db.models import Prefetch, Q
 
-from families.documents import checklist
+from families.documents import NextYear, checklist
 from families.models import DocumentKind, FamilyDocument
 from students.models import Course, Discipline, Enrollment, StudentDocument
 
@@ -82,37 +82,45 @@ def checklists(request, discipline_ids):
     student = request.student
     family = student.family
     family_kinds = DocumentKind.objects.filter(
-        campaigns_as_family_document=campaign, is_active=True).order_by("position", "name")
+        campaigns_as_family_document=campaign, is_active=True, site=family.site_id,
+        scope=DocumentKind.Scope.FAMILY).order_by("position", "name")
     student_kinds = (
         DocumentKind.objects.filter(site=family.site_id, is_active=True,
                                     scope=DocumentKind.Scope.STUDENT)
         .filter(Q(campaigns_as_student_document=campaign) | Q(discipline__in=discipline_ids))
         .distinct().order_by("position", "name")
     )
+    next_year = for_next_year(campaign)
     return (
         checklist(family_kinds, FamilyDocument.objects.filter(family=family)
-                  .select_related("kind"), family.address_changed_at),
+                  .select_related("kind"), family.address_changed_at, next_year),
         checklist(student_kinds, StudentDocument.objects.filter(student=student)
-                  .select_related("kind")),
+                  .select_related("kind"), next_year=next_year),
     )
+
+
+def for_next_year(campaign):
+    return NextYear(campaign.school_year.start_date, campaign.opens_at)
 
 
 def requests_missing_documents(queryset):
     """Ids of the requests whose documents are not all there, judged exactly
     as the family's step page judges them, in a fixed number of queries."""
     by_position = attrgetter("position", "name")
+    kinds = DocumentKind.objects.filter(is_active=True)
     requests = list(queryset.prefetch_related(None).select_related(
-        "campaign", "student__family").prefetch_related(
+        "campaign__school_year", "student__family").prefetch_related(
         "wishes",
-        Prefetch("campaign__family_documents", DocumentKind.objects.filter(is_active=True)),
-        Prefetch("campaign__student_documents", DocumentKind.objects.filter(is_active=True)),
+        Prefetch("campaign__family_documents", kinds.filter(scope=DocumentKind.Scope.FAMILY)),
+        Prefetch("campaign__student_documents", kinds.filter(scope=DocumentKind.Scope.STUDENT)),
         Prefetch("student__documents", StudentDocument.objects.select_related("kind")),
         Prefetch("student__family__documents", FamilyDocument.objects.select_related("kind")),
         Prefetch("student__enrollments", Enrollment.objects.select_related("course")),
     ))
     site_ids = {r.campaign.site_id for r in requests}
     required = {
-        d.pk: [k for k in d.required_documents.all() if k.is_active]
+        d.pk: [k for k in d.required_documents.all()
+               if k.is_active and k.scope == DocumentKind.Scope.STUDENT]
         for d in Discipline.objects.filter(site__in=site_ids).prefetch_related(
             "required_documents")
     }
@@ -127,10 +135,11 @@ def requests_missing_documents(queryset):
         for discipline_id in planned:
             student_kinds.update({k.pk: k for k in required.get(discipline_id, [])})
         family = r.student.family
+        next_year = for_next_year(r.campaign)
         items = checklist(sorted(r.campaign.family_documents.all(), key=by_position),
-                          family.documents.all(), family.address_changed_at)
+                          family.documents.all(), family.address_changed_at, next_year)
         items += checklist(sorted(student_kinds.values(), key=by_position),
-                           r.student.documents.all())
+                           r.student.documents.all(), next_year=next_year)
         if missing(items):
             result.append(r.pk)
     return result

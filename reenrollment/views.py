@@ -102,11 +102,13 @@ def render_step(request, step, name, context=None, status=200):
                    **(context or {})}, status=status)
 
 
-def refuse_if_read_only(request, step):
-    if step.editable:
-        return None
+def read_only(request, student_pk):
     messages.error(request, _("This request can no longer be changed."))
-    return redirect("reenrollment_documents", step.student.pk)
+    return redirect("reenrollment_documents", student_pk)
+
+
+def refuse_if_read_only(request, step):
+    return None if step.editable else read_only(request, step.student.pk)
 
 
 @family_required
@@ -132,6 +134,9 @@ def upload(request, student_pk):
     else:
         document = StudentDocument(student=step.student)
     store_upload(document, form, request)
+    if step.request.status == ReenrollmentRequest.Status.SUBMITTED:
+        ReenrollmentRequest.objects.filter(pk=step.request.pk).update(
+            changed_after_sending_at=timezone.now())
     return redirect("reenrollment_documents", step.student.pk)
 
 
@@ -163,7 +168,7 @@ def wishes(request, student_pk):
         req, _created = ReenrollmentRequest.objects.select_for_update().get_or_create(
             campaign=step.campaign, student=step.student)
         if not req.family_may_edit():
-            return refuse_if_read_only(request, step)
+            return read_only(request, step.student.pk)
         now = timezone.now()
         req.musicianship_level = form.cleaned_data.get("musicianship_level", "")
         req.comment = form.cleaned_data["comment"]
@@ -184,8 +189,9 @@ def wishes(request, student_pk):
 @family_required
 def validation(request, student_pk):
     step = load_step(request, student_pk)
-    form = AcceptanceForm(request.POST if request.method == "POST" else None)
-    context = {"form": form, "rules": step.campaign.rules}
+    rules = step.campaign.rules
+    form = AcceptanceForm(request.POST if request.method == "POST" else None, rules=rules)
+    context = {"form": form, "rules": rules}
     if request.method != "POST":
         return render_step(request, step, "validation", context)
     if refused := refuse_if_read_only(request, step):
@@ -196,9 +202,9 @@ def validation(request, student_pk):
     if not form.is_valid():
         return render_step(request, step, "validation", context, status=400)
     try:
-        workflow.send(step.request, request.user, step.campaign.rules, base_url(request))
+        workflow.send(step.request, request.user, rules, base_url(request))
     except workflow.NotAllowed:
-        return refuse_if_read_only(request, step)
+        return read_only(request, step.student.pk)
     return redirect("reenrollment_sent", step.student.pk)
 
 
@@ -217,6 +223,10 @@ def rules_pdf(request, pk):
     rules = get_object_or_404(SchoolRules, pk=pk, site=request.user.family.site)
     if not rules.file:
         raise Http404
+    return rules_response(rules)
+
+
+def rules_response(rules):
     response = FileResponse(rules.file.open("rb"), content_type="application/pdf",
                             filename=f"reglement-interieur-{slugify(rules.version)}.pdf")
     response["X-Content-Type-Options"] = "nosniff"

@@ -18,7 +18,9 @@ class NotAllowed(Exception):
 
 
 def _locked(request):
-    return ReenrollmentRequest.objects.select_for_update().select_related(
+    # Only the request's row: locking the site or the campaign would make
+    # every family of the site wait for each other.
+    return ReenrollmentRequest.objects.select_for_update(of=("self",)).select_related(
         "campaign__site", "campaign__school_year", "student__family__site").get(pk=request.pk)
 
 
@@ -28,6 +30,8 @@ def send(request, user, rules, base_url):
         request = _locked(request)
         if not request.family_may_edit():
             raise NotAllowed
+        if request.status == Status.SUBMITTED and request.changed_after_sending_at is None:
+            return request  # Sent already, unchanged since (a double click): no new e-mails.
         now = timezone.now()
         request.status = Status.SUBMITTED
         request.submitted_at = now
@@ -52,23 +56,27 @@ def start_review(request, user):
     return request
 
 
-def mark_incomplete(request, note, user, base_url):
-    return _decide(request, Status.INCOMPLETE, user, base_url, missing_note=note)
+def mark_incomplete(request, note, user, base_url, seen=None):
+    return _decide(request, Status.INCOMPLETE, user, base_url, seen, missing_note=note)
 
 
-def refuse(request, reason, user, base_url):
-    return _decide(request, Status.REFUSED, user, base_url, refusal_reason=reason)
+def refuse(request, reason, user, base_url, seen=None):
+    return _decide(request, Status.REFUSED, user, base_url, seen, refusal_reason=reason)
 
 
-def validate(request, courses, user, base_url):
+def validate(request, courses, user, base_url, seen=None):
     """Next year's enrollments created from the courses assigned."""
-    return _decide(request, Status.VALIDATED, user, base_url, courses=list(courses))
+    return _decide(request, Status.VALIDATED, user, base_url, seen, courses=list(courses))
 
 
-def _decide(request, status, user, base_url, courses=(), **fields):
+def _decide(request, status, user, base_url, seen=None, courses=(), **fields):
+    """`seen` is the request's `updated_at` when the secretary looked at it:
+    a decision on wishes the family has changed since is refused."""
     with transaction.atomic():
         request = _locked(request)
         if request.status not in ReenrollmentRequest.DECIDABLE:
+            raise NotAllowed
+        if seen is not None and request.updated_at != seen:
             raise NotAllowed
         request.status = status
         request.decided_at = timezone.now()

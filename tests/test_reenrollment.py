@@ -63,16 +63,25 @@ def wishes_data(student, data, stop=(), **extra):
 def send(client, student, data, **extra):
     response = client.post(url("reenrollment_wishes", student), wishes_data(student, data, **extra))
     assert response.status_code == 302, response.content.decode()[:2000]
-    response = client.post(url("reenrollment_validation", student), {"accept_rules": "on"})
+    response = client.post(url("reenrollment_validation", student), {"accept_rules": "on", "rules": data["rules"].pk})
     assert response.status_code == 302
     return ReenrollmentRequest.objects.get(student=student)
 
 
 def staff_client(site, username="secretariat", **fields):
+    """A secretary of `site` with the permissions the demo gives the
+    secretariat, not a superuser."""
+    from django.contrib.auth.models import Permission
+
     from extranet.models import User
+    from families.demo import SECRETARIAT_PERMISSIONS as FAMILIES
+    from reenrollment.demo import SECRETARIAT_PERMISSIONS as REENROLLMENT
+    from students.demo import SECRETARIAT_PERMISSIONS as STUDENTS
 
     user = User.objects.create_user(username=username, password="x" * 16, site=site,
-                                    is_staff=True, is_superuser=True, **fields)
+                                    is_staff=True, **fields)
+    user.user_permissions.set(Permission.objects.filter(
+        codename__in=FAMILIES + STUDENTS + REENROLLMENT))
     client = Client()
     client.force_login(user)
     return client, user
@@ -164,7 +173,7 @@ def test_acceptance_is_recorded_with_version_time_and_account(parent_client, par
 
 
 def test_wishes_come_before_validation(parent_client, data, lea):
-    response = parent_client.post(url("reenrollment_validation", lea), {"accept_rules": "on"})
+    response = parent_client.post(url("reenrollment_validation", lea), {"accept_rules": "on", "rules": data["rules"].pk})
     assert response.status_code == 302 and response["Location"] == url("reenrollment_wishes", lea)
     assert not ReenrollmentRequest.objects.filter(status=Status.SUBMITTED).exists()
 
@@ -335,7 +344,7 @@ def test_changes_after_sending_are_kept_until_the_secretariat_takes_it_up(
     response = parent_client.post(url("reenrollment_wishes", lea), wishes_data(lea, data))
     assert response.status_code == 302
     assert request.wishes.filter(choice=Wish.Choice.STOP).count() == 1  # Unchanged.
-    response = parent_client.post(url("reenrollment_validation", lea), {"accept_rules": "on"})
+    response = parent_client.post(url("reenrollment_validation", lea), {"accept_rules": "on", "rules": data["rules"].pk})
     request.refresh_from_db()
     assert request.status == Status.IN_REVIEW
 
@@ -352,7 +361,7 @@ def test_another_familys_student_is_a_404(data, lea, name):
     client = Client()
     client.force_login(stranger)
     assert client.get(url(name, lea)).status_code in {404, 405}
-    assert client.post(url(name, lea), {"accept_rules": "on"}).status_code in {404, 405}
+    assert client.post(url(name, lea), {"accept_rules": "on", "rules": data["rules"].pk}).status_code in {404, 405}
     assert not ReenrollmentRequest.objects.exists()
 
 
@@ -435,13 +444,16 @@ def test_sending_mails_the_family_and_the_secretariat(parent, combs, run_worker)
 # The secretariat's side.
 
 def decide(client, request, **post):
+    """Post a decision as a secretary who has just opened the request."""
     change = reverse("admin:reenrollment_reenrollmentrequest_change", args=[request.pk])
-    values = {"decision": "", "missing_note": "", "refusal_reason": ""}
+    seen = ReenrollmentRequest.objects.get(pk=request.pk).updated_at.isoformat()
+    values = {"decision": "", "missing_note": "", "refusal_reason": "", "seen": seen}
     values.update(post)
     return client.post(change, values)
 
 
-def test_incomplete_needs_a_note_then_mails_it(parent_client, parent, data, lea):
+def test_incomplete_needs_a_note_then_mails_it(parent_client, parent, data, lea,
+                                               django_capture_on_commit_callbacks):
     parent.family.reference_email = "famille.martin@example.org"
     parent.family.save()
     request = send(parent_client, lea, data)
@@ -451,11 +463,11 @@ def test_incomplete_needs_a_note_then_mails_it(parent_client, parent, data, lea)
     assert "missing_note" in response.context["adminform"].form.errors
     request.refresh_from_db()
     assert request.status == Status.SUBMITTED
-    mail.outbox.clear()
-    with pytest.MonkeyPatch.context():
+    with django_capture_on_commit_callbacks() as callbacks:
         response = decide(staff, request, decision="incomplete",
                           missing_note="Le certificat médical pour la danse.")
     assert response.status_code == 302
+    assert len(callbacks) == 1  # The family's e-mail, queued once the decision is saved.
     request.refresh_from_db()
     assert request.status == Status.INCOMPLETE
     # The family sees it on the tab, completes, and sends again.
@@ -494,10 +506,12 @@ def test_a_course_of_another_year_or_site_cannot_be_assigned(parent_client, data
                                                             ploufragan):
     request = send(parent_client, lea, data)
     staff, _ = staff_client(lea.family.site)
-    response = decide(staff, request, decision="validated",
-                      assigned_courses=[data["courses"][0].pk])  # This year's.
-    assert "assigned_courses" in response.context["adminform"].form.errors
+    other = reenrollment_data.campaign(ploufragan)
+    for course in [data["courses"][0], other["next"]["fm2"]]:  # This year's; another site's.
+        response = decide(staff, request, decision="validated", assigned_courses=[course.pk])
+        assert "assigned_courses" in response.context["adminform"].form.errors
     assert ReenrollmentRequest.objects.get(pk=request.pk).status == Status.SUBMITTED
+    assert not Enrollment.objects.filter(course__school_year__name="2027-2028").exists()
 
 
 def test_refusal_needs_a_reason(parent_client, data, lea):
@@ -545,6 +559,7 @@ def test_bulk_validation_of_simple_requests(parent_client, data, lea, hugo, comb
                                   original_name="x.pdf", content_type="application/pdf", size=1)
     FamilyDocument.objects.create(kind=data["insurance"], family=lea.family, file="x.pdf",
                                   original_name="x.pdf", content_type="application/pdf", size=1)
+    document(StudentDocument, data["medical"], student=lea)  # Nothing missing for Léa either.
     simple = send(parent_client, hugo, data)  # Piano continued; nothing missing.
     with_new = send(parent_client, lea, data, new_1=data["piano"].pk)  # A new discipline.
     staff, _ = staff_client(combs)
@@ -682,3 +697,97 @@ def test_pages_are_valid_html(parent_client, data, lea, tmp_path):
     pages["index-closed"] = parent_client.get(reverse("reenrollment")).text
     pages["wishes-read-only"] = parent_client.get(url("reenrollment_wishes", lea)).text
     assert validate(pages, tmp_path) == []
+
+
+def test_a_double_click_on_validate_sends_once(parent_client, data, lea,
+                                               django_capture_on_commit_callbacks):
+    parent_client.post(url("reenrollment_wishes", lea), wishes_data(lea, data))
+    accept = {"accept_rules": "on", "rules": data["rules"].pk}
+    with django_capture_on_commit_callbacks() as callbacks:
+        parent_client.post(url("reenrollment_validation", lea), accept)
+        parent_client.post(url("reenrollment_validation", lea), accept)
+    assert len(callbacks) == 2  # The family's and the secretariat's, once.
+    # Changed after sending, then sent again: the secretariat is told again.
+    parent_client.post(url("reenrollment_wishes", lea), wishes_data(lea, data, comment="Oubli"))
+    with django_capture_on_commit_callbacks() as callbacks:
+        parent_client.post(url("reenrollment_validation", lea), accept)
+    assert len(callbacks) == 2
+
+
+def test_rules_changed_meanwhile_must_be_read_again(parent_client, data, lea):
+    from reenrollment.models import SchoolRules
+
+    parent_client.post(url("reenrollment_wishes", lea), wishes_data(lea, data))
+    shown = data["rules"].pk
+    campaign = data["campaign"]
+    campaign.rules = SchoolRules.objects.create(site=campaign.site, version="2027-bis",
+                                                text="Article 1 modifié.")
+    campaign.save()
+    response = parent_client.post(url("reenrollment_validation", lea),
+                                  {"accept_rules": "on", "rules": shown})
+    assert response.status_code == 400 and response.context["form"].non_field_errors()
+    assert ReenrollmentRequest.objects.get(student=lea).status == Status.DRAFT
+
+
+def test_a_decision_on_wishes_changed_meanwhile_is_refused(parent_client, data, lea):
+    request = send(parent_client, lea, data)
+    staff, _ = staff_client(lea.family.site)
+    change = reverse("admin:reenrollment_reenrollmentrequest_change", args=[request.pk])
+    seen = staff.get(change).context["adminform"].form["seen"].value()
+    parent_client.post(url("reenrollment_wishes", lea),
+                       wishes_data(lea, data, stop=[data["dance"]]))
+    response = staff.post(change, {"decision": "validated", "seen": seen,
+                                   "missing_note": "", "refusal_reason": "",
+                                   "assigned_courses": [data["next"]["dance"].pk]})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors()
+    request.refresh_from_db()
+    assert request.status == Status.SUBMITTED and not request.assigned_courses.exists()
+
+
+def test_courses_are_stored_only_by_a_validation(parent_client, data, lea):
+    request = send(parent_client, lea, data)
+    staff, _ = staff_client(lea.family.site)
+    decide(staff, request, decision="incomplete", missing_note="Le certificat.",
+           assigned_courses=[data["next"]["dance"].pk])
+    request.refresh_from_db()
+    assert request.status == Status.INCOMPLETE and not request.assigned_courses.exists()
+
+
+def test_a_note_saved_without_decision_keeps_the_familys_changes(parent_client, data, lea):
+    request = send(parent_client, lea, data)
+    staff, _ = staff_client(lea.family.site)
+    change = reverse("admin:reenrollment_reenrollmentrequest_change", args=[request.pk])
+    form_page = staff.get(change)
+    assert form_page.status_code == 200
+    parent_client.post(url("reenrollment_wishes", lea), wishes_data(lea, data, comment="Ajout"))
+    decide(staff, request, missing_note="Brouillon de note")
+    request.refresh_from_db()
+    assert request.comment == "Ajout" and request.missing_note == "Brouillon de note"
+
+
+def test_a_school_year_document_of_this_year_is_asked_again_for_next_year(
+    parent_client, data, lea
+):
+    medical = document(StudentDocument, data["medical"], student=lea,
+                       status=StudentDocument.Status.ACCEPTED)
+    StudentDocument.objects.filter(pk=medical.pk).update(
+        uploaded_at=data["campaign"].opens_at - timedelta(days=10))
+    # Valid this year (until 1 September), not for next year.
+    assert step_items(parent_client, lea)["Certificat médical (danse)"] == "next_year"
+    document(StudentDocument, data["medical"], student=lea)  # Sent during the campaign.
+    assert step_items(parent_client, lea)["Certificat médical (danse)"] == "pending"
+
+
+def test_accepted_rules_cannot_be_edited(parent_client, data, lea, combs):
+    from reenrollment.models import SchoolRules
+
+    send(parent_client, lea, data)
+    campaign = data["campaign"]
+    campaign.rules = SchoolRules.objects.create(site=combs, version="2028", text="Nouveau.")
+    campaign.save()
+    staff, _ = staff_client(combs)
+    change = reverse("admin:reenrollment_schoolrules_change", args=[data["rules"].pk])
+    staff.post(change, {"site": combs.pk, "version": "2027", "text": "Réécrit."})
+    data["rules"].refresh_from_db()
+    assert data["rules"].text == "Article 1 – Respect des horaires."
