@@ -555,10 +555,8 @@ def test_decision_mails(parent, combs, run_worker):
 
 
 def test_bulk_validation_of_simple_requests(parent_client, data, lea, hugo, combs):
-    FamilyDocument.objects.create(kind=data["proof"], family=lea.family, file="x.pdf",
-                                  original_name="x.pdf", content_type="application/pdf", size=1)
-    FamilyDocument.objects.create(kind=data["insurance"], family=lea.family, file="x.pdf",
-                                  original_name="x.pdf", content_type="application/pdf", size=1)
+    document(FamilyDocument, data["proof"], family=lea.family)
+    document(FamilyDocument, data["insurance"], family=lea.family)
     document(StudentDocument, data["medical"], student=lea)  # Nothing missing for Léa either.
     simple = send(parent_client, hugo, data)  # Piano continued; nothing missing.
     with_new = send(parent_client, lea, data, new_1=data["piano"].pk)  # A new discipline.
@@ -584,10 +582,8 @@ def test_filters_by_discipline_and_missing_documents(parent_client, data, lea, h
     dance = staff.get(changelist, {"discipline": data["dance"].pk})
     assert [r.student for r in dance.context["cl"].result_list] == [lea]
     # Léa continues dance without the medical certificate; Hugo's piano needs none.
-    FamilyDocument.objects.create(kind=data["proof"], family=lea.family, file="x.pdf",
-                                  original_name="x.pdf", content_type="application/pdf", size=1)
-    FamilyDocument.objects.create(kind=data["insurance"], family=lea.family, file="x.pdf",
-                                  original_name="x.pdf", content_type="application/pdf", size=1)
+    document(FamilyDocument, data["proof"], family=lea.family)
+    document(FamilyDocument, data["insurance"], family=lea.family)
     missing = staff.get(changelist, {"documents": "missing"})
     assert [r.student for r in missing.context["cl"].result_list] == [lea]
     complete = staff.get(changelist, {"documents": "complete"})
