@@ -4,6 +4,7 @@ Development defaults are safe and local (SQLite, e-mails written to a folder);
 production is configured through the environment variables listed in README.md.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "families",
     "students",
     "reenrollment",
+    "billing",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "phonenumber_field",
     "simple_history",
+    "sequences",
 ]
 
 MIDDLEWARE = [
@@ -217,6 +220,21 @@ DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(10 * 1024 * 10
 # Images above this many pixels are refused (decompression bombs).
 DOCUMENT_MAX_PIXELS = int(os.environ.get("DOCUMENT_MAX_PIXELS", str(40_000_000)))
 SCHOOL_YEAR_START_MONTH = 9
+
+# Billing. Invoices are due this many days after issue unless told otherwise.
+INVOICE_DUE_DAYS = int(os.environ.get("INVOICE_DUE_DAYS", "30"))
+# Online payment: each site's secrets (PayZen keys…) as JSON keyed by the
+# site's slug, e.g. {"combs-la-ville": {"secret_test": "…", "secret_production": "…"}};
+# never stored in the database nor shown in the admin.
+PAYMENT_SECRETS = json.loads(os.environ.get("PAYMENT_SECRETS", "{}"))
+# A payment not confirmed by the bank after this long is shown as abandoned.
+PAYMENT_EXPIRY_MINUTES = int(os.environ.get("PAYMENT_EXPIRY_MINUTES", "30"))
+# The simulated bank (eopayment's dummy backend served by this server): for
+# development and tests only, it accepts any notification.
+PAYMENT_SIMULATOR = env_bool("PAYMENT_SIMULATOR", DEBUG)
+# Where PayFiP's web service description is read (its service address
+# inside); empty for the real one bundled with eopayment.
+PAYFIP_WSDL_URL = os.environ.get("PAYFIP_WSDL_URL", "")
 
 PHONENUMBER_DEFAULT_REGION = "FR"
 # The history is for reading: a revert would bypass the checks of a normal save.

@@ -39,6 +39,7 @@ urlpatterns = [
     path("famille/", include("families.urls")),
     path("eleves/", include("students.urls")),
     path("reinscription/", include("reenrollment.urls")),
+    path("facturation/", include("billing.urls")),
     path("calendrier/<str:token>.ics", students_views.calendar_feed, name="calendar_feed"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/login/", views.admin_login),

@@ -1,20 +1,15 @@
 """The requests and wishes as a table, one row per wish, for planning next
 year's classes: CSV (for any spreadsheet) and XLSX."""
 
-import csv
-import io
-
 from django.db.models import Prefetch
-from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
+
+from extranet import tables
 
 from .models import Wish
 from .queries import requests_missing_documents
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def headers():
@@ -22,12 +17,6 @@ def headers():
             _("Sent on"), _("Choice"), _("Discipline"), _("Preference"), _("Current level"),
             _("Current teacher"), _("Formation musicale level"), _("Comment"),
             _("Documents missing")]
-
-
-def safe(value):
-    """A family's text must never be taken for a spreadsheet formula."""
-    value = "" if value is None else str(value)
-    return f"'{value}" if value.startswith(FORMULA_START) else value
 
 
 def rows(queryset):
@@ -52,37 +41,16 @@ def rows(queryset):
                 middle = [wish.get_choice_display(), wish.discipline.name,
                           wish.rank or "", course.level if course else "",
                           str(course.teacher) if course and course.teacher else ""]
-            yield [safe(value) for value in common + middle + tail]
+            yield common + middle + tail
 
 
-def filename(extension):
-    return f"reinscriptions-{timezone.localdate():%Y-%m-%d}.{extension}"
+def filename():
+    return f"reinscriptions-{timezone.localdate():%Y-%m-%d}"
 
 
 def csv_response(queryset):
-    # A BOM and semicolons: what a French spreadsheet opens without asking.
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(headers())
-    writer.writerows(rows(queryset))
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename("csv")}"'
-    return response
+    return tables.csv_response(filename(), headers(), rows(queryset))
 
 
 def xlsx_response(queryset):
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Re-enrollments")[:31]
-    sheet.append(headers())
-    for row in rows(queryset):
-        sheet.append(row)
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="{filename("xlsx")}"'
-    return response
+    return tables.xlsx_response(filename(), _("Re-enrollments"), headers(), rows(queryset))

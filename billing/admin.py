@@ -1,0 +1,394 @@
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Sum
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from extranet import tables
+from extranet.admin import SiteScopedAdmin, SiteScopedInlineMixin, staff_site_id
+from extranet.templatetags.extranet_tags import eur
+
+from . import ledger
+from .models import (Allocation, FamilyAccount, Invoice, InvoiceLine, OnlinePayment, Payment,
+                     PaymentGateway, PaymentMode)
+from .money import money
+from .statement import statement
+
+
+def base_url(request):
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+class InvoiceLineInline(SiteScopedInlineMixin, admin.TabularInline):
+    model = InvoiceLine
+    extra = 1
+    fields = ["position", "label", "student", "discipline", "quantity", "unit_price", "amount"]
+    readonly_fields = ["amount"]
+
+    # An issued invoice's lines are read, never changed.
+    def has_add_permission(self, request, obj=None):
+        return (obj is None or not obj.is_issued) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return (obj is None or not obj.is_issued) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return (obj is None or not obj.is_issued) and super().has_delete_permission(request, obj)
+
+
+class PastDueFilter(admin.SimpleListFilter):
+    title = _("payment")
+    parameter_name = "reglement"
+
+    def lookups(self, request, model_admin):
+        return [("unpaid", _("left to pay")), ("past_due", _("left to pay, past due"))]
+
+    def queryset(self, request, queryset):
+        if self.value() not in {"unpaid", "past_due"}:
+            return queryset
+        # The admin's queryset carries what is left to pay on each invoice.
+        unpaid = [i.pk for i in queryset.issued().filter(kind=Invoice.Kind.INVOICE)
+                  if ledger.remaining(i) > 0]
+        queryset = queryset.filter(pk__in=unpaid)
+        if self.value() == "past_due":
+            queryset = queryset.filter(due_date__lt=timezone.localdate())
+        return queryset
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(SiteScopedAdmin):
+    list_display = ["__str__", "family", "kind", "label", "status", "issue_date", "due_date",
+                    "total_display", "left_to_pay"]
+    list_filter = ["status", "kind", PastDueFilter, ("school_year", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["family"]
+    search_fields = ["number", "family__name", "label"]
+    autocomplete_fields = ["family"]
+    date_hierarchy = "issue_date"
+    inlines = [InvoiceLineInline]
+    actions = ["issue_invoices", "make_credit_note", "export_csv", "export_xlsx"]
+    fields = ["site", "family", "kind", "credited_invoice", "school_year", "label", "due_date",
+              "number", "status", "issue_date", "total", "family_name", "family_address",
+              "pdf_link"]
+    readonly_fields = ["number", "status", "issue_date", "total", "family_name",
+                       "family_address", "pdf_link"]
+
+    def get_queryset(self, request):
+        return ledger.remaining_of(super().get_queryset(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.is_issued:
+            return self.fields
+        return self.readonly_fields
+
+    # Issued: shown, never saved again (the model would refuse anyway).
+    def has_change_permission(self, request, obj=None):
+        return (obj is None or not obj.is_issued) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return (obj is None or not obj.is_issued) and super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if staff_site_id(request) is None and obj.family_id:
+            obj.site_id = obj.family.site_id
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        invoice = form.instance
+        if not invoice.is_issued:  # The draft's total follows its lines.
+            invoice.total = money(invoice.lines.aggregate(s=Sum("amount"))["s"] or 0)
+            invoice.save(update_fields=["total"])
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_display(self, invoice):
+        return eur(invoice.total)
+
+    @admin.display(description=_("left to pay"))
+    def left_to_pay(self, invoice):
+        if not invoice.is_issued or invoice.kind != Invoice.Kind.INVOICE:
+            return "–"
+        return eur(ledger.remaining(invoice))
+
+    @admin.display(description=_("PDF"))
+    def pdf_link(self, invoice):
+        if invoice.pk is None or not invoice.is_issued:
+            return "–"
+        return format_html('<a href="{}">{}</a>', reverse("admin:billing_invoice_pdf",
+                                                           args=[invoice.pk]), invoice.number)
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [path("<int:pk>/pdf/", self.admin_site.admin_view(self.pdf_view),
+                     name="billing_invoice_pdf"), *super().get_urls()]
+
+    def pdf_view(self, request, pk):
+        from django.shortcuts import get_object_or_404
+
+        from .pdfs import ensure_invoice_pdf
+        from .views import pdf_response
+
+        invoice = get_object_or_404(self.get_queryset(request).issued(), pk=pk)
+        invoice = ensure_invoice_pdf(invoice)
+        return pdf_response(invoice.pdf, f"{invoice.number}.pdf")
+
+    @admin.action(description=_("Issue the selected drafts"), permissions=["change"])
+    def issue_invoices(self, request, queryset):
+        issued, refused = 0, []
+        for invoice in queryset.filter(status=Invoice.Status.DRAFT).order_by("pk"):
+            try:
+                ledger.issue(invoice)
+                issued += 1
+            except ValidationError as error:
+                refused.append(f"{invoice}: {' '.join(error.messages)}")
+        self.message_user(request, ngettext("%(count)d invoice issued.",
+                                            "%(count)d invoices issued.", issued)
+                          % {"count": issued}, messages.SUCCESS)
+        for message in refused:
+            self.message_user(request, message, messages.ERROR)
+
+    @admin.action(description=_("Make a credit note for the selected invoice"),
+                  permissions=["add"])
+    def make_credit_note(self, request, queryset):
+        invoices = list(queryset.issued().filter(kind=Invoice.Kind.INVOICE)[:2])
+        if len(invoices) != 1:
+            self.message_user(request, gettext("Select one issued invoice."), messages.ERROR)
+            return None
+        invoice = invoices[0]
+        note = Invoice.objects.create(
+            site=invoice.site, family=invoice.family, kind=Invoice.Kind.CREDIT_NOTE,
+            credited_invoice=invoice, school_year=invoice.school_year,
+            label=gettext("Credit note on %(number)s") % {"number": invoice.number})
+        for line in invoice.lines.all():
+            InvoiceLine.objects.create(invoice=note, label=line.label, student=line.student,
+                                       discipline=line.discipline, quantity=line.quantity,
+                                       unit_price=line.unit_price, position=line.position)
+        self.message_user(request, gettext("Draft credit note made: adjust its lines to what "
+                                           "is credited, then issue it."), messages.SUCCESS)
+        return redirect("admin:billing_invoice_change", note.pk)
+
+    def export_rows(self, queryset):
+        for invoice in queryset.issued().select_related("family").order_by("issue_date",
+                                                                           "number"):
+            sign = -1 if invoice.kind == Invoice.Kind.CREDIT_NOTE else 1
+            yield [invoice.number, date_format(invoice.issue_date, "SHORT_DATE_FORMAT"),
+                   invoice.get_kind_display(), invoice.family_name, invoice.family.name,
+                   invoice.label, sign * invoice.total,
+                   ledger.remaining(invoice) if sign > 0 else Decimal(0)]
+
+    def export_headers(self):
+        return [gettext("Number"), gettext("Issue date"), gettext("Kind"), gettext("Payer"),
+                gettext("Family"), gettext("Label"), gettext("Amount"), gettext("Left to pay")]
+
+    @admin.action(description=_("Export the selected issued invoices (CSV)"),
+                  permissions=["view"])
+    def export_csv(self, request, queryset):
+        return tables.csv_response(f"factures-{timezone.localdate():%Y-%m-%d}",
+                                   self.export_headers(), self.export_rows(queryset))
+
+    @admin.action(description=_("Export the selected issued invoices (Excel)"),
+                  permissions=["view"])
+    def export_xlsx(self, request, queryset):
+        return tables.xlsx_response(f"factures-{timezone.localdate():%Y-%m-%d}",
+                                    gettext("Invoices"), self.export_headers(),
+                                    self.export_rows(queryset))
+
+
+class AllocationFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        payment = self.instance
+        total = Decimal(0)
+        for form in self.forms:
+            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue
+            invoice, amount = form.cleaned_data["invoice"], form.cleaned_data["amount"]
+            if payment.family_id and invoice.family_id != payment.family_id:
+                form.add_error("invoice", _("This invoice belongs to another family."))
+                continue
+            current = ledger.remaining_of(Invoice.objects.filter(pk=invoice.pk)).get()
+            if amount > ledger.remaining(current):
+                form.add_error("amount", _("Only %(left)s left to pay on this invoice.")
+                               % {"left": eur(ledger.remaining(current))})
+            total += amount
+        if payment.amount is not None and total > payment.amount:
+            raise ValidationError(_("The invoices settled add up to more than the payment."))
+
+
+class AllocationInline(SiteScopedInlineMixin, admin.TabularInline):
+    model = Allocation
+    formset = AllocationFormSet
+    extra = 2
+    autocomplete_fields = ["invoice"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(SiteScopedAdmin):
+    """A payment is recorded once, with its receipt; a mistake is corrected
+    by the accounting office, not by editing the payment."""
+
+    list_display = ["receipt_number", "date", "family", "mode_label", "reference",
+                    "amount_display"]
+    list_filter = ["mode", ("other_mode", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["family", "other_mode"]
+    search_fields = ["receipt_number", "reference", "family__name"]
+    autocomplete_fields = ["family"]
+    date_hierarchy = "date"
+    inlines = [AllocationInline]
+    fields = ["site", "family", "date", "mode", "other_mode", "reference", "amount",
+              "receipt_number", "recorded_by"]
+    readonly_fields = ["receipt_number", "recorded_by"]
+    actions = ["export_csv", "export_xlsx"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields if obj is not None else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, payment):
+        return eur(payment.amount)
+
+    def save_model(self, request, obj, form, change):
+        pass  # Recorded with its allocations, in save_related.
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            return
+        payment = form.instance
+        allocations = [(f.cleaned_data["invoice"], f.cleaned_data["amount"])
+                       for formset in formsets for f in formset.forms
+                       if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        saved = ledger.record_payment(
+            payment.family, payment.amount, payment.mode, allocations, user=request.user,
+            reference=payment.reference, date=payment.date, other_mode=payment.other_mode,
+            base_url=base_url(request))
+        payment.pk = saved.pk
+        payment.receipt_number = saved.receipt_number
+
+    def export_rows(self, queryset):
+        for payment in queryset.select_related("family", "other_mode").order_by("date", "pk"):
+            yield [payment.receipt_number, date_format(payment.date, "SHORT_DATE_FORMAT"),
+                   payment.family.name, payment.mode_label, payment.reference, payment.amount]
+
+    def export_headers(self):
+        return [gettext("Receipt"), gettext("Date"), gettext("Family"), gettext("Payment mode"),
+                gettext("Operation number"), gettext("Amount")]
+
+    @admin.action(description=_("Export the selected payments (CSV)"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        return tables.csv_response(f"reglements-{timezone.localdate():%Y-%m-%d}",
+                                   self.export_headers(), self.export_rows(queryset))
+
+    @admin.action(description=_("Export the selected payments (Excel)"), permissions=["view"])
+    def export_xlsx(self, request, queryset):
+        return tables.xlsx_response(f"reglements-{timezone.localdate():%Y-%m-%d}",
+                                    gettext("Payments"), self.export_headers(),
+                                    self.export_rows(queryset))
+
+
+@admin.register(PaymentMode)
+class PaymentModeAdmin(SiteScopedAdmin):
+    list_display = ["name", "site", "is_active"]
+
+
+class PaymentGatewayForm(forms.ModelForm):
+    class Meta:
+        model = PaymentGateway
+        fields = ["site", "backend", "options", "is_active"]
+
+    def clean_options(self):
+        options = self.cleaned_data["options"] or {}
+        if not isinstance(options, dict):
+            raise ValidationError(_("Give the parameters as a JSON object."))
+        secret = [key for key in options if "secret" in key.lower() or "key" in key.lower()
+                  or "password" in key.lower()]
+        if secret:
+            raise ValidationError(_("Secrets (%(keys)s) are not kept here: give them to the "
+                                    "server administrator for the PAYMENT_SECRETS setting.")
+                                  % {"keys": ", ".join(secret)})
+        return options
+
+    def clean_backend(self):
+        backend = self.cleaned_data["backend"]
+        if backend == PaymentGateway.Backend.DUMMY and not settings.PAYMENT_SIMULATOR:
+            raise ValidationError(_("The simulated bank is only available in development."))
+        return backend
+
+
+@admin.register(PaymentGateway)
+class PaymentGatewayAdmin(SiteScopedAdmin):
+    form = PaymentGatewayForm
+    list_display = ["site", "backend", "is_active"]
+
+
+@admin.register(OnlinePayment)
+class OnlinePaymentAdmin(SiteScopedAdmin):
+    list_display = ["reference", "family", "amount", "status", "created_at", "completed_at"]
+    list_filter = ["status", "backend"]
+    search_fields = ["reference", "transaction_id", "family__name"]
+    list_select_related = ["family"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FamilyAccount)
+class FamilyAccountAdmin(SiteScopedAdmin):
+    """A family's statement and balance, as the family sees it."""
+
+    list_display = ["name", "site"]
+    search_fields = ["name", "external_ref"]
+    fields = ["name", "site", "statement_table"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("billing.view_invoice")
+
+    @admin.display(description=_("statement"))
+    def statement_table(self, family):
+        data = statement(family)
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+                                    "<td>{}</td><td>{}</td></tr>",
+                                ((date_format(line.date, "SHORT_DATE_FORMAT"), line.mode,
+                                  line.number, line.label, eur(line.debit), eur(line.credit))
+                                 for line in data["lines"]))
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
+            "<th>{}</th></tr></thead><tbody>{}</tbody></table><p>{} {} – {} {} – {} {}</p>",
+            gettext("Date"), gettext("Payment mode"), gettext("Operation number"),
+            gettext("Label"), gettext("Debit"), gettext("Credit"), rows,
+            gettext("Total amount billed"), eur(data["billed"]), gettext("Total amount paid"),
+            eur(data["paid"]), gettext("Balance"), eur(data["balance"]))

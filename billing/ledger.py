@@ -1,0 +1,135 @@
+"""Issuing invoices and recording payments: numbers without gaps, amounts
+in Decimal, side effects (PDFs, e-mails) after the commit."""
+
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from sequences import get_next_value
+
+from .models import Allocation, Invoice, IssuedInvoiceError, Payment
+from .money import money
+
+ZERO = Value(0, output_field=DecimalField(max_digits=10, decimal_places=2))
+
+
+def next_number(site_id, prefix, year):
+    """`2026FAC0042`: per site, kind and calendar year. The sequence row is
+    locked until the transaction ends, and a rollback gives the number back:
+    no gap, no duplicate."""
+    value = get_next_value(f"{prefix}-{site_id}-{year}")
+    return f"{year}{prefix}{value:04d}"
+
+
+def family_address(family):
+    """The payer's postal address, else the first responsable's."""
+    guardians = list(family.guardians.all())
+    guardian = next((g for g in guardians if g.is_payer), guardians[0] if guardians else None)
+    if guardian is None:
+        return family.name, ""
+    lines = [str(guardian), guardian.address_line1, guardian.address_line2,
+             f"{guardian.postal_code} {guardian.city}".strip()]
+    if guardian.country and guardian.country.lower() != "france":
+        lines.append(guardian.country)
+    return f"{guardian.first_name} {guardian.last_name}".strip(), "\n".join(l for l in lines if l)
+
+
+def remaining_of(invoices):
+    """Each invoice with `paid`, `credited` and `remaining` annotated."""
+    paid = Allocation.objects.filter(invoice=OuterRef("pk")).values("invoice").annotate(
+        s=Sum("amount")).values("s")
+    credited = Invoice.objects.issued().filter(credited_invoice=OuterRef("pk")).values(
+        "credited_invoice").annotate(s=Sum("total")).values("s")
+    return invoices.annotate(paid=Coalesce(Subquery(paid), ZERO),
+                             credited=Coalesce(Subquery(credited), ZERO))
+
+
+def remaining(invoice):
+    """What is left to pay on an issued invoice (annotated by remaining_of)."""
+    return money(invoice.total - invoice.paid - invoice.credited)
+
+
+def issue(invoice, today=None):
+    """Number, copy the names and addresses, total, freeze; the PDF is
+    rendered after the commit."""
+    from .tasks import render_invoice_pdf
+
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update(of=("self",)).select_related(
+            "site", "family").get(pk=invoice.pk)
+        if invoice.is_issued:
+            raise IssuedInvoiceError()
+        lines = list(invoice.lines.all())
+        if not lines:
+            raise ValidationError(_("An invoice without lines cannot be issued."), code="empty")
+        total = money(sum(line.amount for line in lines))
+        if invoice.kind == Invoice.Kind.CREDIT_NOTE:
+            credited = remaining_of(Invoice.objects.filter(pk=invoice.credited_invoice_id)).get()
+            if total > money(credited.total - credited.credited):
+                raise ValidationError(_("A credit note cannot exceed what is left of the "
+                                        "invoice it corrects."), code="too_much")
+        invoice.number = next_number(invoice.site_id, Invoice.PREFIXES[invoice.kind], today.year)
+        invoice.issue_date = today
+        invoice.due_date = invoice.due_date or today + timedelta(days=settings.INVOICE_DUE_DAYS)
+        invoice.total = total
+        invoice.family_name, invoice.family_address = family_address(invoice.family)
+        invoice.family_name = invoice.family_name or invoice.family.name
+        invoice.site_name = invoice.site.name
+        invoice.site_address = invoice.site.address
+        invoice.status = Invoice.Status.ISSUED
+        invoice.save()
+        transaction.on_commit(partial(render_invoice_pdf.enqueue, invoice.pk))
+    return invoice
+
+
+def record_payment(family, amount, mode, allocations, user=None, reference="", date=None,
+                   other_mode=None, base_url=""):
+    """A payment settling `allocations` [(invoice, amount)]; its receipt is
+    numbered now, rendered and e-mailed after the commit."""
+    from .tasks import send_receipt
+
+    amount = money(amount)
+    with transaction.atomic():
+        payment = Payment(site=family.site, family=family, amount=amount, mode=mode,
+                          other_mode=other_mode, reference=reference, recorded_by=user,
+                          date=date or timezone.localdate())
+        payment.full_clean()
+        check_allocations(family, amount, allocations)
+        payment.receipt_number = next_number(family.site_id, "REC", payment.date.year)
+        payment.save()
+        Allocation.objects.bulk_create(
+            Allocation(payment=payment, invoice=invoice, amount=money(part))
+            for invoice, part in allocations if part > 0)
+        transaction.on_commit(partial(send_receipt.enqueue, payment.pk, base_url))
+    return payment
+
+
+def check_allocations(family, amount, allocations):
+    """Issued invoices of the family, each settled at most for what is left,
+    and no more than the payment in all."""
+    locked = {
+        i.pk: i for i in remaining_of(Invoice.objects.select_for_update(of=("self",)).filter(
+            pk__in=[invoice.pk for invoice, _part in allocations]))
+    }
+    total = 0
+    for invoice, part in allocations:
+        current = locked.get(invoice.pk)
+        if (current is None or current.family_id != family.pk or not current.is_issued
+                or current.kind != Invoice.Kind.INVOICE):
+            raise ValidationError(_("Only issued invoices of this family can be settled."),
+                                  code="foreign")
+        if money(part) > remaining(current):
+            raise ValidationError(
+                _("%(number)s has only %(left)s € left to pay.")
+                % {"number": current.number, "left": remaining(current)}, code="too_much")
+        total += money(part)
+    if total > amount:
+        raise ValidationError(_("The invoices settled add up to more than the payment."),
+                              code="over")

@@ -1,0 +1,377 @@
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from extranet.models import Site
+from families.models import Family, documents_storage
+from students.models import Discipline, SchoolYear, Student
+
+from .money import money
+
+
+class IssuedInvoiceError(ValidationError):
+    """An issued invoice or credit note never changes: correct it with a credit note."""
+
+    def __init__(self):
+        super().__init__(_("An issued invoice cannot be changed or deleted: make a credit note."),
+                         code="issued")
+
+
+def pdf_path(instance, filename):
+    return f"billing/{instance.site_id}/{uuid.uuid4().hex}.pdf"
+
+
+class InvoiceQuerySet(models.QuerySet):
+    def issued(self):
+        return self.filter(status=Invoice.Status.ISSUED)
+
+    # Bulk changes bypass save() and delete(): they must not reach issued
+    # invoices either.
+    def update(self, **kwargs):
+        if set(kwargs) - {"pdf"} and self.filter(status=Invoice.Status.ISSUED).exists():
+            raise IssuedInvoiceError()
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.filter(status=Invoice.Status.ISSUED).exists():
+            raise IssuedInvoiceError()
+        return super().delete()
+
+
+class Invoice(models.Model):
+    """A facture, or an avoir (credit note) that corrects one. Drafts are
+    edited freely; issuing numbers it without gaps, copies the names and
+    addresses and freezes it."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("invoice")
+        CREDIT_NOTE = "credit_note", _("credit note")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        ISSUED = "issued", _("issued")
+
+    PREFIXES = {Kind.INVOICE: "FAC", Kind.CREDIT_NOTE: "AV"}
+
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.PROTECT,
+                             related_name="invoices")
+    family = models.ForeignKey(Family, verbose_name=_("family"), on_delete=models.PROTECT,
+                               related_name="invoices")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind, default=Kind.INVOICE)
+    status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.DRAFT,
+                              editable=False)
+    school_year = models.ForeignKey(SchoolYear, verbose_name=_("school year"),
+                                    on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="invoices")
+    label = models.CharField(_("label"), max_length=120,
+                             help_text=_("For example “Cotisations 2026-2027”."))
+    credited_invoice = models.ForeignKey(
+        "self", verbose_name=_("invoice corrected"), on_delete=models.PROTECT, null=True,
+        blank=True, related_name="credit_notes",
+        help_text=_("For a credit note: the issued invoice it corrects."),
+    )
+    number = models.CharField(_("number"), max_length=20, blank=True, editable=False)
+    issue_date = models.DateField(_("issue date"), null=True, blank=True, editable=False)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    total = models.DecimalField(_("total"), max_digits=10, decimal_places=2, default=0,
+                                editable=False)
+    # Copied at issue: the invoice keeps what it said, even if the family moves.
+    family_name = models.CharField(_("family's name"), max_length=200, blank=True,
+                                   editable=False)
+    family_address = models.TextField(_("family's address"), blank=True, editable=False)
+    site_name = models.CharField(_("site's name"), max_length=200, blank=True, editable=False)
+    site_address = models.TextField(_("site's address"), blank=True, editable=False)
+    pdf = models.FileField(_("PDF"), storage=documents_storage, upload_to=pdf_path, blank=True,
+                           editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = InvoiceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-issue_date", "-number", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "number"], condition=~Q(number=""),
+                                    name="unique_invoice_number_per_site"),
+        ]
+        indexes = [models.Index(fields=["family", "status"])]
+
+    def __str__(self):
+        return self.number or _("Draft %(kind)s: %(label)s") % {
+            "kind": self.get_kind_display(), "label": self.label}
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored = dict(zip(field_names, values))
+        return instance
+
+    @property
+    def is_issued(self):
+        return self.status == self.Status.ISSUED
+
+    @property
+    def was_issued(self):
+        stored = getattr(self, "_stored", {})
+        return stored.get("status") == self.Status.ISSUED
+
+    def save(self, *args, **kwargs):
+        # Once issued, only the PDF may still be stored (it is made after
+        # the commit); anything else is refused here, not just in the admin.
+        if self.was_issued and set(kwargs.get("update_fields") or ["*"]) != {"pdf"}:
+            raise IssuedInvoiceError()
+        super().save(*args, **kwargs)
+        self._stored = {**getattr(self, "_stored", {}), "status": self.status}
+
+    def delete(self, *args, **kwargs):
+        if self.was_issued or self.is_issued:
+            raise IssuedInvoiceError()
+        return super().delete(*args, **kwargs)
+
+    def clean(self):
+        errors = {}
+        if self.kind == self.Kind.CREDIT_NOTE:
+            if self.credited_invoice_id is None:
+                errors["credited_invoice"] = _("Say which issued invoice the credit note "
+                                               "corrects.")
+            elif (self.credited_invoice.kind != self.Kind.INVOICE
+                  or not self.credited_invoice.is_issued
+                  or self.credited_invoice.family_id != self.family_id):
+                errors["credited_invoice"] = _("Choose an issued invoice of the same family.")
+        elif self.credited_invoice_id is not None:
+            errors["credited_invoice"] = _("Only a credit note corrects an invoice.")
+        if self.family_id and self.site_id and self.family.site_id != self.site_id:
+            errors["family"] = _("This belongs to another site.")
+        if errors:
+            raise ValidationError(errors)
+
+    def get_absolute_url(self):
+        return reverse("invoice_pdf", args=[self.pk])
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE,
+                                related_name="lines")
+    label = models.CharField(_("label"), max_length=200)
+    student = models.ForeignKey(Student, verbose_name=_("student"), on_delete=models.PROTECT,
+                                null=True, blank=True, related_name="+")
+    discipline = models.ForeignKey(Discipline, verbose_name=_("discipline"),
+                                   on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    quantity = models.DecimalField(_("quantity"), max_digits=8, decimal_places=2, default=1)
+    unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2)
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2, editable=False)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.label
+
+    def clean(self):
+        if self.quantity is not None and self.quantity <= 0:
+            raise ValidationError({"quantity": _("The quantity must be more than zero.")})
+        if self.unit_price is not None and self.unit_price < 0:
+            raise ValidationError({"unit_price": _("A price cannot be negative: use a credit "
+                                                   "note.")})
+        student = self.student if self.student_id else None
+        if student is not None and self.invoice_id and student.family_id != self.invoice.family_id:
+            raise ValidationError({"student": _("This student belongs to another family.")})
+
+    def save(self, *args, **kwargs):
+        if Invoice.objects.filter(pk=self.invoice_id, status=Invoice.Status.ISSUED).exists():
+            raise IssuedInvoiceError()
+        self.amount = money(self.quantity * self.unit_price)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if Invoice.objects.filter(pk=self.invoice_id, status=Invoice.Status.ISSUED).exists():
+            raise IssuedInvoiceError()
+        return super().delete(*args, **kwargs)
+
+
+class PaymentMode(models.Model):
+    """A mode of payment of the site's own, beside the usual ones."""
+
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.CASCADE,
+                             related_name="payment_modes")
+    name = models.CharField(_("name"), max_length=60)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("other payment mode")
+        verbose_name_plural = _("other payment modes")
+        ordering = ["site", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Payment(models.Model):
+    class Mode(models.TextChoices):
+        CHEQUE = "cheque", _("cheque")
+        CASH = "cash", _("cash")
+        ONLINE_CARD = "online_card", _("online card payment")
+        DIRECT_DEBIT = "direct_debit", _("direct debit")
+        TRANSFER = "transfer", _("bank transfer")
+        ANCV = "ancv", _("ANCV holiday vouchers")
+        OTHER = "other", _("other")
+
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.PROTECT,
+                             related_name="payments")
+    family = models.ForeignKey(Family, verbose_name=_("family"), on_delete=models.PROTECT,
+                               related_name="payments")
+    date = models.DateField(_("date"), default=timezone.localdate)
+    mode = models.CharField(_("payment mode"), max_length=14, choices=Mode)
+    other_mode = models.ForeignKey(PaymentMode, verbose_name=_("other mode"),
+                                   on_delete=models.PROTECT, null=True, blank=True)
+    reference = models.CharField(
+        _("operation number"), max_length=80, blank=True,
+        help_text=_("Cheque number, bank transaction reference…"),
+    )
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    invoices = models.ManyToManyField(Invoice, through="Allocation", verbose_name=_("invoices"),
+                                      related_name="payments")
+    receipt_number = models.CharField(_("receipt number"), max_length=20, blank=True,
+                                      editable=False)
+    receipt_pdf = models.FileField(_("receipt"), storage=documents_storage, upload_to=pdf_path,
+                                   blank=True, editable=False)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"),
+                                    on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+", editable=False)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-date", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "receipt_number"],
+                                    condition=~Q(receipt_number=""),
+                                    name="unique_receipt_number_per_site"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+
+    def __str__(self):
+        return self.receipt_number or f"{self.get_mode_display()} {self.amount} €"
+
+    @property
+    def mode_label(self):
+        return str(self.other_mode) if self.mode == self.Mode.OTHER and self.other_mode else \
+            self.get_mode_display()
+
+    def clean(self):
+        if self.mode == self.Mode.OTHER and not self.other_mode_id:
+            raise ValidationError({"other_mode": _("Choose the mode.")})
+        if self.family_id and self.site_id and self.family.site_id != self.site_id:
+            raise ValidationError({"family": _("This belongs to another site.")})
+
+
+class Allocation(models.Model):
+    """The part of a payment that settles an invoice."""
+
+    payment = models.ForeignKey(Payment, verbose_name=_("payment"), on_delete=models.CASCADE,
+                                related_name="allocations")
+    invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT,
+                                related_name="allocations",
+                                limit_choices_to={"status": Invoice.Status.ISSUED,
+                                                  "kind": Invoice.Kind.INVOICE})
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("settled invoice")
+        verbose_name_plural = _("settled invoices")
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "invoice"], name="one_allocation_per_pair"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.invoice} – {self.amount} €"
+
+
+class PaymentGateway(models.Model):
+    """The site's online payment service. Secrets are never stored here: they
+    come from the PAYMENT_SECRETS setting."""
+
+    class Backend(models.TextChoices):
+        PAYFIP = "payfip_ws", _("PayFiP (DGFiP)")
+        SYSTEMPAY = "systempayv2", _("PayZen / SystemPay")
+        DUMMY = "dummy", _("Simulated bank (development only)")
+
+    site = models.OneToOneField(Site, verbose_name=_("site"), on_delete=models.CASCADE,
+                                related_name="payment_gateway")
+    backend = models.CharField(_("service"), max_length=20, choices=Backend)
+    options = models.JSONField(
+        _("parameters"), default=dict, blank=True,
+        help_text=_("The service's parameters that are not secret, for example "
+                    "{\"numcli\": \"012345\", \"saisie\": \"T\"} for PayFiP or "
+                    "{\"vads_site_id\": \"12345678\", \"vads_ctx_mode\": \"TEST\"} for PayZen."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("online payment service")
+        verbose_name_plural = _("online payment services")
+
+    def __str__(self):
+        return f"{self.site} – {self.get_backend_display()}"
+
+
+class OnlinePayment(models.Model):
+    """A payment started on the portal: pending until the bank's server
+    tells the result. Only that notification records a Payment."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        PAID = "paid", _("paid")
+        REFUSED = "refused", _("refused or cancelled")
+        EXPIRED = "expired", _("abandoned")
+
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.PROTECT,
+                             related_name="+")
+    family = models.ForeignKey(Family, verbose_name=_("family"), on_delete=models.PROTECT,
+                               related_name="online_payments")
+    reference = models.CharField(_("reference"), max_length=40, unique=True)
+    backend = models.CharField(_("service"), max_length=20)
+    transaction_id = models.CharField(_("bank transaction"), max_length=120, blank=True,
+                                      db_index=True)
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    invoices = models.ManyToManyField(Invoice, verbose_name=_("invoices"), related_name="+")
+    status = models.CharField(_("status"), max_length=8, choices=Status,
+                              default=Status.PENDING)
+    payment = models.OneToOneField(Payment, verbose_name=_("payment"), on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="online_payment")
+    bank_data = models.JSONField(_("what the bank sent"), default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("abandoned after"))
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("online payment")
+        verbose_name_plural = _("online payments")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.reference
+
+
+class FamilyAccount(Family):
+    """A family seen from the billing side: its statement and balance."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("family account")
+        verbose_name_plural = _("family accounts")

@@ -1,0 +1,171 @@
+"""Online payment through eopayment (PayFiP, PayZen/SystemPay, and a
+simulated bank for development): starting a payment, and recording it when
+the bank's server says it is paid — never from the family's return."""
+
+import logging
+import secrets
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
+
+import eopayment
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .ledger import record_payment, remaining, remaining_of
+from .models import Invoice, OnlinePayment, Payment, PaymentGateway
+from .money import money
+
+logger = logging.getLogger(__name__)
+
+
+class NotificationError(Exception):
+    """A notification that must not record anything (bad signature, unknown
+    reference, wrong amount)."""
+
+
+def gateway_for(site):
+    """The site's active online payment service, or None. The simulated
+    bank only where PAYMENT_SIMULATOR is on (development, tests)."""
+    gateway = PaymentGateway.objects.filter(site=site, is_active=True).first()
+    if gateway is None:
+        return None
+    if gateway.backend == PaymentGateway.Backend.DUMMY and not settings.PAYMENT_SIMULATOR:
+        return None
+    return gateway
+
+
+def backend(gateway, base_url):
+    """The eopayment backend, with the site's secrets from the settings."""
+    site = gateway.site
+    options = {
+        **gateway.options,
+        **settings.PAYMENT_SECRETS.get(site.slug, {}),
+        "normal_return_url": f"{base_url}{reverse('payment_return')}",
+        "automatic_return_url": f"{base_url}{reverse('payment_notification', args=[site.slug])}",
+    }
+    if gateway.backend == PaymentGateway.Backend.DUMMY:
+        options["origin"] = site.name
+    payment = eopayment.Payment(gateway.backend, options, logger=logger)
+    if gateway.backend == PaymentGateway.Backend.PAYFIP and settings.PAYFIP_WSDL_URL:
+        from eopayment.payfip_ws import PayFiP
+
+        payment.backend.payfip = PayFiP(wsdl_url=settings.PAYFIP_WSDL_URL)
+    return payment
+
+
+def start(family, invoices, user, email, base_url):
+    """Record a pending payment of what is left on `invoices` and return
+    (online payment, kind, data) for the bank: a URL to go to or a form."""
+    gateway = gateway_for(family.site)
+    if gateway is None:
+        raise ValidationError(_("Online payment is not available."), code="unavailable")
+    with transaction.atomic():
+        current = list(remaining_of(Invoice.objects.issued().filter(
+            family=family, kind=Invoice.Kind.INVOICE, pk__in=[i.pk for i in invoices])))
+        if not current or len(current) != len(invoices):
+            raise ValidationError(_("Choose invoices of your family to pay."), code="foreign")
+        amount = money(sum((remaining(i) for i in current), Decimal(0)))
+        if any(remaining(i) <= 0 for i in current) or amount <= 0:
+            raise ValidationError(_("One of these invoices has nothing left to pay."),
+                                  code="paid")
+        online = OnlinePayment.objects.create(
+            site=family.site, family=family, backend=gateway.backend, amount=amount,
+            reference=secrets.token_hex(8), created_by=user,
+            expires_at=timezone.now() + timedelta(minutes=settings.PAYMENT_EXPIRY_MINUTES))
+        online.invoices.set(current)
+        transaction_id, kind, data = backend(gateway, base_url).request(
+            amount, email=email, orderid=online.reference,
+            subject=_("Invoices %(numbers)s") % {"numbers": ", ".join(i.number for i in current)})
+        online.transaction_id = transaction_id
+        online.save(update_fields=["transaction_id"])
+    if gateway.backend == PaymentGateway.Backend.DUMMY and kind == eopayment.URL:
+        # eopayment's dummy backend always points at Entr'ouvert's service:
+        # the simulated bank is this server's own page.
+        data = f"{base_url}{reverse('simulated_bank')}?{urlsplit(data).query}"
+    return online, kind, data
+
+
+def notified_amount(backend_name, bank_data):
+    """The amount the bank says it took, in euros."""
+    def first(key):
+        value = bank_data.get(key)
+        return value[0] if isinstance(value, list) else value
+    try:
+        if backend_name == PaymentGateway.Backend.DUMMY:
+            return money(Decimal(first("amount")))
+        if backend_name == PaymentGateway.Backend.SYSTEMPAY:
+            return money(Decimal(first("vads_amount")) / 100)
+        if backend_name == PaymentGateway.Backend.PAYFIP:
+            return money(Decimal(first("montant")) / 100)
+    except (InvalidOperation, TypeError):
+        pass
+    raise NotificationError("no amount")
+
+
+def handle_notification(site, query_string, base_url):
+    """Check the bank's notification and record the payment once, however
+    many times it arrives. Returns (online payment, content to answer)."""
+    gateway = gateway_for(site)
+    if gateway is None:
+        raise NotificationError("no gateway")
+    try:
+        response = backend(gateway, base_url).response(query_string)
+    except eopayment.PaymentException as error:
+        raise NotificationError(f"unreadable: {error}") from error
+    if not response.signed:
+        raise NotificationError("not signed")
+    with transaction.atomic():
+        online = (OnlinePayment.objects.select_for_update(of=("self",))
+                  .select_related("family__site")
+                  .filter(site=site, transaction_id=response.order_id).first())
+        if online is None:
+            raise NotificationError(f"unknown transaction {response.order_id}")
+        if online.status == OnlinePayment.Status.PAID:
+            return online, response.return_content  # Told twice: recorded once.
+        online.bank_data = {k: v for k, v in response.bank_data.items()
+                            if isinstance(v, (str, int, list))}
+        if response.result in (eopayment.PAID, eopayment.ACCEPTED):
+            if notified_amount(online.backend, response.bank_data) != online.amount:
+                raise NotificationError("amount differs")
+            record_paid(online, response, base_url)
+        elif response.result in (eopayment.DENIED, eopayment.CANCELLED, eopayment.ERROR,
+                                 eopayment.EXPIRED):
+            online.status = OnlinePayment.Status.REFUSED
+            online.completed_at = timezone.now()
+            online.save(update_fields=["status", "completed_at", "bank_data"])
+    return online, response.return_content
+
+
+def record_paid(online, response, base_url):
+    """The money is taken: record it, even if the family gave up waiting or
+    an invoice was settled otherwise meanwhile (what is left over stays to
+    the family's credit)."""
+    invoices = list(remaining_of(Invoice.objects.filter(pk__in=online.invoices.all())))
+    left = online.amount
+    allocations = []
+    for invoice in sorted(invoices, key=lambda i: (i.due_date, i.number)):
+        part = min(remaining(invoice), left)
+        if part > 0:
+            allocations.append((invoice, part))
+            left -= part
+    payment = record_payment(online.family, online.amount, Payment.Mode.ONLINE_CARD,
+                             allocations, reference=str(response.transaction_id)[:80],
+                             base_url=base_url)
+    online.payment = payment
+    online.status = OnlinePayment.Status.PAID
+    online.completed_at = timezone.now()
+    online.save(update_fields=["payment", "status", "completed_at", "bank_data"])
+
+
+def expire_abandoned(now=None):
+    """Pending payments past their time are abandoned; a late notification
+    of success is still recorded."""
+    now = now or timezone.now()
+    return OnlinePayment.objects.filter(status=OnlinePayment.Status.PENDING,
+                                        expires_at__lte=now).update(
+        status=OnlinePayment.Status.EXPIRED)

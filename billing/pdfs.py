@@ -1,0 +1,109 @@
+"""The invoice, receipt and payment certificate PDFs. An issued invoice's
+PDF is rendered once and then served from storage."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from django.utils import translation
+
+from extranet.pdf import logo_uri
+from extranet.pdf import render_pdf as render
+
+from .models import Allocation, Invoice, Payment
+from .money import money
+
+
+def render_pdf(template, context):
+    # Legal documents in French, whatever the language of who asks first.
+    with translation.override("fr"):
+        return render(template, context)
+
+
+def _store(model, pk, field, name, pdf):
+    """Store the PDF unless another worker already did: the first one wins
+    and the file of the second is removed."""
+    instance = model.objects.get(pk=pk)
+    if getattr(instance, field):
+        return instance
+    file = getattr(instance, field)
+    file.save(name, ContentFile(pdf), save=False)
+    with transaction.atomic():
+        updated = model.objects.filter(pk=pk, **{field: ""}).update(**{field: file.name})
+    if not updated:
+        file.storage.delete(file.name)
+        instance.refresh_from_db()
+    return instance
+
+
+def invoice_pdf_bytes(invoice):
+    lines = list(invoice.lines.select_related("student", "discipline"))
+    return render_pdf("billing/pdf/invoice.html", {
+        "invoice": invoice, "lines": lines, "site": invoice.site,
+        "logo_uri": logo_uri(invoice.site),
+    })
+
+
+def ensure_invoice_pdf(invoice):
+    """The stored PDF of an issued invoice, rendered now if the worker has
+    not done it yet."""
+    if invoice.pdf:
+        return invoice
+    invoice = Invoice.objects.select_related("site", "credited_invoice").get(pk=invoice.pk)
+    return _store(Invoice, invoice.pk, "pdf", f"{invoice.number}.pdf",
+                  invoice_pdf_bytes(invoice))
+
+
+def receipt_pdf_bytes(payment):
+    allocations = list(payment.allocations.select_related("invoice").order_by("invoice__number"))
+    return render_pdf("billing/pdf/receipt.html", {
+        "payment": payment, "allocations": allocations, "site": payment.site,
+        "family": payment.family, "logo_uri": logo_uri(payment.site),
+        "unallocated": money(payment.amount - sum((a.amount for a in allocations), Decimal(0))),
+    })
+
+
+def ensure_receipt_pdf(payment):
+    if payment.receipt_pdf:
+        return payment
+    payment = Payment.objects.select_related("site", "family").get(pk=payment.pk)
+    return _store(Payment, payment.pk, "receipt_pdf", f"{payment.receipt_number}.pdf",
+                  receipt_pdf_bytes(payment))
+
+
+def paid_by_student(family, year):
+    """[(student name, amount)] paid in calendar `year`: each part of a
+    payment shared between the invoice's students as its lines are, to the
+    cent, the rounding remainder going to the last share."""
+    allocations = Allocation.objects.filter(
+        payment__family=family, payment__date__year=year,
+        invoice__kind=Invoice.Kind.INVOICE).select_related("invoice").prefetch_related(
+        "invoice__lines__student")
+    totals = defaultdict(Decimal)
+    for allocation in allocations:
+        shares = defaultdict(Decimal)
+        for line in allocation.invoice.lines.all():
+            shares[str(line.student) if line.student else ""] += line.amount
+        invoice_total = sum(shares.values()) or Decimal(1)
+        names = sorted(shares)
+        given = Decimal(0)
+        for index, name in enumerate(names):
+            if index == len(names) - 1:
+                part = allocation.amount - given
+            else:
+                part = money(allocation.amount * shares[name] / invoice_total)
+            given += part
+            totals[name] += part
+    return sorted(totals.items())
+
+
+def attestation_pdf(family, year):
+    rows = paid_by_student(family, year)
+    payments = list(Payment.objects.filter(family=family, date__year=year).order_by("date"))
+    return render_pdf("billing/pdf/attestation.html", {
+        "family": family, "site": family.site, "year": year, "rows": rows,
+        "payments": payments, "total": money(sum((p.amount for p in payments), Decimal(0))),
+        "logo_uri": logo_uri(family.site),
+    })

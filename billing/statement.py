@@ -1,0 +1,60 @@
+"""The family's account statement ("Facturation cotisations"): invoices,
+credit notes and payments, newest first, with the totals, in a fixed number
+of queries."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from .ledger import remaining, remaining_of
+from .models import Invoice, Payment
+from .money import money
+
+
+@dataclass
+class Line:
+    date: object
+    mode: str
+    number: str
+    label: str
+    debit: Decimal | None
+    credit: Decimal | None
+    url: str
+    link_label: str
+
+
+def statement(family, year=None):
+    invoices = Invoice.objects.issued().filter(family=family)
+    payments = Payment.objects.filter(family=family).select_related("other_mode")
+    if year is not None:
+        invoices = invoices.filter(school_year=year)
+        payments = payments.filter(allocations__invoice__school_year=year).distinct()
+    invoices = list(remaining_of(invoices))
+    payments = list(payments)
+    lines = []
+    for invoice in invoices:
+        credit_note = invoice.kind == Invoice.Kind.CREDIT_NOTE
+        lines.append(Line(
+            invoice.issue_date, "", invoice.number,
+            (_("CREDIT NOTE") if credit_note else _("INVOICE")) + f" – {invoice.label}",
+            None if credit_note else invoice.total, invoice.total if credit_note else None,
+            reverse("invoice_pdf", args=[invoice.pk]),
+            _("Open the invoice %(number)s (PDF)") % {"number": invoice.number}))
+    for payment in payments:
+        lines.append(Line(
+            payment.date, payment.mode_label, payment.reference or payment.receipt_number,
+            _("PAYMENT"), None, payment.amount,
+            reverse("receipt_pdf", args=[payment.pk]),
+            _("Open the receipt %(number)s (PDF)") % {"number": payment.receipt_number}))
+    lines.sort(key=lambda line: (line.date, line.number), reverse=True)
+    billed = money(sum((i.total for i in invoices if i.kind == Invoice.Kind.INVOICE), Decimal(0))
+                   - sum((i.total for i in invoices if i.kind != Invoice.Kind.INVOICE),
+                         Decimal(0)))
+    paid = money(sum((p.amount for p in payments), Decimal(0)))
+    unpaid = [i for i in invoices if i.kind == Invoice.Kind.INVOICE and remaining(i) > 0]
+    for invoice in unpaid:
+        invoice.remaining = remaining(invoice)
+    return {"lines": lines, "billed": billed, "paid": paid, "balance": money(paid - billed),
+            "unpaid": sorted(unpaid, key=lambda i: (i.due_date, i.number))}

@@ -1,0 +1,34 @@
+from django.tasks import task
+
+from extranet.mail import deliver
+
+from .emails import receipt_message
+from .models import Invoice, Payment
+from .pdfs import ensure_invoice_pdf, ensure_receipt_pdf
+
+
+@task()
+def render_invoice_pdf(invoice_id):
+    """Rendered once, after the commit, and kept: what was issued is what is
+    served."""
+    invoice = Invoice.objects.filter(pk=invoice_id).first()
+    if invoice is None or not invoice.is_issued:
+        return "not issued"
+    ensure_invoice_pdf(invoice)
+    return "stored"
+
+
+@task()
+def send_receipt(payment_id, base_url, attempt=1):
+    """The receipt, stored, then e-mailed to the family (again later if the
+    mail server is down; the PDF is not rendered twice)."""
+    payment = Payment.objects.select_related("family__site").filter(pk=payment_id).first()
+    if payment is None:
+        return "gone"
+    payment = ensure_receipt_pdf(payment)
+    message = receipt_message(payment, base_url)
+    if message is None:
+        return "no address"
+    deliver(message, attempt, requeue=lambda run_after: send_receipt.using(
+        run_after=run_after).enqueue(payment_id, base_url, attempt=attempt + 1))
+    return "sent"

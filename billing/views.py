@@ -1,0 +1,164 @@
+"""The "Facturation" tab: the statement, the PDFs, and online payment."""
+
+import urllib.request
+from urllib.parse import urlencode
+
+import eopayment
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from extranet.decorators import family_required
+from extranet.models import Site
+from families.emails import family_address
+from students.models import SchoolYear
+
+from . import online
+from .models import Invoice, OnlinePayment, Payment
+from .pdfs import attestation_pdf, ensure_invoice_pdf, ensure_receipt_pdf
+from .statement import statement
+
+
+def base_url(request):
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def pdf_response(file, filename):
+    response = FileResponse(file.open("rb"), content_type="application/pdf", filename=filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@family_required
+@require_safe
+def statement_view(request):
+    family = request.user.family
+    years = list(SchoolYear.objects.filter(site=family.site_id).order_by("-start_date"))
+    year = next((y for y in years if str(y.pk) == request.GET.get("annee")), None)
+    context = {
+        **statement(family, year), "years": years, "year": year,
+        "can_pay": online.gateway_for(family.site) is not None,
+        "payment_years": sorted({d.year for d in Payment.objects.filter(
+            family=family).dates("date", "year")}, reverse=True),
+    }
+    return render(request, "billing/statement.html", context)
+
+
+@family_required
+@require_safe
+def invoice_pdf(request, pk):
+    invoice = get_object_or_404(Invoice.objects.issued(), pk=pk, family=request.user.family)
+    invoice = ensure_invoice_pdf(invoice)
+    return pdf_response(invoice.pdf, f"{invoice.number}.pdf")
+
+
+@family_required
+@require_safe
+def receipt_pdf(request, pk):
+    payment = get_object_or_404(Payment, pk=pk, family=request.user.family)
+    payment = ensure_receipt_pdf(payment)
+    return pdf_response(payment.receipt_pdf, f"recu-{payment.receipt_number}.pdf")
+
+
+@family_required
+@require_safe
+def attestation(request, year):
+    family = request.user.family
+    if not Payment.objects.filter(family=family, date__year=year).exists():
+        raise Http404("No payment that year.")
+    response = HttpResponse(attestation_pdf(family, year), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="attestation-paiement-{year}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@family_required
+@require_POST
+def pay(request):
+    family = request.user.family
+    ids = [value for value in request.POST.getlist("invoices") if value.isdigit()]
+    invoices = list(Invoice.objects.issued().filter(family=family, pk__in=ids))
+    if not ids:
+        messages.error(request, _("Tick the invoices to pay."))
+        return redirect("statement")
+    if len(invoices) != len(set(ids)):
+        raise Http404("Not the family's invoices.")
+    try:
+        started, kind, data = online.start(family, invoices, request.user,
+                                           family_address(family) or request.user.email,
+                                           base_url(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("statement")
+    except eopayment.PaymentException:
+        messages.error(request, _("The online payment service cannot be reached; try again "
+                                  "later."))
+        return redirect("statement")
+    if kind == eopayment.URL:
+        return redirect(data)
+    # The bank wants a form posted to it: one button, no script.
+    return render(request, "billing/to_bank.html", {"online": started, "form": data})
+
+
+@family_required
+@require_safe
+def payment_return(request):
+    """Where the bank sends the family back: it shows the state the bank's
+    notification left, and never records anything itself."""
+    latest = OnlinePayment.objects.filter(family=request.user.family).order_by(
+        "-created_at").first()
+    if latest is None:
+        return redirect("statement")
+    expired = (latest.status == OnlinePayment.Status.PENDING
+               and latest.expires_at <= timezone.now())
+    return render(request, "billing/payment_return.html",
+                  {"online": latest, "expired": expired})
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def payment_notification(request, site_slug):
+    """The bank's server calls this, without session or CSRF token: only
+    the backend's verification (signature, web service) is trusted."""
+    site = get_object_or_404(Site, slug=site_slug, is_active=True)
+    query = request.body.decode("utf-8", "replace") if request.method == "POST" else \
+        request.META.get("QUERY_STRING", "")
+    try:
+        _online, content = online.handle_notification(site, query, base_url(request))
+    except online.NotificationError as error:
+        online.logger.warning("Payment notification refused for %s: %s", site_slug, error)
+        return HttpResponseBadRequest("refused", content_type="text/plain")
+    return HttpResponse(content or "OK", content_type="text/plain")
+
+
+@require_http_methods(["GET", "POST"])
+def simulated_bank(request):
+    """The simulated bank of development and tests: "Payer" or "Refuser",
+    then the notification its server would send, then back to the portal."""
+    if not settings.PAYMENT_SIMULATOR:
+        raise Http404
+    data = request.GET if request.method == "GET" else request.POST
+    transaction = get_object_or_404(OnlinePayment, transaction_id=data.get("transaction_id", ""),
+                                    backend="dummy", status=OnlinePayment.Status.PENDING)
+    if request.method == "GET":
+        return render(request, "billing/simulated_bank.html",
+                      {"online": transaction, "query": request.GET})
+    fields = {"transaction_id": transaction.transaction_id, "signed": "1",
+              "amount": data.get("amount", "")}
+    if "pay" in data:
+        fields["ok"] = "1"
+    url = request.build_absolute_uri(
+        reverse("payment_notification", args=[transaction.site.slug]))
+    notification = urllib.request.Request(url, data=urlencode(fields).encode(), method="POST")
+    with urllib.request.urlopen(notification, timeout=20):
+        pass
+    return redirect("payment_return")
