@@ -108,8 +108,8 @@ class Invoice(models.Model):
             "kind": self.get_kind_display(), "label": self.label}
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db, field_names, values, **kwargs):
+        instance = super().from_db(db, field_names, values, **kwargs)
         instance._stored = dict(zip(field_names, values))
         return instance
 

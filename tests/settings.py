@@ -18,3 +18,7 @@ from extranet.settings import STORAGES  # noqa: E402
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# The simulated bank, for the online payment tests (never in production:
+# `check --deploy` refuses it).
+PAYMENT_SIMULATOR = True
