@@ -475,3 +475,71 @@ def test_statement_query_count_does_not_grow(combs, django_assert_max_num_querie
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
     assert counts[1] <= 10, counts
+
+
+# PayFiP: the notification only carries the operation's id; the result is
+# asked of the DGFiP's web service (here a local stand-in).
+
+@pytest.fixture
+def payfip(settings, combs, parent, tmp_path):
+    from billing.models import PaymentGateway
+
+    from .payfip_service import PayFiPService
+
+    with PayFiPService(tmp_path / "payfip") as service:
+        settings.PAYFIP_WSDL_URL = service.wsdl_url
+        PaymentGateway.objects.create(site=combs, backend="payfip_ws",
+                                      options={"numcli": "012345", "saisie": "T"})
+        parent.family.reference_email = "famille.martin@example.org"
+        parent.family.save()
+        yield service, billing_data.issued(parent.family, lines=[("Piano", "186.00")])
+
+
+def payfip_result(service, resultrans="P", montant=None):
+    created = service.created[-1]
+    # In the order of the DGFiP's schema.
+    service.payments[created["idop"]] = {
+        "dattrans": timezone.localtime().strftime("%d%m%Y"), "exer": "2026",
+        "heurtrans": timezone.localtime().strftime("%H%M"), "idOp": created["idop"], "mel": "famille.martin@example.org",
+        "montant": montant or created["montant"], "numauto": "112233", "numcli": "012345",
+        "refdet": created["refdet"], "resultrans": resultrans, "saisie": "T"}
+    return created["idop"]
+
+
+def test_payfip_paid_is_confirmed_by_the_web_service_and_recorded_once(parent_client, combs,
+                                                                       payfip):
+    service, invoice = payfip
+    response = parent_client.post(reverse("pay"), {"invoices": [invoice.pk]})
+    assert response.status_code == 302 and "payfip.gouv.fr" in response["Location"]
+    assert service.created[-1]["montant"] == "18600"
+    idop = payfip_result(service, "P")
+    for _ in range(2):  # Replayed: one payment.
+        assert Client().post(reverse("payment_notification", args=[combs.slug]),
+                             f"idop={idop}", content_type="application/x-www-form-urlencoded"
+                             ).status_code == 200
+    assert Payment.objects.get().amount == Decimal("186.00")
+
+
+@pytest.mark.parametrize("resultrans, montant, status", [
+    ("R", None, 200), ("A", None, 200), ("P", "100", 400),
+])
+def test_payfip_refused_cancelled_or_wrong_amount_records_nothing(parent_client, combs, payfip,
+                                                                  resultrans, montant, status):
+    service, invoice = payfip
+    parent_client.post(reverse("pay"), {"invoices": [invoice.pk]})
+    idop = payfip_result(service, resultrans, montant)
+    response = Client().post(reverse("payment_notification", args=[combs.slug]),
+                             f"idop={idop}", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == status
+    assert not Payment.objects.exists()
+
+
+def test_payfip_unknown_operation_records_nothing(parent_client, combs, payfip):
+    service, invoice = payfip
+    parent_client.post(reverse("pay"), {"invoices": [invoice.pk]})
+    payfip_result(service, "P")
+    service.payments["forged"] = {**service.payments[service.created[-1]["idop"]],
+                                  "idOp": "forged"}
+    response = Client().post(reverse("payment_notification", args=[combs.slug]), "idop=forged",
+                             content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400 and not Payment.objects.exists()
