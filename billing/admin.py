@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -56,10 +56,9 @@ class PastDueFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() not in {"unpaid", "past_due"}:
             return queryset
-        # The admin's queryset carries what is left to pay on each invoice.
-        unpaid = [i.pk for i in queryset.issued().filter(kind=Invoice.Kind.INVOICE)
-                  if ledger.remaining(i) > 0]
-        queryset = queryset.filter(pk__in=unpaid)
+        # The admin's queryset carries what is paid and credited on each invoice.
+        queryset = queryset.issued().filter(kind=Invoice.Kind.INVOICE).alias(
+            left=F("total") - F("paid") - F("credited")).filter(left__gt=0)
         if self.value() == "past_due":
             queryset = queryset.filter(due_date__lt=timezone.localdate())
         return queryset
@@ -96,6 +95,15 @@ class InvoiceAdmin(SiteScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return (obj is None or not obj.is_issued) and super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        issued = queryset.filter(status=Invoice.Status.ISSUED).count()
+        queryset.filter(status=Invoice.Status.DRAFT).delete()
+        if issued:
+            self.message_user(request, ngettext(
+                "%(count)d issued invoice was kept: an issued invoice is corrected by a credit "
+                "note.", "%(count)d issued invoices were kept: an issued invoice is corrected by "
+                "a credit note.", issued) % {"count": issued}, messages.WARNING)
 
     def save_model(self, request, obj, form, change):
         if staff_site_id(request) is None and obj.family_id:
@@ -212,7 +220,9 @@ class AllocationFormSet(forms.BaseInlineFormSet):
         for form in self.forms:
             if not form.cleaned_data or form.cleaned_data.get("DELETE"):
                 continue
-            invoice, amount = form.cleaned_data["invoice"], form.cleaned_data["amount"]
+            invoice, amount = form.cleaned_data.get("invoice"), form.cleaned_data.get("amount")
+            if invoice is None or amount is None:
+                continue  # The field's own error says why.
             if payment.family_id and invoice.family_id != payment.family_id:
                 form.add_error("invoice", _("This invoice belongs to another family."))
                 continue
@@ -230,6 +240,10 @@ class AllocationInline(SiteScopedInlineMixin, admin.TabularInline):
     formset = AllocationFormSet
     extra = 2
     autocomplete_fields = ["invoice"]
+
+    # Settled once, when the payment is recorded.
+    def has_add_permission(self, request, obj=None):
+        return obj is None and super().has_add_permission(request, obj)
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)
@@ -282,6 +296,9 @@ class PaymentAdmin(SiteScopedAdmin):
             base_url=base_url(request))
         payment.pk = saved.pk
         payment.receipt_number = saved.receipt_number
+        for formset in formsets:  # For the admin's log of what was added.
+            formset.new_objects = list(saved.allocations.all())
+            formset.changed_objects, formset.deleted_objects = [], []
 
     def export_rows(self, queryset):
         for payment in queryset.select_related("family", "other_mode").order_by("date", "pk"):
@@ -313,6 +330,25 @@ class PaymentGatewayForm(forms.ModelForm):
     class Meta:
         model = PaymentGateway
         fields = ["site", "backend", "options", "is_active"]
+
+    # What the secretariat may set: never an address where card forms or
+    # notifications would go.
+    ALLOWED = {
+        PaymentGateway.Backend.PAYFIP: {"numcli", "saisie"},
+        PaymentGateway.Backend.SYSTEMPAY: {"vads_site_id", "vads_ctx_mode", "signature_algo",
+                                           "vads_payment_cards", "vads_language"},
+        PaymentGateway.Backend.DUMMY: set(),
+    }
+
+    def clean(self):
+        cleaned = super().clean()
+        backend, options = cleaned.get("backend"), cleaned.get("options") or {}
+        if backend and isinstance(options, dict):
+            unknown = sorted(set(options) - self.ALLOWED.get(backend, set()))
+            if unknown and "options" not in self.errors:
+                self.add_error("options", _("Not a parameter of this service: %(keys)s.")
+                               % {"keys": ", ".join(unknown)})
+        return cleaned
 
     def clean_options(self):
         options = self.cleaned_data["options"] or {}

@@ -71,6 +71,8 @@ def issue(invoice, today=None):
             raise ValidationError(_("An invoice without lines cannot be issued."), code="empty")
         total = money(sum(line.amount for line in lines))
         if invoice.kind == Invoice.Kind.CREDIT_NOTE:
+            # Two credit notes issued at once must not both fit in what is left.
+            lock(Invoice.objects.filter(pk=invoice.credited_invoice_id))
             credited = remaining_of(Invoice.objects.filter(pk=invoice.credited_invoice_id)).get()
             if total > money(credited.total - credited.credited):
                 raise ValidationError(_("A credit note cannot exceed what is left of the "
@@ -102,33 +104,45 @@ def record_payment(family, amount, mode, allocations, user=None, reference="", d
                           date=date or timezone.localdate())
         payment.full_clean()
         check_allocations(family, amount, allocations)
-        payment.receipt_number = next_number(family.site_id, "REC", payment.date.year)
+        # Numbered in the year it is recorded, even for a cheque dated earlier.
+        payment.receipt_number = next_number(family.site_id, "REC", timezone.localdate().year)
         payment.save()
         Allocation.objects.bulk_create(
             Allocation(payment=payment, invoice=invoice, amount=money(part))
-            for invoice, part in allocations if part > 0)
+            for invoice, part in allocations)
         transaction.on_commit(partial(send_receipt.enqueue, payment.pk, base_url))
     return payment
 
 
+def lock(invoices):
+    """Lock the invoices' rows. What is left on them must be read in a later
+    query: under PostgreSQL's read committed, only that one sees what a
+    transaction that held the lock before has committed."""
+    list(invoices.select_for_update(of=("self",)).values_list("pk", flat=True))
+
+
 def check_allocations(family, amount, allocations):
-    """Issued invoices of the family, each settled at most for what is left,
-    and no more than the payment in all."""
-    locked = {
-        i.pk: i for i in remaining_of(Invoice.objects.select_for_update(of=("self",)).filter(
-            pk__in=[invoice.pk for invoice, _part in allocations]))
-    }
+    """Issued invoices of the family, each once, each settled at most for
+    what is left, and no more than the payment in all."""
+    ids = [invoice.pk for invoice, _part in allocations]
+    if len(ids) != len(set(ids)):
+        raise ValidationError(_("The same invoice is settled twice."), code="twice")
+    lock(Invoice.objects.filter(pk__in=ids))
+    current = {i.pk: i for i in remaining_of(Invoice.objects.filter(pk__in=ids))}
     total = 0
     for invoice, part in allocations:
-        current = locked.get(invoice.pk)
-        if (current is None or current.family_id != family.pk or not current.is_issued
-                or current.kind != Invoice.Kind.INVOICE):
+        found = current.get(invoice.pk)
+        if (found is None or found.family_id != family.pk or not found.is_issued
+                or found.kind != Invoice.Kind.INVOICE):
             raise ValidationError(_("Only issued invoices of this family can be settled."),
                                   code="foreign")
-        if money(part) > remaining(current):
+        if money(part) <= 0:
+            raise ValidationError(_("Each amount settled must be more than zero."),
+                                  code="not_positive")
+        if money(part) > remaining(found):
             raise ValidationError(
                 _("%(number)s has only %(left)s € left to pay.")
-                % {"number": current.number, "left": remaining(current)}, code="too_much")
+                % {"number": found.number, "left": remaining(found)}, code="too_much")
         total += money(part)
     if total > amount:
         raise ValidationError(_("The invoices settled add up to more than the payment."),

@@ -2,7 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -107,31 +107,24 @@ class Invoice(models.Model):
         return self.number or _("Draft %(kind)s: %(label)s") % {
             "kind": self.get_kind_display(), "label": self.label}
 
-    @classmethod
-    def from_db(cls, db, field_names, values, **kwargs):
-        instance = super().from_db(db, field_names, values, **kwargs)
-        instance._stored = dict(zip(field_names, values))
-        return instance
-
     @property
     def is_issued(self):
         return self.status == self.Status.ISSUED
 
-    @property
-    def was_issued(self):
-        stored = getattr(self, "_stored", {})
-        return stored.get("status") == self.Status.ISSUED
+    def issued_in_database(self):
+        """Asked of the database, not of this object, which may be older."""
+        return self.pk is not None and Invoice._base_manager.filter(
+            pk=self.pk, status=self.Status.ISSUED).exists()
 
     def save(self, *args, **kwargs):
         # Once issued, only the PDF may still be stored (it is made after
         # the commit); anything else is refused here, not just in the admin.
-        if self.was_issued and set(kwargs.get("update_fields") or ["*"]) != {"pdf"}:
+        if set(kwargs.get("update_fields") or ["*"]) != {"pdf"} and self.issued_in_database():
             raise IssuedInvoiceError()
         super().save(*args, **kwargs)
-        self._stored = {**getattr(self, "_stored", {}), "status": self.status}
 
     def delete(self, *args, **kwargs):
-        if self.was_issued or self.is_issued:
+        if self.is_issued or self.issued_in_database():
             raise IssuedInvoiceError()
         return super().delete(*args, **kwargs)
 
@@ -156,6 +149,36 @@ class Invoice(models.Model):
         return reverse("invoice_pdf", args=[self.pk])
 
 
+class InvoiceLineQuerySet(models.QuerySet):
+    def _refuse_issued(self):
+        if self.filter(invoice__status=Invoice.Status.ISSUED).exists():
+            raise IssuedInvoiceError()
+
+    def update(self, **kwargs):
+        self._refuse_issued()
+        return super().update(**kwargs)
+
+    def delete(self):
+        self._refuse_issued()
+        return super().delete()
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        if Invoice._base_manager.filter(pk__in={o.invoice_id for o in objs},
+                                        status=Invoice.Status.ISSUED).exists():
+            raise IssuedInvoiceError()
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+def refuse_if_issued(invoice_id):
+    """Within a transaction: wait for an issue in progress, then refuse if
+    the invoice is issued."""
+    status = (Invoice._base_manager.select_for_update(of=("self",)).filter(pk=invoice_id)
+              .values_list("status", flat=True).first())
+    if status == Invoice.Status.ISSUED:
+        raise IssuedInvoiceError()
+
+
 class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE,
                                 related_name="lines")
@@ -169,6 +192,8 @@ class InvoiceLine(models.Model):
     unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2)
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2, editable=False)
     position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = InvoiceLineQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("invoice line")
@@ -184,20 +209,23 @@ class InvoiceLine(models.Model):
         if self.unit_price is not None and self.unit_price < 0:
             raise ValidationError({"unit_price": _("A price cannot be negative: use a credit "
                                                    "note.")})
+        # The invoice may not be saved yet (added with its lines in the admin).
+        invoice = self.invoice if InvoiceLine.invoice.is_cached(self) else None
         student = self.student if self.student_id else None
-        if student is not None and self.invoice_id and student.family_id != self.invoice.family_id:
+        if student is not None and invoice is not None and student.family_id != invoice.family_id:
             raise ValidationError({"student": _("This student belongs to another family.")})
 
     def save(self, *args, **kwargs):
-        if Invoice.objects.filter(pk=self.invoice_id, status=Invoice.Status.ISSUED).exists():
-            raise IssuedInvoiceError()
+        self.unit_price = money(self.unit_price)
         self.amount = money(self.quantity * self.unit_price)
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            refuse_if_issued(self.invoice_id)
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        if Invoice.objects.filter(pk=self.invoice_id, status=Invoice.Status.ISSUED).exists():
-            raise IssuedInvoiceError()
-        return super().delete(*args, **kwargs)
+        with transaction.atomic():
+            refuse_if_issued(self.invoice_id)
+            return super().delete(*args, **kwargs)
 
 
 class PaymentMode(models.Model):
@@ -315,8 +343,9 @@ class PaymentGateway(models.Model):
     options = models.JSONField(
         _("parameters"), default=dict, blank=True,
         help_text=_("The service's parameters that are not secret, for example "
-                    "{\"numcli\": \"012345\", \"saisie\": \"T\"} for PayFiP or "
-                    "{\"vads_site_id\": \"12345678\", \"vads_ctx_mode\": \"TEST\"} for PayZen."),
+                    "{\"numcli\": \"012345\", \"saisie\": \"W\"} for PayFiP or "
+                    "{\"vads_site_id\": \"12345678\", \"vads_ctx_mode\": \"PRODUCTION\"} "
+                    "for PayZen."),
     )
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -337,6 +366,7 @@ class OnlinePayment(models.Model):
         PAID = "paid", _("paid")
         REFUSED = "refused", _("refused or cancelled")
         EXPIRED = "expired", _("abandoned")
+        ANOMALY = "anomaly", _("to check: the bank's amount differs")
 
     site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.PROTECT,
                              related_name="+")

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .ledger import record_payment, remaining, remaining_of
+from .ledger import lock, record_payment, remaining, remaining_of
 from .models import Invoice, OnlinePayment, Payment, PaymentGateway
 from .money import money
 
@@ -69,6 +69,12 @@ def start(family, invoices, user, email, base_url):
             family=family, kind=Invoice.Kind.INVOICE, pk__in=[i.pk for i in invoices])))
         if not current or len(current) != len(invoices):
             raise ValidationError(_("Choose invoices of your family to pay."), code="foreign")
+        if OnlinePayment.objects.filter(status=OnlinePayment.Status.PENDING,
+                                        expires_at__gt=timezone.now(),
+                                        invoices__in=current).exists():
+            raise ValidationError(_("A payment of these invoices is in progress. Wait for the "
+                                    "bank's answer (a few minutes at most) before trying again."),
+                                  code="in_progress")
         amount = money(sum((remaining(i) for i in current), Decimal(0)))
         if any(remaining(i) <= 0 for i in current) or amount <= 0:
             raise ValidationError(_("One of these invoices has nothing left to pay."),
@@ -113,12 +119,19 @@ def handle_notification(site, query_string, base_url):
     gateway = gateway_for(site)
     if gateway is None:
         raise NotificationError("no gateway")
+    if gateway.backend == PaymentGateway.Backend.PAYFIP:
+        # The operation's id, whichever way the notification spells it.
+        query_string = query_string.replace("idOp=", "idop=")
     try:
         response = backend(gateway, base_url).response(query_string)
     except eopayment.PaymentException as error:
         raise NotificationError(f"unreadable: {error}") from error
     if not response.signed:
         raise NotificationError("not signed")
+    if response.test and not (settings.PAYMENT_ALLOW_TEST
+                              or gateway.backend == PaymentGateway.Backend.DUMMY):
+        raise NotificationError("a test payment, on a site taking real ones")
+    anomaly = None
     with transaction.atomic():
         online = (OnlinePayment.objects.select_for_update(of=("self",))
                   .select_related("family__site")
@@ -131,13 +144,20 @@ def handle_notification(site, query_string, base_url):
                             if isinstance(v, (str, int, list))}
         if response.result in (eopayment.PAID, eopayment.ACCEPTED):
             if notified_amount(online.backend, response.bank_data) != online.amount:
-                raise NotificationError("amount differs")
-            record_paid(online, response, base_url)
+                # Kept for the secretariat to look at: the bank may have taken
+                # money, but not what was asked.
+                online.status = OnlinePayment.Status.ANOMALY
+                online.save(update_fields=["status", "bank_data"])
+                anomaly = "amount differs"
+            else:
+                record_paid(online, response, base_url)
         elif response.result in (eopayment.DENIED, eopayment.CANCELLED, eopayment.ERROR,
                                  eopayment.EXPIRED):
             online.status = OnlinePayment.Status.REFUSED
             online.completed_at = timezone.now()
             online.save(update_fields=["status", "completed_at", "bank_data"])
+    if anomaly:
+        raise NotificationError(anomaly)
     return online, response.return_content
 
 
@@ -145,7 +165,9 @@ def record_paid(online, response, base_url):
     """The money is taken: record it, even if the family gave up waiting or
     an invoice was settled otherwise meanwhile (what is left over stays to
     the family's credit)."""
-    invoices = list(remaining_of(Invoice.objects.filter(pk__in=online.invoices.all())))
+    invoice_ids = list(online.invoices.values_list("pk", flat=True))
+    lock(Invoice.objects.filter(pk__in=invoice_ids))
+    invoices = list(remaining_of(Invoice.objects.filter(pk__in=invoice_ids)))
     left = online.amount
     allocations = []
     for invoice in sorted(invoices, key=lambda i: (i.due_date, i.number)):

@@ -102,8 +102,11 @@ def paid_by_student(family, year):
 def attestation_pdf(family, year):
     rows = paid_by_student(family, year)
     payments = list(Payment.objects.filter(family=family, date__year=year).order_by("date"))
+    allocated = sum((amount for _name, amount in rows), Decimal(0))
+    unallocated = money(sum((p.amount for p in payments), Decimal(0)) - allocated)
     return render_pdf("billing/pdf/attestation.html", {
         "family": family, "site": family.site, "year": year, "rows": rows,
         "payments": payments, "total": money(sum((p.amount for p in payments), Decimal(0))),
+        "unallocated": unallocated,
         "logo_uri": logo_uri(family.site),
     })

@@ -5,6 +5,7 @@ of queries."""
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -29,10 +30,14 @@ def statement(family, year=None):
     invoices = Invoice.objects.issued().filter(family=family)
     payments = Payment.objects.filter(family=family).select_related("other_mode")
     if year is not None:
+        # A payment counts in a year for what it settled of that year's invoices.
         invoices = invoices.filter(school_year=year)
-        payments = payments.filter(allocations__invoice__school_year=year).distinct()
+        payments = payments.filter(allocations__invoice__school_year=year).annotate(
+            counted=Sum("allocations__amount", filter=Q(allocations__invoice__school_year=year)))
     invoices = list(remaining_of(invoices))
     payments = list(payments)
+    for payment in payments:
+        payment.counted = money(getattr(payment, "counted", None) or payment.amount)
     lines = []
     for invoice in invoices:
         credit_note = invoice.kind == Invoice.Kind.CREDIT_NOTE
@@ -45,14 +50,14 @@ def statement(family, year=None):
     for payment in payments:
         lines.append(Line(
             payment.date, payment.mode_label, payment.reference or payment.receipt_number,
-            _("PAYMENT"), None, payment.amount,
+            _("PAYMENT"), None, payment.counted,
             reverse("receipt_pdf", args=[payment.pk]),
             _("Open the receipt %(number)s (PDF)") % {"number": payment.receipt_number}))
     lines.sort(key=lambda line: (line.date, line.number), reverse=True)
     billed = money(sum((i.total for i in invoices if i.kind == Invoice.Kind.INVOICE), Decimal(0))
                    - sum((i.total for i in invoices if i.kind != Invoice.Kind.INVOICE),
                          Decimal(0)))
-    paid = money(sum((p.amount for p in payments), Decimal(0)))
+    paid = money(sum((p.counted for p in payments), Decimal(0)))
     unpaid = [i for i in invoices if i.kind == Invoice.Kind.INVOICE and remaining(i) > 0]
     for invoice in unpaid:
         invoice.remaining = remaining(invoice)

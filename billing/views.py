@@ -1,6 +1,5 @@
 """The "Facturation" tab: the statement, the PDFs, and online payment."""
 
-import urllib.request
 from urllib.parse import urlencode
 
 import eopayment
@@ -9,7 +8,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -140,6 +138,7 @@ def payment_notification(request, site_slug):
     return HttpResponse(content or "OK", content_type="text/plain")
 
 
+@family_required
 @require_http_methods(["GET", "POST"])
 def simulated_bank(request):
     """The simulated bank of development and tests: "Payer" or "Refuser",
@@ -148,7 +147,8 @@ def simulated_bank(request):
         raise Http404
     data = request.GET if request.method == "GET" else request.POST
     transaction = get_object_or_404(OnlinePayment, transaction_id=data.get("transaction_id", ""),
-                                    backend="dummy", status=OnlinePayment.Status.PENDING)
+                                    family=request.user.family, backend="dummy",
+                                    status=OnlinePayment.Status.PENDING)
     if request.method == "GET":
         return render(request, "billing/simulated_bank.html",
                       {"online": transaction, "query": request.GET})
@@ -156,9 +156,10 @@ def simulated_bank(request):
               "amount": data.get("amount", "")}
     if "pay" in data:
         fields["ok"] = "1"
-    url = request.build_absolute_uri(
-        reverse("payment_notification", args=[transaction.site.slug]))
-    notification = urllib.request.Request(url, data=urlencode(fields).encode(), method="POST")
-    with urllib.request.urlopen(notification, timeout=20):
-        pass
+    # What the bank's server would post to the notification address, handed
+    # over in-process: the simulator never makes requests of its own.
+    try:
+        online.handle_notification(transaction.site, urlencode(fields), base_url(request))
+    except online.NotificationError as error:
+        online.logger.warning("Simulated notification refused: %s", error)
     return redirect("payment_return")

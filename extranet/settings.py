@@ -232,6 +232,9 @@ PAYMENT_EXPIRY_MINUTES = int(os.environ.get("PAYMENT_EXPIRY_MINUTES", "30"))
 # The simulated bank (eopayment's dummy backend served by this server): for
 # development and tests only, it accepts any notification.
 PAYMENT_SIMULATOR = env_bool("PAYMENT_SIMULATOR", DEBUG)
+# Payments the bank marks as made in its test mode are recorded only when
+# this is on (a staging server); in production they are refused.
+PAYMENT_ALLOW_TEST = env_bool("PAYMENT_ALLOW_TEST", DEBUG)
 # Where PayFiP's web service description is read (its service address
 # inside); empty for the real one bundled with eopayment.
 PAYFIP_WSDL_URL = os.environ.get("PAYFIP_WSDL_URL", "")

@@ -4,6 +4,7 @@ for formulas."""
 
 import csv
 import io
+from decimal import Decimal
 
 from django.http import HttpResponse
 from openpyxl import Workbook
@@ -16,12 +17,19 @@ def safe(value):
     return f"'{value}" if value.startswith(FORMULA_START) else value
 
 
+def csv_cell(value):
+    """Numbers as a French spreadsheet reads them (decimal comma); text made safe."""
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return str(value).replace(".", ",")
+    return safe(value)
+
+
 def csv_response(filename, headers, rows):
     buffer = io.StringIO()
     buffer.write("\ufeff")  # A BOM and semicolons: Excel in French reads it right.
     writer = csv.writer(buffer, delimiter=";")
     writer.writerow(headers)
-    writer.writerows([safe(value) for value in row] for row in rows)
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
@@ -33,8 +41,8 @@ def xlsx_response(filename, title, headers, rows):
     sheet.title = str(title)[:31]
     sheet.append(headers)
     for row in rows:
-        sheet.append([value if isinstance(value, (int, float)) or hasattr(value, "as_tuple")
-                      else safe(value) for value in row])
+        sheet.append([value if isinstance(value, (int, float, Decimal)) else safe(value)
+                      for value in row])
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -22,3 +22,4 @@ WHITENOISE_AUTOREFRESH = True
 # The simulated bank, for the online payment tests (never in production:
 # `check --deploy` refuses it).
 PAYMENT_SIMULATOR = True
+PAYMENT_ALLOW_TEST = True

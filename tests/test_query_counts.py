@@ -14,7 +14,7 @@ from families.models import DocumentKind, FamilyDocument, Guardian
 from . import students_data
 
 PAGES = ["home", "accessibility", "password_change", "family", "family_edit", "reenrollment",
-         "family_guardian_add", "student_list", "timetable"]
+         "family_guardian_add", "student_list", "timetable", "statement"]
 
 
 def fill(family, site, structure, size):
