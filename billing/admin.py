@@ -375,12 +375,8 @@ class PaymentGatewayAdmin(SiteScopedAdmin):
     list_display = ["site", "backend", "is_active"]
 
 
-@admin.register(OnlinePayment)
-class OnlinePaymentAdmin(SiteScopedAdmin):
-    list_display = ["reference", "family", "amount", "status", "created_at", "completed_at"]
-    list_filter = ["status", "backend"]
-    search_fields = ["reference", "transaction_id", "family__name"]
-    list_select_related = ["family"]
+class ReadOnlyAdmin(SiteScopedAdmin):
+    """Shown to the secretariat, written only by the portal itself."""
 
     def has_add_permission(self, request):
         return False
@@ -392,23 +388,22 @@ class OnlinePaymentAdmin(SiteScopedAdmin):
         return False
 
 
+@admin.register(OnlinePayment)
+class OnlinePaymentAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "family", "amount", "status", "created_at", "completed_at"]
+    list_filter = ["status", "backend"]
+    search_fields = ["reference", "transaction_id", "family__name"]
+    list_select_related = ["family"]
+
+
 @admin.register(FamilyAccount)
-class FamilyAccountAdmin(SiteScopedAdmin):
+class FamilyAccountAdmin(ReadOnlyAdmin):
     """A family's statement and balance, as the family sees it."""
 
     list_display = ["name", "site"]
     search_fields = ["name", "external_ref"]
     fields = ["name", "site", "statement_table"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("billing.view_invoice")
