@@ -404,6 +404,17 @@ class FamilyAccountAdmin(ReadOnlyAdmin):
     search_fields = ["name", "external_ref"]
     fields = ["name", "site", "statement_table"]
     readonly_fields = fields
+    actions = ["apply_credit"]
+
+    def has_apply_credit_permission(self, request):
+        return request.user.has_perm("billing.add_allocation")
+
+    @admin.action(description=_("Apply the families' credit to their unpaid invoices"),
+                  permissions=["apply_credit"])
+    def apply_credit(self, request, queryset):
+        total = sum((ledger.apply_credit(family) for family in queryset), Decimal(0))
+        self.message_user(request, _("%(amount)s applied to unpaid invoices.")
+                          % {"amount": eur(total)}, messages.SUCCESS)
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("billing.view_invoice")

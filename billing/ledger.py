@@ -2,6 +2,7 @@
 in Decimal, side effects (PDFs, e-mails) after the commit."""
 
 from datetime import timedelta
+from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
@@ -147,3 +148,45 @@ def check_allocations(family, amount, allocations):
     if total > amount:
         raise ValidationError(_("The invoices settled add up to more than the payment."),
                               code="over")
+
+
+def apply_credit(family):
+    """Settle the family's unpaid invoices, oldest due first, with what its
+    payments left unallocated. Returns the amount applied."""
+    with transaction.atomic():
+        lock(Invoice.objects.filter(family=family, kind=Invoice.Kind.INVOICE,
+                                    status=Invoice.Status.ISSUED))
+        list(Payment.objects.select_for_update(of=("self",)).filter(family=family)
+             .values_list("pk", flat=True))
+        used = Allocation.objects.filter(payment=OuterRef("pk")).values("payment").annotate(
+            s=Sum("amount")).values("s")
+        payments = [p for p in Payment.objects.filter(family=family).annotate(
+            used=Coalesce(Subquery(used), ZERO)).order_by("date", "pk") if p.amount > p.used]
+        invoices = [i for i in remaining_of(Invoice.objects.issued().filter(
+            family=family, kind=Invoice.Kind.INVOICE)).order_by("due_date", "number")
+            if remaining(i) > 0]
+        applied = Decimal(0)
+        new = []
+        for payment in payments:
+            credit = money(payment.amount - payment.used)
+            for invoice in invoices:
+                left = remaining(invoice) - sum(
+                    (a.amount for a in new if a.invoice_id == invoice.pk), Decimal(0))
+                part = min(credit, left)
+                if part <= 0:
+                    continue
+                new.append(Allocation(payment=payment, invoice=invoice, amount=part))
+                credit -= part
+                applied += part
+                if credit <= 0:
+                    break
+        # Merge with an existing allocation of the same pair.
+        for allocation in new:
+            existing = Allocation.objects.filter(payment=allocation.payment,
+                                                 invoice=allocation.invoice).first()
+            if existing:
+                existing.amount = money(existing.amount + allocation.amount)
+                existing.save(update_fields=["amount"])
+            else:
+                allocation.save()
+    return money(applied)

@@ -83,11 +83,14 @@ def attestation(request, year):
 @require_POST
 def pay(request):
     family = request.user.family
-    ids = [value for value in request.POST.getlist("invoices") if value.isdigit()]
-    invoices = list(Invoice.objects.issued().filter(family=family, pk__in=ids))
+    ids = request.POST.getlist("invoices")
     if not ids:
         messages.error(request, _("Tick the invoices to pay."))
         return redirect("statement")
+    # Only what the page offers: ids of the family's invoices.
+    if not all(value.isdigit() and len(value) <= 18 for value in ids):
+        raise Http404("Not invoice ids.")
+    invoices = list(Invoice.objects.issued().filter(family=family, pk__in=ids))
     if len(invoices) != len(set(ids)):
         raise Http404("Not the family's invoices.")
     try:

@@ -850,3 +850,39 @@ def test_csv_amounts_use_a_decimal_comma():
     from extranet.tables import csv_cell
 
     assert csv_cell(Decimal("-50.00")) == "-50,00" and csv_cell("-1+1") == "'-1+1"
+
+
+@pytest.mark.parametrize("values", [[], ["abc"], ["<script>alert(1)</script>"], ["1" * 40]])
+def test_malformed_payment_choices_are_refused_with_a_message(parent_client, combs,
+                                                              two_invoices, values):
+    response = parent_client.post(reverse("pay"), {"invoices": values}, follow=True)
+    assert response.status_code in {200, 404}
+    assert not OnlinePayment.objects.exists()
+    if response.status_code == 200:
+        assert [str(m) for m in response.context["messages"]]
+
+
+@pytest.mark.parametrize("year", ["abc", "99999", "<script>", ""])
+def test_malformed_year_filter_shows_every_year(parent_client, parent, year):
+    billing_data.issued(parent.family)
+    page = parent_client.get(reverse("statement"), {"annee": year})
+    assert page.status_code == 200 and page.context["year"] is None
+    assert len(page.context["lines"]) == 1
+
+
+def test_a_familys_credit_settles_its_next_invoices(parent, combs):
+    first = billing_data.issued(parent.family, lines=[("A", "100.00")])
+    ledger.record_payment(parent.family, Decimal("250.00"), Payment.Mode.TRANSFER,
+                          [(first, Decimal("100.00"))])
+    second = billing_data.issued(parent.family, lines=[("B", "120.00")])
+    third = billing_data.issued(parent.family, lines=[("C", "80.00")])
+    staff = secretary(combs)
+    response = staff.post(reverse("admin:billing_familyaccount_changelist"),
+                          {"action": "apply_credit", "_selected_action": [parent.family.pk]},
+                          follow=True)
+    assert response.status_code == 200
+    left = {i.pk: ledger.remaining(i) for i in ledger.remaining_of(Invoice.objects.all())}
+    assert (left[first.pk], left[second.pk], left[third.pk]) == (
+        Decimal("0.00"), Decimal("0.00"), Decimal("50.00"))
+    assert ledger.apply_credit(parent.family) == Decimal("0.00")  # Nothing left to apply.
+    assert statement(parent.family)["balance"] == Decimal("-50.00")
