@@ -886,3 +886,12 @@ def test_a_familys_credit_settles_its_next_invoices(parent, combs):
         Decimal("0.00"), Decimal("0.00"), Decimal("50.00"))
     assert ledger.apply_credit(parent.family) == Decimal("0.00")  # Nothing left to apply.
     assert statement(parent.family)["balance"] == Decimal("-50.00")
+
+
+def test_the_pdf_benchmark_runs(combs):
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("benchmark_invoice_pdf", "--repeat", "1", stdout=out)
+    assert out.getvalue().count("ratio") == 3
+    assert not Invoice.objects.exists()  # Rolled back.
