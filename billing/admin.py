@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 
 from extranet import tables
 from extranet.admin import SiteScopedAdmin, SiteScopedInlineMixin, staff_site_id
+from extranet.responses import base_url
 from extranet.templatetags.extranet_tags import eur
 
 from . import ledger
@@ -23,10 +24,6 @@ from .models import (Allocation, FamilyAccount, Invoice, InvoiceLine, OnlinePaym
                      PaymentGateway, PaymentMode)
 from .money import money
 from .statement import statement
-
-
-def base_url(request):
-    return request.build_absolute_uri("/").rstrip("/")
 
 
 class InvoiceLineInline(SiteScopedInlineMixin, admin.TabularInline):

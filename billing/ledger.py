@@ -28,7 +28,7 @@ def next_number(site_id, prefix, year):
     return f"{year}{prefix}{value:04d}"
 
 
-def family_address(family):
+def postal_address(family):
     """The payer's postal address, else the first responsable's."""
     guardians = list(family.guardians.all())
     guardian = next((g for g in guardians if g.is_payer), guardians[0] if guardians else None)
@@ -82,7 +82,7 @@ def issue(invoice, today=None):
         invoice.issue_date = today
         invoice.due_date = invoice.due_date or today + timedelta(days=settings.INVOICE_DUE_DAYS)
         invoice.total = total
-        invoice.family_name, invoice.family_address = family_address(invoice.family)
+        invoice.family_name, invoice.family_address = postal_address(invoice.family)
         invoice.family_name = invoice.family_name or invoice.family.name
         invoice.site_name = invoice.site.name
         invoice.site_address = invoice.site.address

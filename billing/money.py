@@ -8,7 +8,3 @@ CENT = Decimal("0.01")
 def money(value):
     """Round to the cent, halves away from zero (the rule of French public accounting)."""
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def cents(value):
-    return int(money(value) * 100)

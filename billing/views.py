@@ -1,12 +1,13 @@
 """The "Facturation" tab: the statement, the PDFs, and online payment."""
 
+import io
 from urllib.parse import urlencode
 
 import eopayment
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from extranet.decorators import family_required
+from extranet.responses import base_url, private_file
 from extranet.models import Site
 from families.emails import family_address
 from students.models import SchoolYear
@@ -24,15 +26,8 @@ from .pdfs import attestation_pdf, ensure_invoice_pdf, ensure_receipt_pdf
 from .statement import statement
 
 
-def base_url(request):
-    return request.build_absolute_uri("/").rstrip("/")
-
-
 def pdf_response(file, filename):
-    response = FileResponse(file.open("rb"), content_type="application/pdf", filename=filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(file.open("rb"), filename, "application/pdf", as_attachment=False)
 
 
 @family_required
@@ -72,11 +67,8 @@ def attestation(request, year):
     family = request.user.family
     if not Payment.objects.filter(family=family, date__year=year).exists():
         raise Http404("No payment that year.")
-    response = HttpResponse(attestation_pdf(family, year), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="attestation-paiement-{year}.pdf"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(io.BytesIO(attestation_pdf(family, year)),
+                        f"attestation-paiement-{year}.pdf", "application/pdf")
 
 
 @family_required

@@ -26,6 +26,7 @@ from .forms import (
 )
 from . import throttling
 from .models import InvitationCode, Site
+from .responses import base_url
 from .tasks import request_password_reset
 from .tokens import invitation_token_generator
 
@@ -104,7 +105,7 @@ def password_reset_request(request):
                 request_password_reset.enqueue,
                 form.cleaned_data["site"].pk,
                 form.cleaned_data["identifier"],
-                request.build_absolute_uri("/").rstrip("/"),
+                base_url(request),
                 get_language(),
             )
         )

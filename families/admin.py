@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from extranet.admin import SiteScopedAdmin, SiteScopedInlineMixin
+from extranet.responses import base_url
 
 from . import emails
 from .documents import checklist
@@ -229,7 +230,7 @@ class DocumentReviewAdmin(SiteScopedAdmin):
             obj.reviewed_at = timezone.now()
             obj.reviewed_by = request.user
             if obj.status == Status.REFUSED:
-                emails.document_refused(obj, request.build_absolute_uri("/").rstrip("/"))
+                emails.document_refused(obj, base_url(request))
         super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Accept the selected documents"), permissions=["change"])

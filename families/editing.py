@@ -5,6 +5,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from extranet.responses import base_url
+
 from . import emails
 from .changes import changes_between
 from .models import Family, Guardian
@@ -74,5 +76,5 @@ def _acknowledge(instance, changes, address_changed, request, previous_email="")
         )
     emails.changes_acknowledgement(
         family, instance, changes, address_changed, request.user,
-        request.build_absolute_uri("/").rstrip("/"), previous_email=previous_email,
+        base_url(request), previous_email=previous_email,
     )

@@ -1,12 +1,12 @@
 from django.contrib import messages
 from django.db import transaction
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from extranet.decorators import family_required
+from extranet.responses import private_file
 
 from .documents import checklist, family_kinds
 from .editing import StaleEdit, create_guardian, save_versioned
@@ -127,15 +127,8 @@ def store_upload(document, form, request):
 
 def document_response(document, as_attachment=True):
     """The stored file, under its original name, never sniffed as HTML."""
-    response = FileResponse(
-        document.file.open("rb"),
-        as_attachment=as_attachment,
-        filename=document.original_name,
-        content_type=document.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(document.file.open("rb"), document.original_name,
+                        document.content_type, as_attachment)
 
 
 @family_required

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from extranet.admin import SiteScopedAdmin, staff_site_id
+from extranet.responses import base_url
 from families.admin import ScopedHistoryAdmin
 from families.uploads import check_document
 from students.models import Course, Discipline
@@ -19,10 +20,6 @@ from .models import ReenrollmentCampaign, ReenrollmentRequest, SchoolRules, Wish
 from .views import rules_response
 
 Status = ReenrollmentRequest.Status
-
-
-def base_url(request):
-    return request.build_absolute_uri("/").rstrip("/")
 
 
 class SchoolRulesForm(forms.ModelForm):

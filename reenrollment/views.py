@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from extranet.decorators import family_required
+from extranet.responses import base_url, private_file
 from families.models import DocumentKind, FamilyDocument
 from families.views import store_upload
 from students.models import Discipline, Student, StudentDocument
@@ -20,10 +21,6 @@ from students.models import Discipline, Student, StudentDocument
 from . import queries, workflow
 from .forms import AcceptanceForm, ReenrollmentUploadForm, WishesForm
 from .models import ReenrollmentCampaign, ReenrollmentRequest, SchoolRules
-
-
-def base_url(request):
-    return request.build_absolute_uri("/").rstrip("/")
 
 
 def portal_campaign(request):
@@ -227,8 +224,6 @@ def rules_pdf(request, pk):
 
 
 def rules_response(rules):
-    response = FileResponse(rules.file.open("rb"), content_type="application/pdf",
-                            filename=f"reglement-interieur-{slugify(rules.version)}.pdf")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(rules.file.open("rb"),
+                        f"reglement-interieur-{slugify(rules.version)}.pdf", "application/pdf",
+                        as_attachment=False)

@@ -248,7 +248,8 @@ def test_receipt_and_attestation_pdfs(parent_client, parent):
                                                                 args=[payment.pk]))))
     assert payment.receipt_number in receipt and invoice.number in receipt
     year = payment.date.year
-    attestation = pdf_text(parent_client.get(reverse("payment_attestation", args=[year])).content)
+    attestation = pdf_text(response_bytes(parent_client.get(reverse("payment_attestation",
+                                                                  args=[year]))))
     attestation = attestation.replace("\u202f", " ").replace("\u00a0", " ")
     # 150 € shared as the invoice's lines: a third for Léa, two thirds for Hugo.
     assert re.search(r"Léa Martin\s+50,00 €", attestation)
