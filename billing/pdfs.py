@@ -5,8 +5,6 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
-from django.db import transaction
-
 from django.utils import translation
 
 from extranet.pdf import logo_uri
@@ -25,13 +23,12 @@ def render_pdf(template, context):
 def _store(model, pk, field, name, pdf):
     """Store the PDF unless another worker already did: the first one wins
     and the file of the second is removed."""
-    instance = model.objects.get(pk=pk)
+    instance = model.objects.get(pk=pk)  # Stored while this one was rendering?
     if getattr(instance, field):
         return instance
     file = getattr(instance, field)
     file.save(name, ContentFile(pdf), save=False)
-    with transaction.atomic():
-        updated = model.objects.filter(pk=pk, **{field: ""}).update(**{field: file.name})
+    updated = model.objects.filter(pk=pk, **{field: ""}).update(**{field: file.name})
     if not updated:
         file.storage.delete(file.name)
         instance.refresh_from_db()

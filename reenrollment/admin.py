@@ -168,7 +168,8 @@ class DecisionForm(forms.ModelForm):
             "Next year's courses. Proposed from the wishes: check them before validating.")
         if request.status in ReenrollmentRequest.DECIDABLE:
             self.initial["assigned_courses"] = [c.pk for c in workflow.suggested_courses(
-                request, queries.wishes(request), workflow.next_year_courses(request.campaign))]
+                request, list(request.wishes.all()),
+                workflow.next_year_courses(request.campaign))]
 
     def clean(self):
         cleaned = super().clean()
@@ -212,8 +213,9 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
                        "rules_accepted_by", "decided_at", "decided_by"]
 
     def get_queryset(self, request):
+        # Wishes read once for the list, the proposals and the review fields.
         return super().get_queryset(request).prefetch_related(
-            Prefetch("wishes", Wish.objects.select_related("discipline")))
+            Prefetch("wishes", Wish.objects.select_related("discipline", "enrollment__course")))
 
     def has_add_permission(self, request):
         return False  # Families make requests; the secretariat decides on them.
@@ -250,7 +252,7 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
 
     @admin.display(description=_("wishes"))
     def wishes_review(self, obj):
-        wishes = queries.wishes(obj)
+        wishes = list(obj.wishes.all())
         if not wishes:
             return _("No wish saved yet.")
         return format_html("<ul>{}</ul>", format_html_join(
@@ -259,7 +261,7 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
     @admin.display(description=_("documents"))
     def documents_review(self, obj):
         family_items, student_items = queries.checklists(
-            obj, queries.planned_discipline_ids([], queries.wishes(obj)))
+            obj, queries.planned_discipline_ids([], list(obj.wishes.all())))
         rows = []
         for item in family_items + student_items:
             if item.document is not None:

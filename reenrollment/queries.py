@@ -22,7 +22,7 @@ def family_requests(campaign, family):
     return [(student, requests.get(student.pk)) for student in students]
 
 
-def current_enrollments(campaign, student, previous_year):
+def current_enrollments(student, previous_year):
     """The student's enrollments of the year that ends, to continue or stop."""
     if previous_year is None:
         return []
@@ -33,32 +33,29 @@ def current_enrollments(campaign, student, previous_year):
     )
 
 
-def offered_disciplines(campaign, previous_year):
-    """The site's offer for next year: the disciplines with a course next
-    year; before those courses exist, the disciplines taught this year."""
+def next_year_first(campaign, previous_year, query):
+    """`query(year_id)` for next year; while next year's courses are not
+    created yet (empty answer), for this year."""
     years = [campaign.school_year_id] + ([previous_year.pk] if previous_year else [])
     for year_id in years:
-        disciplines = list(
-            Discipline.objects.filter(site=campaign.site_id, courses__school_year=year_id)
-            .distinct().order_by("name")
-        )
-        if disciplines:
-            return disciplines
+        if found := list(query(year_id)):
+            return found
     return []
+
+
+def offered_disciplines(campaign, previous_year):
+    """The site's offer for next year: the disciplines with a course then."""
+    return next_year_first(campaign, previous_year, lambda year_id: (
+        Discipline.objects.filter(site=campaign.site_id, courses__school_year=year_id)
+        .distinct().order_by("name")))
 
 
 def musicianship_levels(campaign, previous_year):
-    """The formation musicale levels taught next year (else this year)."""
-    years = [campaign.school_year_id] + ([previous_year.pk] if previous_year else [])
-    for year_id in years:
-        levels = list(
-            Course.objects.filter(site=campaign.site_id, school_year=year_id,
-                                  discipline__category=Discipline.Category.MUSICIANSHIP)
-            .exclude(level="").order_by("level").values_list("level", flat=True).distinct()
-        )
-        if levels:
-            return levels
-    return []
+    """The formation musicale levels taught next year."""
+    return next_year_first(campaign, previous_year, lambda year_id: (
+        Course.objects.filter(site=campaign.site_id, school_year=year_id,
+                              discipline__category=Discipline.Category.MUSICIANSHIP)
+        .exclude(level="").order_by("level").values_list("level", flat=True).distinct()))
 
 
 def wishes(request):

@@ -85,7 +85,7 @@ def load_step(request, student_pk):
     req.campaign = campaign
     req.student = student
     previous_year = campaign.previous_year()
-    enrollments = queries.current_enrollments(campaign, student, previous_year)
+    enrollments = queries.current_enrollments(student, previous_year)
     wishes = queries.wishes(req)
     step = Step(campaign, student, req, previous_year, enrollments, wishes)
     step.family_items, step.student_items = queries.checklists(
