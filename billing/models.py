@@ -146,7 +146,7 @@ class Invoice(models.Model):
             raise ValidationError(errors)
 
     def get_absolute_url(self):
-        return reverse("invoice_pdf", args=[self.pk])
+        return reverse("billing:invoice_pdf", args=[self.pk])
 
 
 class InvoiceLineQuerySet(models.QuerySet):

@@ -45,8 +45,8 @@ def backend(gateway, base_url):
     options = {
         **gateway.options,
         **settings.PAYMENT_SECRETS.get(site.slug, {}),
-        "normal_return_url": f"{base_url}{reverse('payment_return')}",
-        "automatic_return_url": f"{base_url}{reverse('payment_notification', args=[site.slug])}",
+        "normal_return_url": f"{base_url}{reverse('billing:payment_return')}",
+        "automatic_return_url": f"{base_url}{reverse('billing:payment_notification', args=[site.slug])}",
     }
     if gateway.backend == PaymentGateway.Backend.DUMMY:
         options["origin"] = site.name
@@ -92,7 +92,7 @@ def start(family, invoices, user, email, base_url):
     if gateway.backend == PaymentGateway.Backend.DUMMY and kind == eopayment.URL:
         # eopayment's dummy backend always points at Entr'ouvert's service:
         # the simulated bank is this server's own page.
-        data = f"{base_url}{reverse('simulated_bank')}?{urlsplit(data).query}"
+        data = f"{base_url}{reverse('billing:simulated_bank')}?{urlsplit(data).query}"
     return online, kind, data
 
 

@@ -45,13 +45,13 @@ def statement(family, year=None):
             invoice.issue_date, "", invoice.number,
             (_("CREDIT NOTE") if credit_note else _("INVOICE")) + f" – {invoice.label}",
             None if credit_note else invoice.total, invoice.total if credit_note else None,
-            reverse("invoice_pdf", args=[invoice.pk]),
+            reverse("billing:invoice_pdf", args=[invoice.pk]),
             _("Open the invoice %(number)s (PDF)") % {"number": invoice.number}))
     for payment in payments:
         lines.append(Line(
             payment.date, payment.mode_label, payment.reference or payment.receipt_number,
             _("PAYMENT"), None, payment.counted,
-            reverse("receipt_pdf", args=[payment.pk]),
+            reverse("billing:receipt_pdf", args=[payment.pk]),
             _("Open the receipt %(number)s (PDF)") % {"number": payment.receipt_number}))
     lines.sort(key=lambda line: (line.date, line.number), reverse=True)
     billed = money(sum((i.total for i in invoices if i.kind == Invoice.Kind.INVOICE), Decimal(0))

@@ -2,11 +2,13 @@ from django.urls import path
 
 from . import views
 
+app_name = "billing"
+
 urlpatterns = [
     path("", views.statement_view, name="statement"),
     path("factures/<int:pk>.pdf", views.invoice_pdf, name="invoice_pdf"),
     path("recus/<int:pk>.pdf", views.receipt_pdf, name="receipt_pdf"),
-    path("attestation-<int:year>.pdf", views.attestation, name="payment_attestation"),
+    path("attestation-<int:year>.pdf", views.attestation, name="attestation"),
     path("payer/", views.pay, name="pay"),
     path("paiement/retour/", views.payment_return, name="payment_return"),
     path("paiement/notification/<slug:site_slug>/", views.payment_notification,

@@ -78,7 +78,7 @@ def pay(request):
     ids = request.POST.getlist("invoices")
     if not ids:
         messages.error(request, _("Tick the invoices to pay."))
-        return redirect("statement")
+        return redirect("billing:statement")
     # Only what the page offers: ids of the family's invoices.
     if not all(value.isdigit() and len(value) <= 18 for value in ids):
         raise Http404("Not invoice ids.")
@@ -91,11 +91,11 @@ def pay(request):
                                            base_url(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return redirect("statement")
+        return redirect("billing:statement")
     except eopayment.PaymentException:
         messages.error(request, _("The online payment service cannot be reached; try again "
                                   "later."))
-        return redirect("statement")
+        return redirect("billing:statement")
     if kind == eopayment.URL:
         return redirect(data)
     # The bank wants a form posted to it: one button, no script.
@@ -110,7 +110,7 @@ def payment_return(request):
     latest = OnlinePayment.objects.filter(family=request.user.family).order_by(
         "-created_at").first()
     if latest is None:
-        return redirect("statement")
+        return redirect("billing:statement")
     expired = (latest.status == OnlinePayment.Status.PENDING
                and latest.expires_at <= timezone.now())
     return render(request, "billing/payment_return.html",
@@ -157,4 +157,4 @@ def simulated_bank(request):
         online.handle_notification(transaction.site, urlencode(fields), base_url(request))
     except online.NotificationError as error:
         online.logger.warning("Simulated notification refused: %s", error)
-    return redirect("payment_return")
+    return redirect("billing:payment_return")

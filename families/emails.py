@@ -25,7 +25,7 @@ def changes_acknowledgement(family, record, changes, address_changed, author, ba
     context = {
         "family": family, "site": site, "record": record, "changes": changes,
         "address_changed": address_changed, "author": author,
-        "family_url": f"{base_url}{reverse('family')}",
+        "family_url": f"{base_url}{reverse('families:family')}",
     }
     enqueue(build_message("families/emails/changes", context, to, reply_to=site.email))
 

@@ -294,7 +294,7 @@ class FamilyDocument(BaseDocument):
         return self.family
 
     def get_portal_path(self):
-        return reverse("family")
+        return reverse("families:family")
 
     def get_download_path(self):
-        return reverse("family_document", args=[self.pk])
+        return reverse("families:document", args=[self.pk])

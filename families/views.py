@@ -62,8 +62,8 @@ def _edit(request, instance, form_class, template, title):
                 ),
             }
             return render(request, template, context, status=409)
-        remember_changes(request, changes, address_changed, reverse("family"))
-        return redirect("family_changes_saved" if changes else "family")
+        remember_changes(request, changes, address_changed, reverse("families:family"))
+        return redirect("families:changes_saved" if changes else "families:family")
     return render(request, template, {"form": form, "title": title})
 
 
@@ -84,8 +84,8 @@ def add_guardian(request):
     form = GuardianForm(request.POST or None, instance=Guardian(family=request.user.family))
     if request.method == "POST" and form.is_valid():
         guardian, changes = create_guardian(form, request.user.family, request)
-        remember_changes(request, changes, guardian.lives_elsewhere, reverse("family"))
-        return redirect("family_changes_saved")
+        remember_changes(request, changes, guardian.lives_elsewhere, reverse("families:family"))
+        return redirect("families:changes_saved")
     return render(request, "families/guardian_form.html",
                   {"form": form, "title": _("New guardian")})
 
@@ -96,7 +96,7 @@ def changes_saved(request):
     """The "Éléments modifiés" page, shown once after a save."""
     saved = request.session.pop("last_changes", None)
     if saved is None:
-        return redirect("family")
+        return redirect("families:family")
     return render(request, "families/changes_saved.html", saved)
 
 
@@ -108,7 +108,7 @@ def upload_document(request):
     if not form.is_valid():
         return _family_page(request, upload_form=form, status=400)
     store_upload(FamilyDocument(family=family), form, request)
-    return redirect("family")
+    return redirect("families:family")
 
 
 def store_upload(document, form, request):

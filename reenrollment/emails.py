@@ -15,7 +15,7 @@ def _context(request, base_url):
     return {
         "request": request, "student": request.student, "family": family,
         "site": family.site, "campaign": request.campaign, "year": request.campaign.school_year,
-        "portal_url": f"{base_url}{reverse('reenrollment')}",
+        "portal_url": f"{base_url}{reverse('reenrollment:index')}",
         **request_summary(request),
     }
 

@@ -101,7 +101,7 @@ def render_step(request, step, name, context=None, status=200):
 
 def read_only(request, student_pk):
     messages.error(request, _("This request can no longer be changed."))
-    return redirect("reenrollment_documents", student_pk)
+    return redirect("reenrollment:documents", student_pk)
 
 
 def refuse_if_read_only(request, step):
@@ -134,7 +134,7 @@ def upload(request, student_pk):
     if step.request.status == ReenrollmentRequest.Status.SUBMITTED:
         ReenrollmentRequest.objects.filter(pk=step.request.pk).update(
             changed_after_sending_at=timezone.now())
-    return redirect("reenrollment_documents", step.student.pk)
+    return redirect("reenrollment:documents", step.student.pk)
 
 
 def wishes_form(step, data=None):
@@ -180,7 +180,7 @@ def wishes(request, student_pk):
     else:
         messages.success(request, _("Your wishes are saved. Last step: read the school rules "
                                     "and send the request."))
-    return redirect("reenrollment_validation", step.student.pk)
+    return redirect("reenrollment:validation", step.student.pk)
 
 
 @family_required
@@ -195,14 +195,14 @@ def validation(request, student_pk):
         return refused
     if step.request.wishes_saved_at is None:
         messages.error(request, _("Fill in the wishes first."))
-        return redirect("reenrollment_wishes", step.student.pk)
+        return redirect("reenrollment:wishes", step.student.pk)
     if not form.is_valid():
         return render_step(request, step, "validation", context, status=400)
     try:
         workflow.send(step.request, request.user, rules, base_url(request))
     except workflow.NotAllowed:
         return read_only(request, step.student.pk)
-    return redirect("reenrollment_sent", step.student.pk)
+    return redirect("reenrollment:sent", step.student.pk)
 
 
 @family_required
@@ -210,7 +210,7 @@ def validation(request, student_pk):
 def sent(request, student_pk):
     step = load_step(request, student_pk)
     if not step.request.is_sent:
-        return redirect("reenrollment_validation", step.student.pk)
+        return redirect("reenrollment:validation", step.student.pk)
     return render_step(request, step, "sent")
 
 

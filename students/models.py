@@ -282,10 +282,10 @@ class StudentDocument(BaseDocument):
         return self.student
 
     def get_portal_path(self):
-        return reverse("student_detail", args=[self.student_id])
+        return reverse("students:detail", args=[self.student_id])
 
     def get_download_path(self):
-        return reverse("student_document", args=[self.student_id, self.pk])
+        return reverse("students:document", args=[self.student_id, self.pk])
 
 
 def new_token():

@@ -67,9 +67,9 @@ def student_detail(request, pk):
         )
     if not changes:
         messages.info(request, _("Nothing was changed."))
-        return redirect("student_detail", pk=student.pk)
-    remember_changes(request, changes, False, reverse("student_detail", args=[student.pk]))
-    return redirect("family_changes_saved")
+        return redirect("students:detail", pk=student.pk)
+    remember_changes(request, changes, False, reverse("students:detail", args=[student.pk]))
+    return redirect("families:changes_saved")
 
 
 @family_required
@@ -110,7 +110,7 @@ def renew_calendar_link(request):
     if not created:
         feed.renew()
         messages.success(request, _("A new calendar link was made; the old one no longer works."))
-    return redirect("timetable")
+    return redirect("students:timetable")
 
 
 @require_safe
@@ -135,7 +135,7 @@ def upload_student_document(request, pk):
     if not form.is_valid():
         return _student_page(request, student, upload_form=form, status=400)
     store_upload(StudentDocument(student=student), form, request)
-    return redirect("student_detail", pk=student.pk)
+    return redirect("students:detail", pk=student.pk)
 
 
 @family_required

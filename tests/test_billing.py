@@ -184,11 +184,11 @@ def test_a_payment_cannot_settle_more_than_is_left_or_another_familys_invoice(pa
 
 def test_statement_page_in_french_money_format(parent_client, parent):
     invoice = billing_data.issued(parent.family, lines=[("Cours", "1186.00")])
-    page = parent_client.get(reverse("statement"), HTTP_ACCEPT_LANGUAGE="fr")
+    page = parent_client.get(reverse("billing:statement"), HTTP_ACCEPT_LANGUAGE="fr")
     assert page.status_code == 200
     text = page.text.replace("\u202f", " ").replace("\u00a0", " ")
     assert "1 186,00 €" in text
-    assert reverse("invoice_pdf", args=[invoice.pk]) in page.text
+    assert reverse("billing:invoice_pdf", args=[invoice.pk]) in page.text
 
 
 def test_statement_filtered_by_school_year(parent_client, parent, combs):
@@ -199,7 +199,7 @@ def test_statement_filtered_by_school_year(parent_client, parent, combs):
                                      end=date(2026, 6, 28))
     billing_data.issued(parent.family, label="Cette année", school_year=this)
     billing_data.issued(parent.family, label="L'an dernier", school_year=last)
-    page = parent_client.get(reverse("statement"), {"annee": last.pk})
+    page = parent_client.get(reverse("billing:statement"), {"annee": last.pk})
     labels = [line.label for line in page.context["lines"]]
     assert len(labels) == 1 and "L'an dernier" in labels[0]
 
@@ -211,7 +211,7 @@ def test_invoice_pdf_holds_number_lines_totals_and_copied_addresses(parent_clien
     billing_data.payer(parent.family)
     invoice = billing_data.issued(parent.family, lines=[("Piano – Hugo", "186.00"),
                                                         ("Adhésion", "15.00")])
-    response = parent_client.get(reverse("invoice_pdf", args=[invoice.pk]))
+    response = parent_client.get(reverse("billing:invoice_pdf", args=[invoice.pk]))
     assert response["Content-Type"] == "application/pdf"
     text = pdf_text(response_bytes(response)).replace("\u202f", " ").replace("\u00a0", " ")
     for expected in [invoice.number, "Piano – Hugo", "Adhésion", "201,00 €", "186,00 €",
@@ -221,11 +221,11 @@ def test_invoice_pdf_holds_number_lines_totals_and_copied_addresses(parent_clien
 
 def test_the_issued_pdf_is_served_from_storage(parent_client, parent):
     invoice = billing_data.issued(parent.family)
-    first = response_bytes(parent_client.get(reverse("invoice_pdf", args=[invoice.pk])))
+    first = response_bytes(parent_client.get(reverse("billing:invoice_pdf", args=[invoice.pk])))
     invoice.refresh_from_db()
     stored = invoice.pdf.name
     assert stored
-    second = response_bytes(parent_client.get(reverse("invoice_pdf", args=[invoice.pk])))
+    second = response_bytes(parent_client.get(reverse("billing:invoice_pdf", args=[invoice.pk])))
     invoice.refresh_from_db()
     assert invoice.pdf.name == stored and first == second
 
@@ -244,11 +244,11 @@ def test_receipt_and_attestation_pdfs(parent_client, parent):
     invoice = ledger.issue(invoice)
     payment = ledger.record_payment(parent.family, Decimal("150.00"), Payment.Mode.ANCV,
                                     [(invoice, Decimal("150.00"))])
-    receipt = pdf_text(response_bytes(parent_client.get(reverse("receipt_pdf",
+    receipt = pdf_text(response_bytes(parent_client.get(reverse("billing:receipt_pdf",
                                                                 args=[payment.pk]))))
     assert payment.receipt_number in receipt and invoice.number in receipt
     year = payment.date.year
-    attestation = pdf_text(response_bytes(parent_client.get(reverse("payment_attestation",
+    attestation = pdf_text(response_bytes(parent_client.get(reverse("billing:attestation",
                                                                   args=[year]))))
     attestation = attestation.replace("\u202f", " ").replace("\u00a0", " ")
     # 150 € shared as the invoice's lines: a third for Léa, two thirds for Hugo.
@@ -258,7 +258,7 @@ def test_receipt_and_attestation_pdfs(parent_client, parent):
 
 # Another family, another site.
 
-@pytest.mark.parametrize("view", ["invoice_pdf", "receipt_pdf"])
+@pytest.mark.parametrize("view", ["billing:invoice_pdf", "billing:receipt_pdf"])
 def test_another_familys_documents_are_a_404(parent, other_parent, view):
     invoice = billing_data.issued(other_parent.family)
     payment = ledger.record_payment(other_parent.family, Decimal("10"), Payment.Mode.CASH,
@@ -267,40 +267,40 @@ def test_another_familys_documents_are_a_404(parent, other_parent, view):
     for user in [parent, neighbour]:
         client = Client()
         client.force_login(user)
-        target = invoice if view == "invoice_pdf" else payment
+        target = invoice if view == "billing:invoice_pdf" else payment
         assert client.get(reverse(view, args=[target.pk])).status_code == 404
     # The owner reaches them.
     client = Client()
     client.force_login(other_parent)
-    target = invoice if view == "invoice_pdf" else payment
+    target = invoice if view == "billing:invoice_pdf" else payment
     assert client.get(reverse(view, args=[target.pk])).status_code == 200
 
 
 def test_a_draft_invoice_is_not_shown_to_the_family(parent_client, parent):
     draft_invoice = billing_data.draft(parent.family)
-    assert parent_client.get(reverse("invoice_pdf", args=[draft_invoice.pk])).status_code == 404
-    assert draft_invoice.label not in parent_client.get(reverse("statement")).text
+    assert parent_client.get(reverse("billing:invoice_pdf", args=[draft_invoice.pk])).status_code == 404
+    assert draft_invoice.label not in parent_client.get(reverse("billing:statement")).text
 
 
 def test_no_attestation_for_a_year_without_payment(parent_client):
-    assert parent_client.get(reverse("payment_attestation", args=[2020])).status_code == 404
+    assert parent_client.get(reverse("billing:attestation", args=[2020])).status_code == 404
 
 
 def test_anonymous_is_sent_to_login(client):
-    response = client.get(reverse("statement"))
+    response = client.get(reverse("billing:statement"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
 # Online payment through the simulated bank (eopayment's dummy backend).
 
 def start_payment(client, invoices):
-    response = client.post(reverse("pay"), {"invoices": [i.pk for i in invoices]})
+    response = client.post(reverse("billing:pay"), {"invoices": [i.pk for i in invoices]})
     assert response.status_code == 302, response
     return OnlinePayment.objects.latest("created_at"), response["Location"]
 
 
 def notify(client, site, **fields):
-    return client.post(reverse("payment_notification", args=[site.slug]), urlencode(fields),
+    return client.post(reverse("billing:payment_notification", args=[site.slug]), urlencode(fields),
                        content_type="application/x-www-form-urlencoded")
 
 
@@ -315,7 +315,7 @@ def test_online_payment_success_records_once(parent_client, parent, combs, two_i
                                              django_capture_on_commit_callbacks):
     started, location = start_payment(parent_client, two_invoices)
     assert started.amount == Decimal("246.00") and started.status == "pending"
-    assert reverse("simulated_bank") in location
+    assert reverse("billing:simulated_bank") in location
     bank = Client()
     fields = {"transaction_id": started.transaction_id, "signed": "1", "ok": "1",
               "amount": "246.00"}
@@ -327,7 +327,7 @@ def test_online_payment_success_records_once(parent_client, parent, combs, two_i
     payment = Payment.objects.get()
     assert payment.mode == Payment.Mode.ONLINE_CARD and payment.amount == Decimal("246.00")
     assert statement(parent.family)["balance"] == Decimal("0.00")
-    page = parent_client.get(reverse("payment_return"))
+    page = parent_client.get(reverse("billing:payment_return"))
     assert page.context["online"].status == OnlinePayment.Status.PAID
 
 
@@ -357,7 +357,7 @@ def test_tampered_notifications_record_nothing(parent_client, combs, two_invoice
 
 def test_the_return_page_never_records_a_payment(parent_client, combs, two_invoices):
     started, _ = start_payment(parent_client, two_invoices)
-    page = parent_client.get(reverse("payment_return"), {
+    page = parent_client.get(reverse("billing:payment_return"), {
         "transaction_id": started.transaction_id, "signed": "1", "ok": "1", "amount": "246.00"})
     assert page.status_code == 200 and not Payment.objects.exists()
 
@@ -377,15 +377,15 @@ def test_abandoned_payments_expire_and_a_late_success_is_still_recorded(parent_c
 def test_a_family_cannot_pay_another_familys_invoice(parent_client, other_parent, combs,
                                                      two_invoices):
     foreign = billing_data.issued(other_parent.family)
-    response = parent_client.post(reverse("pay"), {"invoices": [two_invoices[0].pk, foreign.pk]})
+    response = parent_client.post(reverse("billing:pay"), {"invoices": [two_invoices[0].pk, foreign.pk]})
     assert response.status_code == 404 and not OnlinePayment.objects.exists()
 
 
 def test_no_online_payment_without_a_service(parent_client, parent):
     invoice = billing_data.issued(parent.family)
-    page = parent_client.get(reverse("statement"))
+    page = parent_client.get(reverse("billing:statement"))
     assert page.context["can_pay"] is False
-    response = parent_client.post(reverse("pay"), {"invoices": [invoice.pk]})
+    response = parent_client.post(reverse("billing:pay"), {"invoices": [invoice.pk]})
     assert response.status_code == 302 and not OnlinePayment.objects.exists()
 
 
@@ -393,7 +393,7 @@ def test_the_simulated_bank_is_off_unless_enabled(client, settings, combs, two_i
                                                   parent_client):
     started, _ = start_payment(parent_client, two_invoices)
     settings.PAYMENT_SIMULATOR = False
-    assert parent_client.get(reverse("simulated_bank"),
+    assert parent_client.get(reverse("billing:simulated_bank"),
                              {"transaction_id": started.transaction_id}).status_code == 404
     assert notify(Client(), combs, transaction_id=started.transaction_id, signed="1", ok="1",
                   amount="246.00").status_code == 400
@@ -434,7 +434,7 @@ def payzen(settings, combs, parent):
 
 
 def test_payzen_signed_notification_is_recorded_once(parent_client, combs, payzen):
-    response = parent_client.post(reverse("pay"), {"invoices": [payzen[0].pk]})
+    response = parent_client.post(reverse("billing:pay"), {"invoices": [payzen[0].pk]})
     assert response.status_code == 200  # A form posted to the bank, with one button.
     assert b"Aller" in response.content or b"Go to the payment page" in response.content
     started = OnlinePayment.objects.get()
@@ -446,7 +446,7 @@ def test_payzen_signed_notification_is_recorded_once(parent_client, combs, payze
 
 @pytest.mark.parametrize("change", ["amount", "key", "field"])
 def test_payzen_tampered_notifications_are_refused(parent_client, combs, payzen, change):
-    parent_client.post(reverse("pay"), {"invoices": [payzen[0].pk]})
+    parent_client.post(reverse("billing:pay"), {"invoices": [payzen[0].pk]})
     started = OnlinePayment.objects.get()
     if change == "amount":
         fields = payzen_notification(started, 100)  # Well signed, but not what was asked.
@@ -474,7 +474,7 @@ def test_statement_query_count_does_not_grow(combs, django_assert_max_num_querie
         client = Client()
         client.force_login(parent)
         with CaptureQueriesContext(connection) as queries:
-            page = client.get(reverse("statement"))
+            page = client.get(reverse("billing:statement"))
         assert len(page.context["lines"]) == 2 * size
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
@@ -513,12 +513,12 @@ def payfip_result(service, resultrans="P", montant=None):
 def test_payfip_paid_is_confirmed_by_the_web_service_and_recorded_once(parent_client, combs,
                                                                        payfip):
     service, invoice = payfip
-    response = parent_client.post(reverse("pay"), {"invoices": [invoice.pk]})
+    response = parent_client.post(reverse("billing:pay"), {"invoices": [invoice.pk]})
     assert response.status_code == 302 and "payfip.gouv.fr" in response["Location"]
     assert service.created[-1]["montant"] == "18600"
     idop = payfip_result(service, "P")
     for _ in range(2):  # Replayed: one payment.
-        assert Client().post(reverse("payment_notification", args=[combs.slug]),
+        assert Client().post(reverse("billing:payment_notification", args=[combs.slug]),
                              f"idop={idop}", content_type="application/x-www-form-urlencoded"
                              ).status_code == 200
     assert Payment.objects.get().amount == Decimal("186.00")
@@ -530,9 +530,9 @@ def test_payfip_paid_is_confirmed_by_the_web_service_and_recorded_once(parent_cl
 def test_payfip_refused_cancelled_or_wrong_amount_records_nothing(parent_client, combs, payfip,
                                                                   resultrans, montant, status):
     service, invoice = payfip
-    parent_client.post(reverse("pay"), {"invoices": [invoice.pk]})
+    parent_client.post(reverse("billing:pay"), {"invoices": [invoice.pk]})
     idop = payfip_result(service, resultrans, montant)
-    response = Client().post(reverse("payment_notification", args=[combs.slug]),
+    response = Client().post(reverse("billing:payment_notification", args=[combs.slug]),
                              f"idop={idop}", content_type="application/x-www-form-urlencoded")
     assert response.status_code == status
     assert not Payment.objects.exists()
@@ -540,11 +540,11 @@ def test_payfip_refused_cancelled_or_wrong_amount_records_nothing(parent_client,
 
 def test_payfip_unknown_operation_records_nothing(parent_client, combs, payfip):
     service, invoice = payfip
-    parent_client.post(reverse("pay"), {"invoices": [invoice.pk]})
+    parent_client.post(reverse("billing:pay"), {"invoices": [invoice.pk]})
     payfip_result(service, "P")
     service.payments["forged"] = {**service.payments[service.created[-1]["idop"]],
                                   "idOp": "forged"}
-    response = Client().post(reverse("payment_notification", args=[combs.slug]), "idop=forged",
+    response = Client().post(reverse("billing:payment_notification", args=[combs.slug]), "idop=forged",
                              content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400 and not Payment.objects.exists()
 
@@ -716,11 +716,11 @@ def test_statement_pages_are_valid_html(parent_client, parent, combs, tmp_path):
     invoice = billing_data.issued(parent.family)
     ledger.record_payment(parent.family, Decimal("10"), Payment.Mode.CHEQUE,
                           [(invoice, Decimal("10"))], reference="123")
-    pages = {"statement": parent_client.get(reverse("statement")).text}
-    parent_client.post(reverse("pay"), {"invoices": [invoice.pk]})
-    pages["return"] = parent_client.get(reverse("payment_return")).text
+    pages = {"statement": parent_client.get(reverse("billing:statement")).text}
+    parent_client.post(reverse("billing:pay"), {"invoices": [invoice.pk]})
+    pages["return"] = parent_client.get(reverse("billing:payment_return")).text
     started = OnlinePayment.objects.get()
-    pages["bank"] = parent_client.get(reverse("simulated_bank"),
+    pages["bank"] = parent_client.get(reverse("billing:simulated_bank"),
                                       {"transaction_id": started.transaction_id,
                                        "amount": "176.00", "origin": "Combs"}).text
     assert validate(pages, tmp_path) == []
@@ -818,7 +818,7 @@ def test_two_credit_notes_at_once_cannot_exceed_the_invoice(combs):
 def test_a_test_mode_payment_is_refused_on_a_production_site(parent_client, combs, payzen,
                                                              settings):
     settings.PAYMENT_ALLOW_TEST = False
-    parent_client.post(reverse("pay"), {"invoices": [payzen[0].pk]})
+    parent_client.post(reverse("billing:pay"), {"invoices": [payzen[0].pk]})
     started = OnlinePayment.objects.get()
     assert notify(Client(), combs, **payzen_notification(started, 18600)).status_code == 400
     assert not Payment.objects.exists()
@@ -827,7 +827,7 @@ def test_a_test_mode_payment_is_refused_on_a_production_site(parent_client, comb
 def test_a_second_payment_of_the_same_invoices_waits_for_the_first(parent_client, combs,
                                                                     two_invoices):
     start_payment(parent_client, two_invoices)
-    parent_client.post(reverse("pay"), {"invoices": [two_invoices[0].pk]})
+    parent_client.post(reverse("billing:pay"), {"invoices": [two_invoices[0].pk]})
     assert OnlinePayment.objects.count() == 1
 
 
@@ -856,7 +856,7 @@ def test_csv_amounts_use_a_decimal_comma():
 @pytest.mark.parametrize("values", [[], ["abc"], ["<script>alert(1)</script>"], ["1" * 40]])
 def test_malformed_payment_choices_are_refused_with_a_message(parent_client, combs,
                                                               two_invoices, values):
-    response = parent_client.post(reverse("pay"), {"invoices": values}, follow=True)
+    response = parent_client.post(reverse("billing:pay"), {"invoices": values}, follow=True)
     assert response.status_code in {200, 404}
     assert not OnlinePayment.objects.exists()
     if response.status_code == 200:
@@ -866,7 +866,7 @@ def test_malformed_payment_choices_are_refused_with_a_message(parent_client, com
 @pytest.mark.parametrize("year", ["abc", "99999", "<script>", ""])
 def test_malformed_year_filter_shows_every_year(parent_client, parent, year):
     billing_data.issued(parent.family)
-    page = parent_client.get(reverse("statement"), {"annee": year})
+    page = parent_client.get(reverse("billing:statement"), {"annee": year})
     assert page.status_code == 200 and page.context["year"] is None
     assert len(page.context["lines"]) == 1
 

@@ -13,7 +13,7 @@ from families.models import DocumentKind, Family, FamilyDocument, Guardian
 from . import files
 from .conftest import make_parent
 
-FAMILY = reverse("family")
+FAMILY = reverse("families:family")
 
 
 def make_guardian(family, **fields):
@@ -61,7 +61,7 @@ def guardian_data(guardian, **changes):
 
 
 def edit_url(guardian):
-    return reverse("family_guardian_edit", args=[guardian.pk])
+    return reverse("families:guardian_edit", args=[guardian.pk])
 
 
 # Owner and stranger, every view.
@@ -73,8 +73,8 @@ def test_family_page_shows_own_family_only(parent_client, guardian, stranger_gua
     assert "Yann" not in page.text and "Le Goff" not in page.text
 
 
-@pytest.mark.parametrize("url_name", ["family", "family_edit", "family_guardian_add",
-                                      "family_changes_saved"])
+@pytest.mark.parametrize("url_name", ["families:family", "families:edit", "families:guardian_add",
+                                      "families:changes_saved"])
 def test_anonymous_is_sent_to_login(client, url_name):
     response = client.get(reverse(url_name))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
@@ -102,10 +102,10 @@ def test_another_family_guardian_is_404(parent_client, guardian, stranger_guardi
 def test_document_download_owner_and_strangers(parent_client, parent, other_parent, combs,
                                                ploufragan):
     kind = DocumentKind.objects.create(site=combs, name="Justificatif de domicile")
-    parent_client.post(reverse("family_document_upload"),
+    parent_client.post(reverse("families:document_upload"),
                        {"kind": kind.pk, "file": _upload("edf.pdf", files.pdf())})
     document = FamilyDocument.objects.get()
-    response = parent_client.get(reverse("family_document", args=[document.pk]))
+    response = parent_client.get(reverse("families:document", args=[document.pk]))
     assert response.status_code == 200
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"].startswith('attachment; filename="edf.pdf"')
@@ -113,13 +113,13 @@ def test_document_download_owner_and_strangers(parent_client, parent, other_pare
     # Same identifiant, other site, other family: 404.
     stranger = Client()
     stranger.force_login(other_parent)
-    assert stranger.get(reverse("family_document", args=[document.pk])).status_code == 404
+    assert stranger.get(reverse("families:document", args=[document.pk])).status_code == 404
     # Same site, other family: 404.
     neighbour = make_parent(combs, username="voisin", family_name="Voisin")
     neighbour_client = Client()
     neighbour_client.force_login(neighbour)
-    assert neighbour_client.get(reverse("family_document", args=[document.pk])).status_code == 404
-    assert Client().get(reverse("family_document", args=[document.pk])).status_code == 302
+    assert neighbour_client.get(reverse("families:document", args=[document.pk])).status_code == 404
+    assert Client().get(reverse("families:document", args=[document.pk])).status_code == 302
 
 
 def _upload(name, content):
@@ -226,7 +226,7 @@ def test_hostile_values_are_stored_as_text_and_escaped(parent_client, guardian):
 
 
 def test_family_reference_contacts_are_required(parent_client, guardian):
-    response = parent_client.post(reverse("family_edit"), {
+    response = parent_client.post(reverse("families:edit"), {
         "version": 1, "reference_email": "", "reference_mobile": ""})
     errors = response.context["form"].errors
     assert "reference_email" in errors and "reference_mobile" in errors
@@ -240,7 +240,7 @@ def test_changes_are_acknowledged_field_by_field(guardian, parent, run_worker):
     client.force_login(parent)
     response = client.post(edit_url(guardian), guardian_data(
         guardian, profession="Pianiste", mobile_phone="06 11 22 33 44", marital_status="married"))
-    assert response["Location"] == reverse("family_changes_saved")
+    assert response["Location"] == reverse("families:changes_saved")
     page = client.get(response["Location"])
     assert "Éléments modifiés" in page.text
     assert mail.outbox == []  # Sent by the worker, after the commit.
@@ -305,7 +305,7 @@ def test_address_change_asks_for_a_new_proof_of_address(guardian, parent, combs,
                                        required=True, proves_address=True)
     client = Client()
     client.force_login(parent)
-    client.post(reverse("family_document_upload"),
+    client.post(reverse("families:document_upload"),
                 {"kind": kind.pk, "file": _upload("edf.pdf", files.pdf())})
     FamilyDocument.objects.update(status=FamilyDocument.Status.ACCEPTED)
     assert "Accepté" in client.get(FAMILY).text
@@ -320,7 +320,7 @@ def test_address_change_asks_for_a_new_proof_of_address(guardian, parent, combs,
     family = Family.objects.get(pk=parent.family_id)
     assert family.address_changed_at is not None
     with time_machine.travel(timedelta(minutes=10)):
-        client.post(reverse("family_document_upload"),
+        client.post(reverse("families:document_upload"),
                     {"kind": kind.pk, "file": _upload("nouveau.pdf", files.pdf())})
     assert "À valider" in client.get(FAMILY).text
 
@@ -331,8 +331,8 @@ def test_stale_family_contacts_are_refused(parent, guardian):
     second.force_login(parent)
     data = {"version": 1, "reference_email": "famille.martin@example.org",
             "reference_mobile": "06 12 34 56 78"}
-    assert first.post(reverse("family_edit"), {**data, "reference_mobile": "0611111111"}).status_code == 302
-    response = second.post(reverse("family_edit"), {**data, "reference_email": "autre@example.org"})
+    assert first.post(reverse("families:edit"), {**data, "reference_mobile": "0611111111"}).status_code == 302
+    response = second.post(reverse("families:edit"), {**data, "reference_email": "autre@example.org"})
     assert response.status_code == 409
     family = Family.objects.get(pk=parent.family_id)
     assert family.reference_email == "famille.martin@example.org"
@@ -346,7 +346,7 @@ def test_contacts_save_keeps_a_concurrent_address_change(parent, guardian):
     client.post(edit_url(guardian), guardian_data(guardian, city="Melun", postal_code="77000"))
     assert Family.objects.get(pk=family.pk).address_changed_at is not None
     version = Family.objects.get(pk=family.pk).version
-    client.post(reverse("family_edit"), {"version": version,
+    client.post(reverse("families:edit"), {"version": version,
                                          "reference_email": "nouvelle@example.org",
                                          "reference_mobile": "06 12 34 56 78"})
     assert Family.objects.get(pk=family.pk).address_changed_at is not None
@@ -356,7 +356,7 @@ def test_contacts_save_keeps_a_concurrent_address_change(parent, guardian):
 def test_new_reference_email_is_told_to_the_previous_one_too(parent, guardian, run_worker):
     client = Client()
     client.force_login(parent)
-    client.post(reverse("family_edit"), {"version": 1, "reference_email": "pirate@example.org",
+    client.post(reverse("families:edit"), {"version": 1, "reference_email": "pirate@example.org",
                                          "reference_mobile": "06 12 34 56 78"})
     run_worker()
     assert sorted(mail.outbox[0].to) == ["famille.martin@example.org", "pirate@example.org"]
@@ -386,7 +386,7 @@ def test_expired_document_shows_as_expired(parent_client, parent, combs):
 
 def test_add_a_guardian(parent_client, parent, guardian):
     data = guardian_data(guardian, first_name="Julien", civility="M", version=None)
-    response = parent_client.post(reverse("family_guardian_add"), data)
+    response = parent_client.post(reverse("families:guardian_add"), data)
     assert response.status_code == 302
     assert [g.first_name for g in parent.family.guardians.all()] == ["Claire", "Julien"]
     assert parent.family.guardians.get(first_name="Julien").position == 2

@@ -100,7 +100,7 @@ def test_refusal_needs_a_reason_and_emails_it(run_worker):
     assert "Document illisible" in mail.outbox[0].body
     parent = Client()
     parent.force_login(User.objects.get(site__slug="combs-la-ville", username="demo"))
-    page = parent.get(reverse("family")).text
+    page = parent.get(reverse("families:family")).text
     assert "Refusé" in page and "Document illisible" in page
 
 
@@ -122,7 +122,7 @@ def test_history_shows_who_changed_what(secretary, demo):
     client.force_login(parent)
     from tests.test_family import guardian_data
 
-    client.post(reverse("family_guardian_edit", args=[claire.pk]),
+    client.post(reverse("families:guardian_edit", args=[claire.pk]),
                 guardian_data(claire, profession="Violoncelliste"))
     response = secretary.get(reverse("admin:families_guardian_history", args=[claire.pk]))
     assert response.status_code == 200
@@ -178,7 +178,7 @@ def test_secretariat_save_makes_an_open_family_form_stale(secretary, demo):
     assert response.status_code == 302, response.context["adminform"].form.errors
     client = Client()
     client.force_login(parent)
-    assert client.post(reverse("family_guardian_edit", args=[claire.pk]), stale).status_code == 409
+    assert client.post(reverse("families:guardian_edit", args=[claire.pk]), stale).status_code == 409
     claire.refresh_from_db()
     assert claire.profession == "Harpiste"
 

@@ -61,18 +61,18 @@ def test_all_pages_are_valid_html(parent, combs, tmp_path):
     FamilyDocument.objects.create(family=parent.family, kind=kind, file="x.pdf",
                                   original_name="edf.pdf", content_type="application/pdf",
                                   size=10, status="refused", refusal_reason="Illisible")
-    pages["family"] = signed_in.get(reverse("family")).text
-    pages["family-edit"] = signed_in.get(reverse("family_edit")).text
-    pages["family-edit-errors"] = signed_in.post(reverse("family_edit"), {"version": 1}).text
-    edit = reverse("family_guardian_edit", args=[guardian.pk])
+    pages["family"] = signed_in.get(reverse("families:family")).text
+    pages["family-edit"] = signed_in.get(reverse("families:edit")).text
+    pages["family-edit-errors"] = signed_in.post(reverse("families:edit"), {"version": 1}).text
+    edit = reverse("families:guardian_edit", args=[guardian.pk])
     pages["guardian"] = signed_in.get(edit).text
     pages["guardian-errors"] = signed_in.post(edit, {"version": 1, "postal_code": "1"}).text
-    pages["guardian-add"] = signed_in.get(reverse("family_guardian_add")).text
-    pages["upload-errors"] = signed_in.post(reverse("family_document_upload"), {}).text
+    pages["guardian-add"] = signed_in.get(reverse("families:guardian_add")).text
+    pages["upload-errors"] = signed_in.post(reverse("families:document_upload"), {}).text
     signed_in.post(edit, {"version": 1, "civility": "MME", "first_name": "Claire",
                           "last_name": "Martin", "address_line1": "1 rue Neuve",
                           "postal_code": "77000", "city": "Melun", "country": "France"})
-    pages["changes-saved"] = signed_in.get(reverse("family_changes_saved")).text
+    pages["changes-saved"] = signed_in.get(reverse("families:changes_saved")).text
     assert "Éléments modifiés" in pages["changes-saved"]
     # The students pages.
     from students.models import CalendarFeed
@@ -83,12 +83,12 @@ def test_all_pages_are_valid_html(parent, combs, tmp_path):
     structure = students_data.structure(combs, year)
     lea = students_data.student(parent.family, "Léa", courses=structure["courses"][:3])
     CalendarFeed.objects.create(family=parent.family)
-    for name, url in [("students", reverse("student_list")), ("timetable", reverse("timetable")),
-                      ("student", reverse("student_detail", args=[lea.pk])),
-                      ("courses", reverse("student_courses", args=[lea.pk])),
-                      ("history", reverse("student_history", args=[lea.pk]))]:
+    for name, url in [("students", reverse("students:list")), ("timetable", reverse("students:timetable")),
+                      ("student", reverse("students:detail", args=[lea.pk])),
+                      ("courses", reverse("students:courses", args=[lea.pk])),
+                      ("history", reverse("students:history", args=[lea.pk]))]:
         pages[name] = signed_in.get(url).text
-    pages["student-errors"] = signed_in.post(reverse("student_detail", args=[lea.pk]),
+    pages["student-errors"] = signed_in.post(reverse("students:detail", args=[lea.pk]),
                                              {"version": 1, "email": "x"}).text
     messages = validate(pages, tmp_path)
     assert messages == [], [(m["url"].rsplit("/", 1)[-1], m.get("lastLine"), m["message"], m.get("extract")) for m in messages]

@@ -13,8 +13,8 @@ from families.models import DocumentKind, FamilyDocument, Guardian
 
 from . import students_data
 
-PAGES = ["home", "accessibility", "password_change", "family", "family_edit", "reenrollment",
-         "family_guardian_add", "student_list", "timetable", "statement"]
+PAGES = ["home", "accessibility", "password_change", "families:family", "families:edit", "reenrollment:index",
+         "families:guardian_add", "students:list", "students:timetable", "billing:statement"]
 
 
 def fill(family, site, structure, size):

@@ -61,9 +61,9 @@ def wishes_data(student, data, stop=(), **extra):
 
 
 def send(client, student, data, **extra):
-    response = client.post(url("reenrollment_wishes", student), wishes_data(student, data, **extra))
+    response = client.post(url("reenrollment:wishes", student), wishes_data(student, data, **extra))
     assert response.status_code == 302, response.content.decode()[:2000]
-    response = client.post(url("reenrollment_validation", student), {"accept_rules": "on", "rules": data["rules"].pk})
+    response = client.post(url("reenrollment:validation", student), {"accept_rules": "on", "rules": data["rules"].pk})
     assert response.status_code == 302
     return ReenrollmentRequest.objects.get(student=student)
 
@@ -94,24 +94,24 @@ def test_before_opening_the_tab_says_when_it_opens(parent_client, data, lea):
     campaign.opens_at = timezone.now() + timedelta(days=3)
     campaign.closes_at = timezone.now() + timedelta(days=30)
     campaign.save()
-    page = parent_client.get(reverse("reenrollment"))
+    page = parent_client.get(reverse("reenrollment:index"))
     assert page.status_code == 200
     assert "opens on" in page.text or "ouvre le" in page.text
     assert "conservatoire.combs@example.org" in page.text  # The secretariat's contacts.
-    assert parent_client.get(url("reenrollment_documents", lea)).status_code == 404
-    assert parent_client.post(url("reenrollment_wishes", lea),
+    assert parent_client.get(url("reenrollment:documents", lea)).status_code == 404
+    assert parent_client.post(url("reenrollment:wishes", lea),
                               wishes_data(lea, data)).status_code == 404
     assert not ReenrollmentRequest.objects.exists()
 
 
 def test_during_the_campaign_each_step_saves(parent_client, data, lea):
-    page = parent_client.get(reverse("reenrollment"))
+    page = parent_client.get(reverse("reenrollment:index"))
     assert "Léa" in page.text and data["campaign"].instructions in page.text
-    for name in ["reenrollment_documents", "reenrollment_wishes", "reenrollment_validation"]:
+    for name in ["reenrollment:documents", "reenrollment:wishes", "reenrollment:validation"]:
         assert parent_client.get(url(name, lea)).status_code == 200, name
     request = send(parent_client, lea, data)
     assert request.status == Status.SUBMITTED
-    assert parent_client.get(url("reenrollment_sent", lea)).status_code == 200
+    assert parent_client.get(url("reenrollment:sent", lea)).status_code == 200
 
 
 def test_after_closing_the_request_is_read_only(parent_client, data, lea, hugo):
@@ -120,16 +120,16 @@ def test_after_closing_the_request_is_read_only(parent_client, data, lea, hugo):
     campaign.opens_at = timezone.now() - timedelta(days=30)
     campaign.closes_at = timezone.now() - timedelta(minutes=1)
     campaign.save()
-    page = parent_client.get(reverse("reenrollment"))
+    page = parent_client.get(reverse("reenrollment:index"))
     assert "closed on" in page.text or "close le" in page.text or "fermée" in page.text
-    page = parent_client.get(url("reenrollment_wishes", lea))
+    page = parent_client.get(url("reenrollment:wishes", lea))
     assert page.status_code == 200 and 'type="submit" class="btn btn-primary">' not in page.text
-    response = parent_client.post(url("reenrollment_wishes", lea),
+    response = parent_client.post(url("reenrollment:wishes", lea),
                                   wishes_data(lea, data, stop=[data["dance"]]))
     assert response.status_code == 302
     assert not request.wishes.filter(choice=Wish.Choice.STOP).exists()
     # A student without a request has nothing to open any more.
-    assert parent_client.get(url("reenrollment_documents", hugo)).status_code == 404
+    assert parent_client.get(url("reenrollment:documents", hugo)).status_code == 404
 
 
 def test_an_incomplete_request_can_be_completed_after_closing(parent_client, data, lea):
@@ -141,22 +141,22 @@ def test_an_incomplete_request_can_be_completed_after_closing(parent_client, dat
     campaign.opens_at = timezone.now() - timedelta(days=30)
     campaign.closes_at = timezone.now() - timedelta(minutes=1)
     campaign.save()
-    assert "Le justificatif de domicile." in parent_client.get(reverse("reenrollment")).text
+    assert "Le justificatif de domicile." in parent_client.get(reverse("reenrollment:index")).text
     send(parent_client, lea, data)
     request.refresh_from_db()
     assert request.status == Status.SUBMITTED
 
 
 def test_no_campaign_at_all(parent_client, combs):
-    page = parent_client.get(reverse("reenrollment"))
+    page = parent_client.get(reverse("reenrollment:index"))
     assert page.status_code == 200 and "conservatoire.combs@example.org" in page.text
 
 
 # Acceptance of the rules.
 
 def test_acceptance_is_required(parent_client, data, lea):
-    parent_client.post(url("reenrollment_wishes", lea), wishes_data(lea, data))
-    response = parent_client.post(url("reenrollment_validation", lea), {})
+    parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data))
+    response = parent_client.post(url("reenrollment:validation", lea), {})
     assert response.status_code == 400
     assert "accept_rules" in response.context["form"].errors
     assert ReenrollmentRequest.objects.get(student=lea).status == Status.DRAFT
@@ -173,8 +173,8 @@ def test_acceptance_is_recorded_with_version_time_and_account(parent_client, par
 
 
 def test_wishes_come_before_validation(parent_client, data, lea):
-    response = parent_client.post(url("reenrollment_validation", lea), {"accept_rules": "on", "rules": data["rules"].pk})
-    assert response.status_code == 302 and response["Location"] == url("reenrollment_wishes", lea)
+    response = parent_client.post(url("reenrollment:validation", lea), {"accept_rules": "on", "rules": data["rules"].pk})
+    assert response.status_code == 302 and response["Location"] == url("reenrollment:wishes", lea)
     assert not ReenrollmentRequest.objects.filter(status=Status.SUBMITTED).exists()
 
 
@@ -186,7 +186,7 @@ def document(model, kind, **owner):
 
 
 def step_items(client, student):
-    step = client.get(url("reenrollment_documents", student)).context["step"]
+    step = client.get(url("reenrollment:documents", student)).context["step"]
     return {item.kind.name: item.state for item in step.family_items + step.student_items}
 
 
@@ -194,7 +194,7 @@ def test_a_valid_family_document_is_not_asked_again(parent_client, parent, data,
     assert step_items(parent_client, lea)["Justificatif de domicile"] == "missing"
     document(FamilyDocument, data["proof"], family=parent.family,
              status=FamilyDocument.Status.ACCEPTED)
-    step = parent_client.get(url("reenrollment_documents", lea)).context["step"]
+    step = parent_client.get(url("reenrollment:documents", lea)).context["step"]
     assert [item.kind.name for item in step.summary["missing_documents"]] == [
         "Attestation de responsabilité civile", "Certificat médical (danse)"]
     assert step_items(parent_client, lea)["Justificatif de domicile"] == "accepted"
@@ -211,21 +211,21 @@ def test_dance_requires_the_medical_document(parent_client, data, lea, hugo):
     assert step_items(parent_client, lea)["Certificat médical (danse)"] == "missing"
     assert "Certificat médical (danse)" not in step_items(parent_client, hugo)
     # Stopping dance: no certificate asked.
-    parent_client.post(url("reenrollment_wishes", lea),
+    parent_client.post(url("reenrollment:wishes", lea),
                        wishes_data(lea, data, stop=[data["dance"]]))
     assert "Certificat médical (danse)" not in step_items(parent_client, lea)
     # Hugo wishes to start dance: asked.
-    parent_client.post(url("reenrollment_wishes", hugo),
+    parent_client.post(url("reenrollment:wishes", hugo),
                        wishes_data(hugo, data, new_1=data["dance"].pk))
     assert step_items(parent_client, hugo)["Certificat médical (danse)"] == "missing"
 
 
 def test_upload_from_the_documents_step(parent_client, parent, data, lea):
-    response = parent_client.post(url("reenrollment_upload", lea), {
+    response = parent_client.post(url("reenrollment:upload", lea), {
         "kind": data["medical"].pk, "file": upload("certificat.pdf", files.pdf())})
     assert response.status_code == 302
     assert StudentDocument.objects.get(student=lea).kind == data["medical"]
-    parent_client.post(url("reenrollment_upload", lea), {
+    parent_client.post(url("reenrollment:upload", lea), {
         "kind": data["proof"].pk, "file": upload("edf.jpg", files.image("JPEG"))})
     assert FamilyDocument.objects.get(family=parent.family).kind == data["proof"]
     assert step_items(parent_client, lea)["Justificatif de domicile"] == "pending"
@@ -242,7 +242,7 @@ def test_bad_uploads_are_refused_next_to_the_field(parent_client, data, lea, pay
         post["file"] = upload(*payload["file"])
     else:
         post = {"file": upload("ok.pdf", files.pdf())}
-    with_kind = parent_client.post(url("reenrollment_upload", lea), post,
+    with_kind = parent_client.post(url("reenrollment:upload", lea), post,
                                    HTTP_ACCEPT_LANGUAGE="en")
     assert with_kind.status_code == 400
     assert message.lower() in with_kind.text.lower()
@@ -252,7 +252,7 @@ def test_bad_uploads_are_refused_next_to_the_field(parent_client, data, lea, pay
 def test_a_kind_the_campaign_does_not_ask_cannot_be_uploaded_here(parent_client, combs, data,
                                                                    hugo):
     # Hugo plays piano: the dance certificate is not among his request's kinds.
-    response = parent_client.post(url("reenrollment_upload", hugo), {
+    response = parent_client.post(url("reenrollment:upload", hugo), {
         "kind": data["medical"].pk, "file": upload("c.pdf", files.pdf())})
     assert response.status_code == 400
     assert not StudentDocument.objects.exists()
@@ -267,7 +267,7 @@ def test_wishes_are_saved_in_order_of_preference(parent_client, data, hugo):
     students_data.Course.objects.create(
         site=guitar.site, school_year=data["next_year"], discipline=guitar, weekday=1,
         start_time=students_data.time(16), end_time=students_data.time(17))
-    response = parent_client.post(url("reenrollment_wishes", hugo), wishes_data(
+    response = parent_client.post(url("reenrollment:wishes", hugo), wishes_data(
         hugo, data, new_1="", new_2=guitar.pk, new_3=data["dance"].pk,
         musicianship_level="Cycle 1 – 3e année", comment="Plutôt le mercredi."))
     assert response.status_code == 302
@@ -277,7 +277,7 @@ def test_wishes_are_saved_in_order_of_preference(parent_client, data, hugo):
     assert request.musicianship_level == "Cycle 1 – 3e année"
     assert request.comment == "Plutôt le mercredi."
     # The form shows them back.
-    form = parent_client.get(url("reenrollment_wishes", hugo)).context["form"]
+    form = parent_client.get(url("reenrollment:wishes", hugo)).context["form"]
     assert form["new_1"].initial == guitar.pk and form["new_2"].initial == data["dance"].pk
 
 
@@ -297,7 +297,7 @@ def test_bad_wishes_are_refused_next_to_the_field(parent_client, data, hugo, cha
     for name, value in change.items():
         value = {"DANCE": data["dance"].pk, "PIANO": data["piano"].pk}.get(value, value)
         values[enrollment if name == "ENROLLMENT" else name] = value
-    response = parent_client.post(url("reenrollment_wishes", hugo), values)
+    response = parent_client.post(url("reenrollment:wishes", hugo), values)
     assert response.status_code == 400
     errors = response.context["form"].errors
     assert (enrollment if field == "ENROLLMENT" else field) in errors
@@ -306,9 +306,9 @@ def test_bad_wishes_are_refused_next_to_the_field(parent_client, data, hugo, cha
 
 
 def test_bad_wishes_keep_what_was_saved(parent_client, data, hugo):
-    parent_client.post(url("reenrollment_wishes", hugo),
+    parent_client.post(url("reenrollment:wishes", hugo),
                        wishes_data(hugo, data, comment="Premier commentaire"))
-    parent_client.post(url("reenrollment_wishes", hugo),
+    parent_client.post(url("reenrollment:wishes", hugo),
                        wishes_data(hugo, data, comment="y" * 2001))
     assert ReenrollmentRequest.objects.get(student=hugo).comment == "Premier commentaire"
 
@@ -316,14 +316,14 @@ def test_bad_wishes_keep_what_was_saved(parent_client, data, hugo):
 def test_a_discipline_of_another_site_is_refused(parent_client, data, hugo, ploufragan):
     other = reenrollment_data.students_data.structure(
         ploufragan, students_data.school_year(ploufragan))
-    response = parent_client.post(url("reenrollment_wishes", hugo),
+    response = parent_client.post(url("reenrollment:wishes", hugo),
                                   wishes_data(hugo, data, new_1=other["dance"].pk))
     assert response.status_code == 400 and "new_1" in response.context["form"].errors
 
 
 def test_wishes_are_shown_in_french(parent_client, data, hugo):
     values = wishes_data(hugo, data, new_1="abc")
-    response = parent_client.post(url("reenrollment_wishes", hugo), values,
+    response = parent_client.post(url("reenrollment:wishes", hugo), values,
                                   HTTP_ACCEPT_LANGUAGE="fr")
     assert "Choisissez une discipline dans la liste." in response.text
 
@@ -334,28 +334,28 @@ def test_changes_after_sending_are_kept_until_the_secretariat_takes_it_up(
     parent_client, data, lea
 ):
     request = send(parent_client, lea, data)
-    response = parent_client.post(url("reenrollment_wishes", lea),
+    response = parent_client.post(url("reenrollment:wishes", lea),
                                   wishes_data(lea, data, stop=[data["dance"]]))
     assert response.status_code == 302
     request.refresh_from_db()
     assert request.status == Status.SUBMITTED and request.changed_after_sending_at
     request.status = Status.IN_REVIEW
     request.save()
-    response = parent_client.post(url("reenrollment_wishes", lea), wishes_data(lea, data))
+    response = parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data))
     assert response.status_code == 302
     assert request.wishes.filter(choice=Wish.Choice.STOP).count() == 1  # Unchanged.
-    response = parent_client.post(url("reenrollment_validation", lea), {"accept_rules": "on", "rules": data["rules"].pk})
+    response = parent_client.post(url("reenrollment:validation", lea), {"accept_rules": "on", "rules": data["rules"].pk})
     request.refresh_from_db()
     assert request.status == Status.IN_REVIEW
 
 
 # Another family, another site.
 
-STEP_VIEWS = ["reenrollment_documents", "reenrollment_wishes", "reenrollment_validation",
-              "reenrollment_sent"]
+STEP_VIEWS = ["reenrollment:documents", "reenrollment:wishes", "reenrollment:validation",
+              "reenrollment:sent"]
 
 
-@pytest.mark.parametrize("name", STEP_VIEWS + ["reenrollment_upload"])
+@pytest.mark.parametrize("name", STEP_VIEWS + ["reenrollment:upload"])
 def test_another_familys_student_is_a_404(data, lea, name):
     stranger = make_parent(lea.family.site, username="voisin", family_name="Voisin")
     client = Client()
@@ -368,13 +368,13 @@ def test_another_familys_student_is_a_404(data, lea, name):
 def test_a_parent_of_another_site_sees_another_campaign(other_parent, data, lea):
     client = Client()
     client.force_login(other_parent)
-    page = client.get(reverse("reenrollment"))
+    page = client.get(reverse("reenrollment:index"))
     assert page.status_code == 200 and "Léa" not in page.text
     assert page.context["campaign"] is None
-    assert client.get(url("reenrollment_wishes", lea)).status_code == 404
+    assert client.get(url("reenrollment:wishes", lea)).status_code == 404
 
 
-@pytest.mark.parametrize("name", ["reenrollment"])
+@pytest.mark.parametrize("name", ["reenrollment:index"])
 def test_anonymous_is_sent_to_login(client, name):
     response = client.get(reverse(name))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
@@ -385,12 +385,12 @@ def test_rules_pdf_for_the_sites_families_only(parent_client, other_parent, data
 
     rules = data["rules"]
     rules.file.save("r.pdf", ContentFile(files.pdf()))
-    response = parent_client.get(reverse("reenrollment_rules", args=[rules.pk]))
+    response = parent_client.get(reverse("reenrollment:rules", args=[rules.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content).startswith(b"%PDF-")
     stranger = Client()
     stranger.force_login(other_parent)
-    assert stranger.get(reverse("reenrollment_rules", args=[rules.pk])).status_code == 404
+    assert stranger.get(reverse("reenrollment:rules", args=[rules.pk])).status_code == 404
 
 
 def test_staff_of_another_site_cannot_see_the_request(parent_client, data, lea, ploufragan):
@@ -472,7 +472,7 @@ def test_incomplete_needs_a_note_then_mails_it(parent_client, parent, data, lea,
     assert request.status == Status.INCOMPLETE
     # The family sees it on the tab, completes, and sends again.
     assert "Le certificat médical pour la danse." in parent_client.get(
-        url("reenrollment_documents", lea)).text
+        url("reenrollment:documents", lea)).text
     send(parent_client, lea, data)
     request.refresh_from_db()
     assert request.status == Status.SUBMITTED
@@ -496,7 +496,7 @@ def test_validation_creates_next_years_enrollments(parent_client, data, lea):
     assert set(Enrollment.objects.filter(student=lea, course__school_year=data["next_year"])
                .values_list("course__level", flat=True)) == {"Cycle 1 – 3e année", "Initiation 2"}
     # Decided: the family can no longer change it, nor the secretariat decide again.
-    response = parent_client.post(url("reenrollment_wishes", lea), wishes_data(lea, data))
+    response = parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data))
     assert ReenrollmentRequest.objects.get(pk=request.pk).status == Status.VALIDATED
     decide(staff, request, decision="refused", refusal_reason="Non.")
     assert ReenrollmentRequest.objects.get(pk=request.pk).status == Status.VALIDATED
@@ -522,7 +522,7 @@ def test_refusal_needs_a_reason(parent_client, data, lea):
     decide(staff, request, decision="refused", refusal_reason="Plus de place en danse.")
     request.refresh_from_db()
     assert request.status == Status.REFUSED
-    page = parent_client.get(url("reenrollment_documents", lea))
+    page = parent_client.get(url("reenrollment:documents", lea))
     assert "Plus de place en danse." in page.text
 
 
@@ -624,9 +624,9 @@ def step_counts(client, student):
     from django.test.utils import CaptureQueriesContext
 
     result = {}
-    for name in ["reenrollment", "reenrollment_documents", "reenrollment_wishes",
-                 "reenrollment_validation", "reenrollment_sent"]:
-        path = reverse(name) if name == "reenrollment" else url(name, student)
+    for name in ["reenrollment:index", "reenrollment:documents", "reenrollment:wishes",
+                 "reenrollment:validation", "reenrollment:sent"]:
+        path = reverse(name) if name == "reenrollment:index" else url(name, student)
         with CaptureQueriesContext(connection) as queries:
             assert client.get(path).status_code == 200, name
         result[name] = len(queries)
@@ -676,50 +676,50 @@ def test_admin_list_query_count_does_not_grow(parent_client, data, combs):
 def test_pages_are_valid_html(parent_client, data, lea, tmp_path):
     from .test_html_valid import validate
 
-    pages = {"index-open": parent_client.get(reverse("reenrollment")).text}
+    pages = {"index-open": parent_client.get(reverse("reenrollment:index")).text}
     for name in STEP_VIEWS[:3]:
         pages[name] = parent_client.get(url(name, lea)).text
-    pages["upload-errors"] = parent_client.post(url("reenrollment_upload", lea), {}).text
+    pages["upload-errors"] = parent_client.post(url("reenrollment:upload", lea), {}).text
     pages["wishes-errors"] = parent_client.post(
-        url("reenrollment_wishes", lea), wishes_data(lea, data, comment="x" * 2001)).text
-    parent_client.post(url("reenrollment_wishes", lea), wishes_data(lea, data))
-    pages["validation-errors"] = parent_client.post(url("reenrollment_validation", lea), {}).text
+        url("reenrollment:wishes", lea), wishes_data(lea, data, comment="x" * 2001)).text
+    parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data))
+    pages["validation-errors"] = parent_client.post(url("reenrollment:validation", lea), {}).text
     send(parent_client, lea, data)
-    pages["sent"] = parent_client.get(url("reenrollment_sent", lea)).text
+    pages["sent"] = parent_client.get(url("reenrollment:sent", lea)).text
     campaign = data["campaign"]
     campaign.closes_at = timezone.now() - timedelta(minutes=1)
     campaign.opens_at = timezone.now() - timedelta(days=1)
     campaign.save()
-    pages["index-closed"] = parent_client.get(reverse("reenrollment")).text
-    pages["wishes-read-only"] = parent_client.get(url("reenrollment_wishes", lea)).text
+    pages["index-closed"] = parent_client.get(reverse("reenrollment:index")).text
+    pages["wishes-read-only"] = parent_client.get(url("reenrollment:wishes", lea)).text
     assert validate(pages, tmp_path) == []
 
 
 def test_a_double_click_on_validate_sends_once(parent_client, data, lea,
                                                django_capture_on_commit_callbacks):
-    parent_client.post(url("reenrollment_wishes", lea), wishes_data(lea, data))
+    parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data))
     accept = {"accept_rules": "on", "rules": data["rules"].pk}
     with django_capture_on_commit_callbacks() as callbacks:
-        parent_client.post(url("reenrollment_validation", lea), accept)
-        parent_client.post(url("reenrollment_validation", lea), accept)
+        parent_client.post(url("reenrollment:validation", lea), accept)
+        parent_client.post(url("reenrollment:validation", lea), accept)
     assert len(callbacks) == 2  # The family's and the secretariat's, once.
     # Changed after sending, then sent again: the secretariat is told again.
-    parent_client.post(url("reenrollment_wishes", lea), wishes_data(lea, data, comment="Oubli"))
+    parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data, comment="Oubli"))
     with django_capture_on_commit_callbacks() as callbacks:
-        parent_client.post(url("reenrollment_validation", lea), accept)
+        parent_client.post(url("reenrollment:validation", lea), accept)
     assert len(callbacks) == 2
 
 
 def test_rules_changed_meanwhile_must_be_read_again(parent_client, data, lea):
     from reenrollment.models import SchoolRules
 
-    parent_client.post(url("reenrollment_wishes", lea), wishes_data(lea, data))
+    parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data))
     shown = data["rules"].pk
     campaign = data["campaign"]
     campaign.rules = SchoolRules.objects.create(site=campaign.site, version="2027-bis",
                                                 text="Article 1 modifié.")
     campaign.save()
-    response = parent_client.post(url("reenrollment_validation", lea),
+    response = parent_client.post(url("reenrollment:validation", lea),
                                   {"accept_rules": "on", "rules": shown})
     assert response.status_code == 400 and response.context["form"].non_field_errors()
     assert ReenrollmentRequest.objects.get(student=lea).status == Status.DRAFT
@@ -730,7 +730,7 @@ def test_a_decision_on_wishes_changed_meanwhile_is_refused(parent_client, data, 
     staff, _ = staff_client(lea.family.site)
     change = reverse("admin:reenrollment_reenrollmentrequest_change", args=[request.pk])
     seen = staff.get(change).context["adminform"].form["seen"].value()
-    parent_client.post(url("reenrollment_wishes", lea),
+    parent_client.post(url("reenrollment:wishes", lea),
                        wishes_data(lea, data, stop=[data["dance"]]))
     response = staff.post(change, {"decision": "validated", "seen": seen,
                                    "missing_note": "", "refusal_reason": "",
@@ -756,7 +756,7 @@ def test_a_note_saved_without_decision_keeps_the_familys_changes(parent_client, 
     change = reverse("admin:reenrollment_reenrollmentrequest_change", args=[request.pk])
     form_page = staff.get(change)
     assert form_page.status_code == 200
-    parent_client.post(url("reenrollment_wishes", lea), wishes_data(lea, data, comment="Ajout"))
+    parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data, comment="Ajout"))
     decide(staff, request, missing_note="Brouillon de note")
     request.refresh_from_db()
     assert request.comment == "Ajout" and request.missing_note == "Brouillon de note"

@@ -59,16 +59,16 @@ def stranger_student(other_parent, ploufragan):
 
 def student_urls(student):
     return [
-        reverse("student_detail", args=[student.pk]),
-        reverse("student_courses", args=[student.pk]),
-        reverse("student_history", args=[student.pk]),
-        reverse("student_form", args=[student.pk, "certificat-medical"]),
-        reverse("student_form", args=[student.pk, "attestation-sur-l-honneur"]),
+        reverse("students:detail", args=[student.pk]),
+        reverse("students:courses", args=[student.pk]),
+        reverse("students:history", args=[student.pk]),
+        reverse("students:form", args=[student.pk, "certificat-medical"]),
+        reverse("students:form", args=[student.pk, "attestation-sur-l-honneur"]),
     ]
 
 
 def test_owner_sees_every_student_page(parent_client, lea):
-    for url in student_urls(lea) + [reverse("student_list"), reverse("timetable")]:
+    for url in student_urls(lea) + [reverse("students:list"), reverse("students:timetable")]:
         assert parent_client.get(url).status_code == 200, url
 
 
@@ -83,28 +83,28 @@ def test_strangers_get_404_or_login(parent_client, lea, stranger_student, combs)
     for url in student_urls(lea):
         response = Client().get(url)
         assert response.status_code == 302 and response["Location"].startswith("/connexion/")
-    assert parent_client.get(reverse("student_form", args=[lea.pk, "autre"])).status_code == 404
+    assert parent_client.get(reverse("students:form", args=[lea.pk, "autre"])).status_code == 404
 
 
 def test_strangers_cannot_upload_or_download_student_documents(parent_client, lea, structure,
                                                                stranger_student, other_parent):
     upload = {"kind": structure["medical"].pk,
               "file": SimpleUploadedFile("c.pdf", files.pdf(), "application/pdf")}
-    assert parent_client.post(reverse("student_document_upload", args=[stranger_student.pk]),
+    assert parent_client.post(reverse("students:document_upload", args=[stranger_student.pk]),
                               upload).status_code == 404
-    parent_client.post(reverse("student_document_upload", args=[lea.pk]),
+    parent_client.post(reverse("students:document_upload", args=[lea.pk]),
                        {**upload, "file": SimpleUploadedFile("c.pdf", files.pdf())})
     document = StudentDocument.objects.get(student=lea)
     stranger = Client()
     stranger.force_login(other_parent)
-    for url in [reverse("student_document", args=[lea.pk, document.pk]),
-                reverse("student_document", args=[stranger_student.pk, document.pk])]:
+    for url in [reverse("students:document", args=[lea.pk, document.pk]),
+                reverse("students:document", args=[stranger_student.pk, document.pk])]:
         assert stranger.get(url).status_code == 404
-    assert Client().get(reverse("student_document", args=[lea.pk, document.pk])).status_code == 302
+    assert Client().get(reverse("students:document", args=[lea.pk, document.pk])).status_code == 302
 
 
 def test_list_shows_own_students_and_their_disciplines(parent_client, lea, hugo, stranger_student):
-    page = parent_client.get(reverse("student_list")).text
+    page = parent_client.get(reverse("students:list")).text
     assert "Léa" in page and "Hugo" in page and "Danse classique" in page
     assert "Yann" not in page
 
@@ -123,13 +123,13 @@ def test_editing_a_student_is_acknowledged_and_kept_in_history(parent, lea, run_
     parent.family.save()
     client = Client()
     client.force_login(parent)
-    response = client.post(reverse("student_detail", args=[lea.pk]), student_form_data(
+    response = client.post(reverse("students:detail", args=[lea.pk]), student_form_data(
         lea, school="Collège Jean Moulin", image_rights="on", last_name="Pirate",
         birth_date="2000-01-01"))
-    assert response["Location"] == reverse("family_changes_saved")
+    assert response["Location"] == reverse("families:changes_saved")
     page = client.get(response["Location"])
     assert "Éléments modifiés" in page.text
-    assert reverse("student_detail", args=[lea.pk]) in page.text
+    assert reverse("students:detail", args=[lea.pk]) in page.text
     lea.refresh_from_db()
     assert lea.school == "Collège Jean Moulin" and lea.image_rights
     assert lea.last_name == "Martin" and lea.birth_date == date(2015, 3, 12)  # Read-only.
@@ -143,7 +143,7 @@ def test_editing_a_student_is_acknowledged_and_kept_in_history(parent, lea, run_
 @pytest.mark.parametrize("field, value", [("email", "pas-une-adresse"), ("mobile_phone", "12"),
                                           ("school", "x" * 151), ("remarks", "y" * 2001)])
 def test_bad_student_values_are_refused(parent_client, lea, field, value):
-    response = parent_client.post(reverse("student_detail", args=[lea.pk]),
+    response = parent_client.post(reverse("students:detail", args=[lea.pk]),
                                   student_form_data(lea, **{field: value}))
     assert response.status_code == 200
     assert field in response.context["form"].errors
@@ -155,22 +155,22 @@ def test_stale_student_edit_is_refused(parent, lea):
     first.force_login(parent)
     second.force_login(parent)
     data = student_form_data(lea)
-    first.post(reverse("student_detail", args=[lea.pk]), {**data, "school": "A"})
-    response = second.post(reverse("student_detail", args=[lea.pk]), {**data, "school": "B"})
+    first.post(reverse("students:detail", args=[lea.pk]), {**data, "school": "A"})
+    response = second.post(reverse("students:detail", args=[lea.pk]), {**data, "school": "B"})
     assert response.status_code == 409
     lea.refresh_from_db()
     assert lea.school == "A"
 
 
 def test_courses_page(parent_client, lea):
-    page = parent_client.get(reverse("student_courses", args=[lea.pk])).text
+    page = parent_client.get(reverse("students:courses", args=[lea.pk])).text
     for text in ["Formation musicale", "Danse classique", "Hélène Rivière", "Salle Debussy",
                  "17:00–18:00", "Mercredi", "Samedi", "Dandelot"]:
         assert text in page, text
 
 
 def test_week_view_gathers_the_family(parent_client, lea, hugo):
-    page = parent_client.get(reverse("timetable")).text
+    page = parent_client.get(reverse("students:timetable")).text
     wednesday = page.index("Mercredi")
     saturday = page.index("Samedi")
     assert wednesday < page.index("14:00–14:30") < page.index("17:00–18:00") < saturday
@@ -188,7 +188,7 @@ def test_history_newest_year_first(parent_client, parent, lea, combs, structure)
                                           start_time=course.start_time,
                                           end_time=course.end_time)
         Enrollment.objects.create(student=lea, course=old, level="Cycle 1", result=result)
-    page = parent_client.get(reverse("student_history", args=[lea.pk])).text
+    page = parent_client.get(reverse("students:history", args=[lea.pk])).text
     assert page.index("2025-2026") < page.index("2024-2025")
     assert "Admise en 2e année" in page and "2026-2027" not in page
 
@@ -201,34 +201,34 @@ def test_between_two_years_the_next_one_is_shown(parent_client, lea, combs, stru
         start_time=structure["courses"][0].start_time, end_time=structure["courses"][0].end_time)
     Enrollment.objects.create(student=lea, course=old, result="Admise")
     with time_machine.travel(datetime(2026, 7, 10, 10, tzinfo=PARIS)):
-        courses = parent_client.get(reverse("student_courses", args=[lea.pk])).text
+        courses = parent_client.get(reverse("students:courses", args=[lea.pk])).text
         assert "Danse classique" in courses and "2026-2027" in courses
-        history = parent_client.get(reverse("student_history", args=[lea.pk])).text
+        history = parent_client.get(reverse("students:history", args=[lea.pk])).text
         assert "2025-2026" in history and "2026-2027" not in history
         assert "Certificat médical à imprimer" in parent_client.get(
-            reverse("student_detail", args=[lea.pk])).text
+            reverse("students:detail", args=[lea.pk])).text
 
 
 def test_dance_requires_the_medical_document(parent_client, lea, hugo, structure):
-    page = parent_client.get(reverse("student_detail", args=[lea.pk])).text
+    page = parent_client.get(reverse("students:detail", args=[lea.pk])).text
     assert "Certificat médical (danse)" in page and "Manquant" in page
     assert "Certificat médical (danse)" not in parent_client.get(
-        reverse("student_detail", args=[hugo.pk])).text.split("Envoyer un document")[0]
+        reverse("students:detail", args=[hugo.pk])).text.split("Envoyer un document")[0]
     response = parent_client.post(
-        reverse("student_document_upload", args=[lea.pk]),
+        reverse("students:document_upload", args=[lea.pk]),
         {"kind": structure["medical"].pk,
          "file": SimpleUploadedFile("certificat.pdf", files.pdf(), "application/pdf")})
     assert response.status_code == 302
     document = StudentDocument.objects.get(student=lea)
-    assert "À valider" in parent_client.get(reverse("student_detail", args=[lea.pk])).text
-    download = reverse("student_document", args=[lea.pk, document.pk])
+    assert "À valider" in parent_client.get(reverse("students:detail", args=[lea.pk])).text
+    download = reverse("students:document", args=[lea.pk, document.pk])
     assert parent_client.get(download).status_code == 200
-    assert parent_client.get(reverse("student_document", args=[hugo.pk, document.pk])).status_code == 404
+    assert parent_client.get(reverse("students:document", args=[hugo.pk, document.pk])).status_code == 404
 
 
 def test_student_upload_refuses_hostile_files(parent_client, lea, structure):
     response = parent_client.post(
-        reverse("student_document_upload", args=[lea.pk]),
+        reverse("students:document_upload", args=[lea.pk]),
         {"kind": structure["medical"].pk,
          "file": SimpleUploadedFile("certificat.pdf", files.HTML_AS_PDF, "application/pdf")})
     assert response.status_code == 400
@@ -247,7 +247,7 @@ def test_printable_forms_are_prefilled(parent_client, lea, combs, form_name, tit
 
     combs.logo = Upload("logo.png", files.image("PNG"), "image/png")
     combs.save()
-    response = parent_client.get(reverse("student_form", args=[lea.pk, form_name]))
+    response = parent_client.get(reverse("students:form", args=[lea.pk, form_name]))
     assert response["Content-Type"] == "application/pdf"
     assert response["Cache-Control"] == "private, no-store"
     assert response["Content-Disposition"].startswith("attachment")
@@ -262,7 +262,7 @@ def test_printable_forms_are_prefilled(parent_client, lea, combs, form_name, tit
 # iCalendar subscription.
 
 def make_feed(parent_client):
-    parent_client.post(reverse("calendar_renew"))
+    parent_client.post(reverse("students:calendar_renew"))
     return CalendarFeed.objects.get()
 
 
@@ -301,25 +301,25 @@ def test_calendar_token_is_unguessable_and_renewable(parent_client, lea):
     old = feed.token
     assert len(old) >= 40
     assert Client().get(reverse("calendar_feed", args=["wrong-token"])).status_code == 404
-    parent_client.post(reverse("calendar_renew"))
+    parent_client.post(reverse("students:calendar_renew"))
     feed.refresh_from_db()
     assert feed.token != old
     assert Client().get(reverse("calendar_feed", args=[old])).status_code == 404
     assert Client().get(reverse("calendar_feed", args=[feed.token])).status_code == 200
-    assert feed.token in parent_client.get(reverse("timetable")).text
+    assert feed.token in parent_client.get(reverse("students:timetable")).text
 
 
 def test_calendar_feed_holds_only_its_family(parent_client, lea, stranger_student, other_parent):
     other = Client()
     other.force_login(other_parent)
-    other.post(reverse("calendar_renew"))
+    other.post(reverse("students:calendar_renew"))
     feed = CalendarFeed.objects.get(family=other_parent.family)
     body = Client().get(reverse("calendar_feed", args=[feed.token])).content.decode()
     assert "Yann" in body and "Léa" not in body
 
 
 def test_renew_is_post_only(parent_client):
-    assert parent_client.get(reverse("calendar_renew")).status_code == 405
+    assert parent_client.get(reverse("students:calendar_renew")).status_code == 405
 
 
 # Query counts: the same for 1 and for 5 students, each in 4 courses.
@@ -345,10 +345,10 @@ def count_queries(parent, structure, students):
     client = Client()
     client.force_login(parent)
     counts = {}
-    for url in [reverse("student_list"), reverse("timetable"),
-                reverse("student_detail", args=[first.pk]),
-                reverse("student_courses", args=[first.pk]),
-                reverse("student_history", args=[first.pk])]:
+    for url in [reverse("students:list"), reverse("students:timetable"),
+                reverse("students:detail", args=[first.pk]),
+                reverse("students:courses", args=[first.pk]),
+                reverse("students:history", args=[first.pk])]:
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200, url
         counts[url.replace(str(first.pk), "<pk>")] = len(queries)

@@ -81,7 +81,7 @@ def test_secretariat_save_makes_an_open_student_form_stale(secretary):
         data.pop(key, None)
     response = secretary.post(reverse("admin:students_student_change", args=[lea.pk]), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
-    assert family_client.post(reverse("student_detail", args=[lea.pk]), stale).status_code == 409
+    assert family_client.post(reverse("students:detail", args=[lea.pk]), stale).status_code == 409
     lea.refresh_from_db()
     assert lea.remarks == "Asthme" and lea.school != "Autre"
 

@@ -10,7 +10,7 @@ from families.models import DocumentKind, FamilyDocument
 
 from . import files
 
-UPLOAD = reverse("family_document_upload")
+UPLOAD = reverse("families:document_upload")
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ class Command(BaseCommand):
         invoice = ensure_invoice_pdf(ledger.issue(invoice))
         client = Client()
         client.force_login(user)
-        url = reverse("invoice_pdf", args=[invoice.pk])
+        url = reverse("billing:invoice_pdf", args=[invoice.pk])
         def stored():
             response = client.get(url, secure=True)
             b"".join(response.streaming_content)
