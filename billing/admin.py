@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from extranet import tables
-from extranet.admin import SiteScopedAdmin, SiteScopedInlineMixin, staff_site_id
+from extranet.admin_scoping import SiteScopedAdmin, SiteScopedInlineMixin, staff_site_id
 from extranet.responses import base_url
-from extranet.templatetags.extranet_tags import eur
+from extranet.formatting import eur
 
 from . import ledger
 from .models import (Allocation, FamilyAccount, Invoice, InvoiceLine, OnlinePayment, Payment,

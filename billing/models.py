@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from extranet.models import Site
-from families.models import Family, documents_storage
+from documents.models import documents_storage
+from families.models import Family
 from students.models import Discipline, SchoolYear, Student
 
 from .money import money

@@ -4,9 +4,10 @@ from dataclasses import dataclass
 
 from django.db.models import BooleanField, DateField
 from django.utils import formats
+from django.contrib import messages
 from django.utils.translation import gettext as _
 
-from extranet.templatetags.extranet_tags import phone_fr
+from extranet.formatting import phone_fr
 
 
 @dataclass
@@ -43,3 +44,15 @@ def changes_between(instance_before, instance_after, field_names):
                        readable(field, new))
             )
     return changes
+
+
+def remember_changes(request, changes, address_changed, back_url):
+    """Keep the saved changes for the "Éléments modifiés" page, shown once."""
+    if not changes:
+        messages.info(request, _("Nothing was changed."))
+        return
+    request.session["last_changes"] = {
+        "changes": [{"label": c.label, "old": c.old, "new": c.new} for c in changes],
+        "address_changed": address_changed,
+        "back_url": back_url,
+    }

@@ -4,7 +4,9 @@ documents each site asks for."""
 from extranet.demo import ensure_account, secretariat_group
 from extranet.models import Site
 
-from .models import DocumentKind, Family, Guardian
+from documents.models import DocumentKind
+
+from .models import Family, Guardian
 
 FAMILIES = {
     "combs-la-ville": {

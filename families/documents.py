@@ -1,78 +1,35 @@
-"""What a family has provided, kind by kind: the checklist shown to families
-and used by the secretariat's "missing documents" filter."""
+"""The family's documents: what it still owes, on its page and in SQL."""
 
-from dataclasses import dataclass
+from django.db.models import OuterRef
 
-from django.utils.translation import gettext_lazy as _
+from documents.checklist import asked_kinds, checklist, owes, this_year, uploadable_kinds
+from documents.models import DocumentKind
 
-from .models import BaseDocument, DocumentKind
+from .models import FamilyDocument
 
-Status = BaseDocument.Status
-
-
-@dataclass
-class ChecklistItem:
-    kind: DocumentKind
-    document: BaseDocument | None
-    state: str  # missing, pending, accepted, refused, expired, outdated
-    label: str
-
-    @property
-    def needs_upload(self):
-        return self.state in {"missing", "refused", "expired", "outdated", "next_year"}
+FAMILY = DocumentKind.Scope.FAMILY
 
 
-STATE_LABELS = {
-    "missing": _("Missing"),
-    "pending": _("To be checked"),
-    "accepted": _("Accepted"),
-    "refused": _("Refused"),
-    "expired": _("Expired"),
-    "outdated": _("A new one is needed (address changed)"),
-    "next_year": _("A new one is needed for next year"),
-}
+def family_checklist(family, period=None, extra=None):
+    """Without `extra` (the Famille tab): every kind the site takes, the
+    required ones owed. With `extra` (a re-enrollment): the kinds asked."""
+    if extra is None:
+        kinds = list(uploadable_kinds(family.site_id, FAMILY).order_by("position", "name"))
+        asked_ids = {kind.pk for kind in kinds if kind.required}
+    else:
+        kinds = list(asked_kinds(family.site_id, FAMILY, extra))
+        asked_ids = None
+    documents = FamilyDocument.objects.filter(family=family).select_related("kind")
+    return checklist(kinds, documents, period or this_year(), family.address_changed_at,
+                     asked_ids)
 
 
-@dataclass
-class NextYear:
-    """For a re-enrollment: a document valid for "the school year of upload"
-    counts for next year only if it was sent since the campaign opened."""
-
-    start_date: object
-    sent_since: object
-
-
-def state_of(kind, document, address_changed_at=None, next_year=None):
-    if document is None:
-        return "missing"
-    if document.status == Status.REFUSED:
-        return "refused"
-    if kind.proves_address and address_changed_at and document.uploaded_at < address_changed_at:
-        return "outdated"
-    if document.is_expired:
-        return "expired"
-    if (next_year and kind.validity == DocumentKind.Validity.SCHOOL_YEAR
-            and document.uploaded_at < next_year.sent_since
-            and document.expires_on <= next_year.start_date):
-        return "next_year"
-    return document.status
-
-
-def checklist(kinds, documents, address_changed_at=None, next_year=None):
-    """One item per kind: the latest document of that kind and its state.
-
-    `documents` must be ordered newest first (the model's default ordering).
-    """
-    latest = {}
-    for document in documents:
-        latest.setdefault(document.kind_id, document)
-    items = []
-    for kind in kinds:
-        document = latest.get(kind.pk)
-        state = state_of(kind, document, address_changed_at, next_year)
-        items.append(ChecklistItem(kind, document, state, STATE_LABELS[state]))
-    return items
-
-
-def family_kinds(site):
-    return DocumentKind.objects.filter(site=site, scope=DocumentKind.Scope.FAMILY, is_active=True)
+def family_owes(family="pk", period=None, **kwargs):
+    """`Exists()` for a query whose `family` path leads to the family: true
+    when it owes a document the family's page would show as to send."""
+    prefix = "" if family == "pk" else f"{family}__"
+    return owes(
+        FamilyDocument.objects.filter(family=OuterRef(OuterRef(family))),
+        site=OuterRef(f"{prefix}site"), scope=FAMILY, period=period or this_year(),
+        address_changed_at=OuterRef(f"{prefix}address_changed_at"), **kwargs,
+    )

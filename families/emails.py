@@ -6,11 +6,7 @@ from extranet.mail import build_message, enqueue
 
 
 def family_address(family):
-    """Where the family's mail goes: its reference e-mail, else its account's."""
-    if family.reference_email:
-        return family.reference_email
-    account = family.accounts.exclude(email="").first()
-    return account.email if account else ""
+    return family.contact_email()
 
 
 def changes_acknowledgement(family, record, changes, address_changed, author, base_url,
@@ -28,14 +24,3 @@ def changes_acknowledgement(family, record, changes, address_changed, author, ba
         "family_url": f"{base_url}{reverse('families:family')}",
     }
     enqueue(build_message("families/emails/changes", context, to, reply_to=site.email))
-
-
-def document_refused(document, base_url):
-    family = document.family
-    to = family_address(family)
-    if not to:
-        return
-    context = {"family": family, "site": family.site, "document": document,
-               "family_url": f"{base_url}{document.get_portal_path()}"}
-    enqueue(build_message("families/emails/document_refused", context, [to],
-                          reply_to=family.site.email))

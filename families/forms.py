@@ -2,9 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField as PhoneNumberFormField
 
-from .documents import family_kinds
-from .models import DocumentKind, Family, Guardian
-from .uploads import check_document
+from .models import Family, Guardian
 
 PHONE_ERROR = _("Enter a valid phone number, for example 06 12 34 56 78 or +44 20 7946 0958.")
 
@@ -82,28 +80,3 @@ class GuardianForm(VersionedForm):
                 self.add_error(f"extra_phone_{n}_label",
                                _("Say whose number this is, for example “grand-mère”."))
         return cleaned
-
-
-class DocumentUploadForm(forms.Form):
-    kind = forms.ModelChoiceField(
-        queryset=DocumentKind.objects.none(),
-        label=_("Kind of document"),
-        empty_label=_("Choose the kind of document"),
-        error_messages={"required": _("Choose the kind of document."),
-                        "invalid_choice": _("Choose a kind of document from the list.")},
-    )
-    file = forms.FileField(
-        label=_("File (PDF, JPEG or PNG)"),
-        error_messages={"required": _("Choose a file on your device."),
-                        "empty": _("The file is empty.")},
-        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
-    )
-
-    def __init__(self, site, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["kind"].queryset = family_kinds(site)
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        self.checked = check_document(upload)
-        return upload

@@ -1,18 +1,11 @@
-import uuid
-from datetime import date
-from pathlib import PurePath
-
-from dateutil.relativedelta import relativedelta
-from django.conf import settings
-from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
+from documents.models import BaseDocument
 from extranet.models import Site
 
 from . import validators
@@ -69,6 +62,13 @@ class Family(models.Model):
 
     def __str__(self):
         return self.name
+
+    def contact_email(self):
+        """Where the family's mail goes: its reference e-mail, else its account's."""
+        if self.reference_email:
+            return self.reference_email
+        account = self.accounts.exclude(email="").first()
+        return account.email if account else ""
 
 
 class Guardian(models.Model):
@@ -161,120 +161,6 @@ class Guardian(models.Model):
             ]
             if phone
         ]
-
-
-class DocumentKind(models.Model):
-    """A kind of pièce justificative a site asks for, with its validity rule."""
-
-    class Scope(models.TextChoices):
-        FAMILY = "family", _("family")
-        STUDENT = "student", _("student")
-
-    class Validity(models.TextChoices):
-        PERMANENT = "permanent", _("no expiry")
-        MONTHS = "months", _("a number of months after upload")
-        SCHOOL_YEAR = "school_year", _("the school year of upload")
-
-    site = models.ForeignKey(
-        Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="document_kinds"
-    )
-    name = models.CharField(_("name"), max_length=100)
-    help_text = models.CharField(_("explanation for families"), max_length=250, blank=True)
-    scope = models.CharField(_("concerns"), max_length=10, choices=Scope, default=Scope.FAMILY)
-    required = models.BooleanField(_("required"), default=False)
-    proves_address = models.BooleanField(
-        _("proof of address"), default=False,
-        help_text=_("Asked again whenever a guardian's address changes."),
-    )
-    validity = models.CharField(
-        _("valid for"), max_length=12, choices=Validity, default=Validity.PERMANENT
-    )
-    validity_months = models.PositiveSmallIntegerField(
-        _("months of validity"), default=3, help_text=_("When valid for a number of months.")
-    )
-    position = models.PositiveSmallIntegerField(_("order"), default=0)
-    is_active = models.BooleanField(_("active"), default=True)
-
-    class Meta:
-        verbose_name = _("document kind")
-        verbose_name_plural = _("document kinds")
-        ordering = ["site", "position", "name"]
-
-    def __str__(self):
-        return self.name
-
-    def expires_on(self, uploaded_on: date):
-        """The first day the document no longer counts, or None."""
-        if self.validity == self.Validity.MONTHS:
-            return uploaded_on + relativedelta(months=self.validity_months)
-        if self.validity == self.Validity.SCHOOL_YEAR:
-            start = settings.SCHOOL_YEAR_START_MONTH
-            year = uploaded_on.year + (1 if uploaded_on.month >= start else 0)
-            return date(year, start, 1)
-        return None
-
-
-def documents_storage():
-    return storages["documents"]
-
-
-def document_path(instance, filename):
-    # Unguessable, and nothing from the family's file name.
-    return f"{instance.storage_folder}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
-
-
-class BaseDocument(models.Model):
-    """An uploaded pièce justificative; the students app reuses it for its documents."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("To be checked")
-        ACCEPTED = "accepted", _("Accepted")
-        REFUSED = "refused", _("Refused")
-
-    kind = models.ForeignKey(DocumentKind, verbose_name=_("kind"), on_delete=models.PROTECT)
-    file = models.FileField(_("file"), storage=documents_storage, upload_to=document_path)
-    original_name = models.CharField(_("original file name"), max_length=255)
-    content_type = models.CharField(_("content type"), max_length=50)
-    size = models.PositiveIntegerField(_("size in bytes"))
-    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="+",
-    )
-    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
-    refusal_reason = models.TextField(_("reason for refusal"), blank=True)
-    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="+",
-    )
-
-    storage_folder = "documents"
-
-    class Meta:
-        abstract = True
-        ordering = ["-uploaded_at"]
-
-    def __str__(self):
-        return f"{self.kind} – {self.original_name}"
-
-    @property
-    def expires_on(self):
-        return self.kind.expires_on(timezone.localdate(self.uploaded_at))
-
-    # Each concrete model also gives `family`, `owner` (who the document is
-    # about), the portal page where the family sends it again and its
-    # download address.
-    def get_portal_path(self):
-        raise NotImplementedError
-
-    def get_download_path(self):
-        raise NotImplementedError
-
-    @property
-    def is_expired(self):
-        expiry = self.expires_on
-        return expiry is not None and timezone.localdate() >= expiry
 
 
 class FamilyDocument(BaseDocument):

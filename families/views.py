@@ -1,50 +1,42 @@
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from documents.checklist import uploadable_kinds
+from documents.files import document_response, store_upload
+from documents.forms import DocumentUploadForm
+from documents.models import DocumentKind
 from extranet.decorators import family_required
-from extranet.responses import private_file
 
-from .documents import checklist, family_kinds
+from .changes import remember_changes
+from .documents import family_checklist
 from .editing import StaleEdit, create_guardian, save_versioned
-from .forms import DocumentUploadForm, FamilyContactForm, GuardianForm
+from .forms import FamilyContactForm, GuardianForm
 from .models import FamilyDocument, Guardian
 
 
 def _family_page(request, upload_form=None, status=200):
     family = request.user.family
     guardians = list(family.guardians.all())
-    kinds = list(family_kinds(family.site))
-    documents = family.documents.select_related("kind")
     context = {
         "family": family,
         "guardians": guardians,
-        "checklist": checklist(kinds, documents, family.address_changed_at),
-        "documents": documents,
-        "upload_form": upload_form or DocumentUploadForm(family.site),
+        "checklist": family_checklist(family),
+        "upload_form": upload_form or family_upload_form(family),
     }
     return render(request, "families/family.html", context, status=status)
+
+
+def family_upload_form(family, *args):
+    return DocumentUploadForm(uploadable_kinds(family.site_id, DocumentKind.Scope.FAMILY), *args)
 
 
 @family_required
 @require_safe
 def family(request):
     return _family_page(request)
-
-
-def remember_changes(request, changes, address_changed, back_url):
-    """Keep the saved changes for the "Éléments modifiés" page, shown once."""
-    if not changes:
-        messages.info(request, _("Nothing was changed."))
-        return
-    request.session["last_changes"] = {
-        "changes": [{"label": c.label, "old": c.old, "new": c.new} for c in changes],
-        "address_changed": address_changed,
-        "back_url": back_url,
-    }
 
 
 def _edit(request, instance, form_class, template, title):
@@ -104,31 +96,11 @@ def changes_saved(request):
 @require_POST
 def upload_document(request):
     family = request.user.family
-    form = DocumentUploadForm(family.site, request.POST, request.FILES)
+    form = family_upload_form(family, request.POST, request.FILES)
     if not form.is_valid():
         return _family_page(request, upload_form=form, status=400)
     store_upload(FamilyDocument(family=family), form, request)
     return redirect("families:family")
-
-
-def store_upload(document, form, request):
-    """Save a checked upload (DocumentUploadForm) as `document`."""
-    checked = form.checked
-    document.kind = form.cleaned_data["kind"]
-    document.original_name = form.cleaned_data["file"].name[-255:]
-    document.content_type = checked.content_type
-    document.size = checked.content.size
-    document.uploaded_by = request.user
-    with transaction.atomic():
-        document.file.save(f"upload{checked.extension}", checked.content, save=False)
-        document.save()
-    messages.success(request, _("Document received: the secretariat will check it."))
-
-
-def document_response(document, as_attachment=True):
-    """The stored file, under its original name, never sniffed as HTML."""
-    return private_file(document.file.open("rb"), document.original_name,
-                        document.content_type, as_attachment)
 
 
 @family_required

@@ -9,10 +9,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from extranet.admin import SiteScopedAdmin, staff_site_id
+from extranet.admin_scoping import ScopedHistoryAdmin, SiteScopedAdmin, staff_site_id
 from extranet.responses import base_url
-from families.admin import ScopedHistoryAdmin
-from families.uploads import check_document
+from documents.uploads import check_document
 from students.models import Course, Discipline
 
 from . import exports, queries, workflow
@@ -260,8 +259,7 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
 
     @admin.display(description=_("documents"))
     def documents_review(self, obj):
-        family_items, student_items = queries.checklists(
-            obj, queries.planned_discipline_ids([], list(obj.wishes.all())))
+        family_items, student_items = queries.request_checklists(obj)
         rows = []
         for item in family_items + student_items:
             if item.document is not None:

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from extranet.demo import secretariat_group
 from extranet.models import Site
-from families.models import DocumentKind
+from documents.models import DocumentKind
 from students.models import Course, Discipline, Room, SchoolYear, Teacher
 
 from .models import ReenrollmentCampaign, SchoolRules

@@ -2,8 +2,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from families.forms import DocumentUploadForm
-from families.models import DocumentKind
+from documents.forms import DocumentUploadForm
+from documents.models import DocumentKind
 
 from .models import Wish
 
@@ -147,7 +147,6 @@ class AcceptanceForm(forms.Form):
 class ReenrollmentUploadForm(DocumentUploadForm):
     """The shared upload form, offering the kinds this request asks for."""
 
-    def __init__(self, site, kinds, *args, **kwargs):
-        super().__init__(site, *args, **kwargs)
-        self.fields["kind"].queryset = DocumentKind.objects.filter(
-            site=site, is_active=True, pk__in=[kind.pk for kind in kinds])
+    def __init__(self, kinds, *args, **kwargs):
+        super().__init__(DocumentKind.objects.filter(pk__in=[kind.pk for kind in kinds]),
+                         *args, **kwargs)

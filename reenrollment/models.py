@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from extranet.models import Site
-from families.models import DocumentKind, documents_storage
+from documents.models import DocumentKind, documents_storage
 from students.models import Course, Discipline, Enrollment, SchoolYear, Student
 
 

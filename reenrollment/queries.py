@@ -1,15 +1,15 @@
 """What a re-enrollment request is made of, fetched in a fixed number of
 queries whatever the size of the family."""
 
-from operator import attrgetter
+from django.db.models import Case, DateTimeField, Exists, OuterRef, Q, Subquery, Value, When
 
-from django.db.models import Prefetch, Q
+from documents.checklist import next_year, owed, owes, this_year
+from documents.models import DocumentKind
+from families.documents import family_checklist, family_owes
+from students.models import Course, Discipline, Enrollment, SchoolYear, StudentDocument
+from students.queries import student_checklist
 
-from families.documents import NextYear, checklist
-from families.models import DocumentKind, FamilyDocument
-from students.models import Course, Discipline, Enrollment, StudentDocument
-
-from .models import ReenrollmentRequest, Wish
+from .models import ReenrollmentCampaign, ReenrollmentRequest, Wish
 
 
 def family_requests(campaign, family):
@@ -73,77 +73,69 @@ def planned_discipline_ids(current, request_wishes):
 
 
 def checklists(request, discipline_ids):
-    """(family items, student items): what the campaign asks, judged as on
-    the Famille and Élèves pages, so a valid document is never asked twice."""
+    """(family items, student items): what the campaign asks for next year,
+    judged by the same rules as the Famille and Élèves pages, so a valid
+    document is never asked twice."""
     campaign = request.campaign
-    student = request.student
-    family = student.family
-    family_kinds = DocumentKind.objects.filter(
-        campaigns_as_family_document=campaign, is_active=True, site=family.site_id,
-        scope=DocumentKind.Scope.FAMILY).order_by("position", "name")
-    student_kinds = (
-        DocumentKind.objects.filter(site=family.site_id, is_active=True,
-                                    scope=DocumentKind.Scope.STUDENT)
-        .filter(Q(campaigns_as_student_document=campaign) | Q(discipline__in=discipline_ids))
-        .distinct().order_by("position", "name")
-    )
-    next_year = for_next_year(campaign)
+    period = next_year(campaign)
     return (
-        checklist(family_kinds, FamilyDocument.objects.filter(family=family)
-                  .select_related("kind"), family.address_changed_at, next_year),
-        checklist(student_kinds, StudentDocument.objects.filter(student=student)
-                  .select_related("kind"), next_year=next_year),
+        family_checklist(request.student.family, period,
+                         Q(campaigns_as_family_document=campaign)),
+        student_checklist(request.student, discipline_ids, period,
+                          Q(campaigns_as_student_document=campaign)),
     )
 
 
-def for_next_year(campaign):
-    return NextYear(campaign.school_year.start_date, campaign.opens_at)
+def request_checklists(request):
+    """`checklists()` for a request as it stands: its wishes, or before any
+    wish, the courses of the year that ends."""
+    current = current_enrollments(request.student, request.campaign.previous_year())
+    return checklists(request, planned_discipline_ids(current, wishes(request)))
+
+
+def requests_owing(queryset):
+    """`queryset` (of requests) annotated and filtered in the database to
+    those owing a document: `checklists()`'s rules in SQL, for the filters
+    and exports of the secretariat."""
+    campaigns = ReenrollmentCampaign.objects.filter(
+        pk__in=queryset.order_by().values("campaign")).select_related("school_year")
+    cutoffs = [When(campaign=c.pk, then=Value(next_year(c).next_year_cutoff))
+               for c in campaigns]
+    previous_year = (
+        SchoolYear.objects.filter(site=OuterRef("campaign__site"),
+                                  start_date__lt=OuterRef("campaign__school_year__start_date"))
+        .order_by("-start_date").values("pk")[:1]
+    )
+    queryset = queryset.annotate(
+        next_year_cutoff=Case(*cutoffs, default=None, output_field=DateTimeField()),
+        previous_year=Subquery(previous_year),
+    )
+    request = OuterRef(OuterRef("pk"))
+    planned = Wish.objects.filter(request=request, discipline__required_documents=OuterRef("pk"))
+    continued = Enrollment.objects.filter(
+        student=OuterRef(OuterRef("student")), course__school_year=OuterRef(OuterRef("previous_year")),
+        course__discipline__required_documents=OuterRef("pk"))
+    by_discipline = (Q(Exists(planned.exclude(choice=Wish.Choice.STOP)))
+                     | (~Q(Exists(Wish.objects.filter(request=request))) & Q(Exists(continued))))
+    period = this_year()
+    family = family_owes(
+        "student__family", period, extra=Q(campaigns_as_family_document=OuterRef("campaign")),
+        next_year_cutoff=OuterRef("next_year_cutoff"))
+    student = owes(
+        StudentDocument.objects.filter(student=OuterRef(OuterRef("student"))),
+        site=OuterRef("campaign__site"), scope=DocumentKind.Scope.STUDENT, period=period,
+        extra=Q(campaigns_as_student_document=OuterRef("campaign")) | by_discipline,
+        next_year_cutoff=OuterRef("next_year_cutoff"))
+    return queryset.filter(family | student)
 
 
 def requests_missing_documents(queryset):
-    """Ids of the requests whose documents are not all there, judged exactly
-    as the family's step page judges them, in a fixed number of queries."""
-    by_position = attrgetter("position", "name")
-    kinds = DocumentKind.objects.filter(is_active=True)
-    requests = list(queryset.prefetch_related(None).select_related(
-        "campaign__school_year", "student__family").prefetch_related(
-        "wishes",
-        Prefetch("campaign__family_documents", kinds.filter(scope=DocumentKind.Scope.FAMILY)),
-        Prefetch("campaign__student_documents", kinds.filter(scope=DocumentKind.Scope.STUDENT)),
-        Prefetch("student__documents", StudentDocument.objects.select_related("kind")),
-        Prefetch("student__family__documents", FamilyDocument.objects.select_related("kind")),
-        Prefetch("student__enrollments", Enrollment.objects.select_related("course")),
-    ))
-    site_ids = {r.campaign.site_id for r in requests}
-    required = {
-        d.pk: [k for k in d.required_documents.all()
-               if k.is_active and k.scope == DocumentKind.Scope.STUDENT]
-        for d in Discipline.objects.filter(site__in=site_ids).prefetch_related(
-            "required_documents")
-    }
-    previous = {c.pk: c.previous_year() for c in {r.campaign for r in requests}}
-    result = []
-    for r in requests:
-        year = previous[r.campaign_id]
-        current = [e for e in r.student.enrollments.all()
-                   if year is not None and e.course.school_year_id == year.pk]
-        planned = planned_discipline_ids(current, list(r.wishes.all()))
-        student_kinds = {k.pk: k for k in r.campaign.student_documents.all()}
-        for discipline_id in planned:
-            student_kinds.update({k.pk: k for k in required.get(discipline_id, [])})
-        family = r.student.family
-        next_year = for_next_year(r.campaign)
-        items = checklist(sorted(r.campaign.family_documents.all(), key=by_position),
-                          family.documents.all(), family.address_changed_at, next_year)
-        items += checklist(sorted(student_kinds.values(), key=by_position),
-                           r.student.documents.all(), next_year=next_year)
-        if missing(items):
-            result.append(r.pk)
-    return result
+    """Ids of the requests owing a document."""
+    return requests_owing(queryset).values_list("pk", flat=True)
 
 
 def missing(items):
-    return [item for item in items if item.needs_upload]
+    return owed(items)
 
 
 def summarize(request_wishes, family_items, student_items):
@@ -157,6 +149,4 @@ def summarize(request_wishes, family_items, student_items):
 
 
 def request_summary(request):
-    request_wishes = wishes(request)
-    family_items, student_items = checklists(request, planned_discipline_ids([], request_wishes))
-    return summarize(request_wishes, family_items, student_items)
+    return summarize(wishes(request), *request_checklists(request))

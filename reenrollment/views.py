@@ -12,15 +12,16 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from documents.files import store_upload
+from documents.models import DocumentKind
 from extranet.decorators import family_required
 from extranet.responses import base_url, private_file
-from families.models import DocumentKind, FamilyDocument
-from families.views import store_upload
+from families.models import FamilyDocument
 from students.models import Discipline, Student, StudentDocument
 
 from . import queries, workflow
 from .forms import AcceptanceForm, ReenrollmentUploadForm, WishesForm
-from .models import ReenrollmentCampaign, ReenrollmentRequest, SchoolRules
+from .models import ReenrollmentCampaign, ReenrollmentRequest, SchoolRules, Wish
 
 
 def portal_campaign(request):
@@ -62,7 +63,7 @@ class Step:
     @property
     def dance(self):
         disciplines = [e.course.discipline for e in self.enrollments]
-        disciplines += [w.discipline for w in self.wishes if w.choice != "stop"]
+        disciplines += [w.discipline for w in self.wishes if w.choice != Wish.Choice.STOP]
         return any(d.category == Discipline.Category.DANCE for d in disciplines)
 
     @property
@@ -113,7 +114,7 @@ def refuse_if_read_only(request, step):
 def documents(request, student_pk):
     step = load_step(request, student_pk)
     return render_step(request, step, "documents", {
-        "upload_form": ReenrollmentUploadForm(step.student.family.site, step.kinds)})
+        "upload_form": ReenrollmentUploadForm(step.kinds)})
 
 
 @family_required
@@ -122,8 +123,7 @@ def upload(request, student_pk):
     step = load_step(request, student_pk)
     if refused := refuse_if_read_only(request, step):
         return refused
-    site = step.student.family.site
-    form = ReenrollmentUploadForm(site, step.kinds, request.POST, request.FILES)
+    form = ReenrollmentUploadForm(step.kinds, request.POST, request.FILES)
     if not form.is_valid():
         return render_step(request, step, "documents", {"upload_form": form}, status=400)
     if form.cleaned_data["kind"].scope == DocumentKind.Scope.FAMILY:

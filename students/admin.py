@@ -1,9 +1,8 @@
 from django.contrib import admin
-
 from django.db.models import F
 
-from extranet.admin import SiteScopedAdmin, SiteScopedInlineMixin
-from families.admin import DocumentReviewAdmin, ScopedHistoryAdmin
+from documents.review import DocumentReviewAdmin
+from extranet.admin_scoping import ScopedHistoryAdmin, SiteScopedAdmin, SiteScopedInlineMixin
 
 from .models import (
     ClosurePeriod,

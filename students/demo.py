@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 
 from extranet.demo import secretariat_group
 from extranet.models import Site
-from families.models import DocumentKind, Family
+from documents.models import DocumentKind
+from families.models import Family
 
 from .models import (ClosurePeriod, Course, Discipline, Enrollment, Room, SchoolYear, Student,
                      Teacher)

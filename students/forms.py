@@ -1,7 +1,6 @@
 from django import forms
 
-from families.forms import DocumentUploadForm, VersionedForm
-from families.models import DocumentKind
+from families.forms import VersionedForm
 
 from .models import Student
 
@@ -18,11 +17,3 @@ class StudentForm(VersionedForm):
             "email": forms.EmailInput(attrs={"autocomplete": "email"}),
             "remarks": forms.Textarea(attrs={"rows": 4}),
         }
-
-
-class StudentDocumentUploadForm(DocumentUploadForm):
-    def __init__(self, site, *args, **kwargs):
-        super().__init__(site, *args, **kwargs)
-        self.fields["kind"].queryset = DocumentKind.objects.filter(
-            site=site, scope=DocumentKind.Scope.STUDENT, is_active=True
-        )

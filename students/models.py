@@ -9,7 +9,8 @@ from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from extranet.models import Site
-from families.models import BaseDocument, DocumentKind, Family
+from documents.models import BaseDocument, DocumentKind
+from families.models import Family
 from families.validators import validate_birth_date
 
 

@@ -4,8 +4,8 @@ of queries whatever their number."""
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from families.documents import checklist
-from families.models import DocumentKind
+from documents.checklist import asked_kinds, checklist, this_year
+from documents.models import DocumentKind
 
 from .models import Enrollment, SchoolYear, StudentDocument
 
@@ -31,15 +31,18 @@ def family_students(family, year=None):
     return queryset
 
 
-def student_checklist(student, current_enrollments):
+def student_checklist(student, discipline_ids, period=None, extra=Q()):
     """Kinds asked of the student: those flagged required for every student,
-    and those his disciplines of the year require."""
-    discipline_ids = {e.course.discipline_id for e in current_enrollments}
-    kinds = DocumentKind.objects.filter(
-        site=student.family.site_id, scope=DocumentKind.Scope.STUDENT, is_active=True
-    ).filter(Q(required=True) | Q(discipline__in=discipline_ids))
+    those its disciplines require (this year's, or next year's planned ones
+    for a re-enrollment) and those `extra` adds."""
+    kinds = asked_kinds(student.family.site_id, DocumentKind.Scope.STUDENT,
+                        Q(discipline__in=discipline_ids) | extra)
     documents = StudentDocument.objects.filter(student=student).select_related("kind")
-    return checklist(kinds.distinct().order_by("position", "name"), documents)
+    return checklist(kinds, documents, period or this_year())
+
+
+def disciplines_of(enrollments):
+    return {e.course.discipline_id for e in enrollments}
 
 
 def timetable(students):

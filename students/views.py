@@ -6,15 +6,26 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from documents.checklist import uploadable_kinds
+from documents.files import document_response, store_upload
+from documents.forms import DocumentUploadForm
+from documents.models import DocumentKind
 from extranet.decorators import family_required
+from extranet.pdf import logo_uri, render_pdf
+from families.changes import remember_changes
 from families.editing import StaleEdit, save_versioned
-from families.views import document_response, remember_changes, store_upload
 
 from . import queries
 from .calendar import build_calendar
-from .forms import StudentDocumentUploadForm, StudentForm
-from .models import CalendarFeed, Student, StudentDocument
-from extranet.pdf import logo_uri, render_pdf
+from .forms import StudentForm
+from .models import CalendarFeed, Discipline, Student, StudentDocument
+
+DANCE = Discipline.Category.DANCE
+
+
+def student_upload_form(student, *args):
+    return DocumentUploadForm(
+        uploadable_kinds(student.family.site_id, DocumentKind.Scope.STUDENT), *args)
 
 
 def family_student(request, pk):
@@ -40,11 +51,11 @@ def _student_page(request, student, form=None, upload_form=None, status=200, sta
         "student": student,
         "year": year,
         "enrollments": current,
-        "checklist": queries.student_checklist(student, current),
+        "checklist": queries.student_checklist(student, queries.disciplines_of(current)),
         "form": form or StudentForm(instance=student),
-        "upload_form": upload_form or StudentDocumentUploadForm(student.family.site),
+        "upload_form": upload_form or student_upload_form(student),
         "stale_error": stale_error,
-        "dance": any(e.course.discipline.category == "dance" for e in current),
+        "dance": any(e.course.discipline.category == DANCE for e in current),
     }
     return render(request, "students/student_detail.html", context, status=status)
 
@@ -131,7 +142,7 @@ def calendar_feed(request, token):
 @require_POST
 def upload_student_document(request, pk):
     student = family_student(request, pk)
-    form = StudentDocumentUploadForm(student.family.site, request.POST, request.FILES)
+    form = student_upload_form(student, request.POST, request.FILES)
     if not form.is_valid():
         return _student_page(request, student, upload_form=form, status=400)
     store_upload(StudentDocument(student=student), form, request)
@@ -162,7 +173,7 @@ def student_form_pdf(request, pk, form_name):
     year = queries.current_year(student.family.site)
     enrollments = list(queries.enrollments(year).filter(student=student)) if year else []
     disciplines = [e.course.discipline for e in enrollments]
-    dance = [d for d in disciplines if d.category == "dance"] or disciplines
+    dance = [d for d in disciplines if d.category == DANCE] or disciplines
     pdf = render_pdf(template, {
         "student": student, "site": student.family.site, "year": year,
         "disciplines": dance, "logo_uri": logo_uri(student.family.site),

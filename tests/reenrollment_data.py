@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from families.models import DocumentKind
+from documents.models import DocumentKind
 from reenrollment.models import ReenrollmentCampaign, SchoolRules
 from students.models import Course, Room, SchoolYear
 

@@ -2,7 +2,7 @@
 
 from datetime import date, time
 
-from families.models import DocumentKind
+from documents.models import DocumentKind
 from students.models import (ClosurePeriod, Course, Discipline, Enrollment, Room, SchoolYear,
                              Student, Teacher)
 

@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from families.models import DocumentKind, Family, FamilyDocument, Guardian
+from documents.models import DocumentKind
+from families.models import Family, FamilyDocument, Guardian
 
 from . import files
 from .conftest import make_parent
@@ -401,5 +402,5 @@ def test_family_page_query_count_does_not_grow(parent, combs, django_assert_num_
                                       original_name="x.pdf", content_type="application/pdf", size=1)
     client = Client()
     client.force_login(parent)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert client.get(FAMILY).status_code == 200

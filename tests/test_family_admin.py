@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from extranet.models import Site, User
-from families.models import DocumentKind, Family, FamilyDocument
+from documents.models import DocumentKind
+from families.models import Family, FamilyDocument
 
 from . import files
 

@@ -49,7 +49,8 @@ def test_all_pages_are_valid_html(parent, combs, tmp_path):
         pages[name] = signed_in.get(reverse(name)).text
     pages["password-errors"] = signed_in.post(reverse("password_change"), {}).text
     # The family pages, with a guardian, a document and errors.
-    from families.models import DocumentKind, FamilyDocument, Guardian
+    from documents.models import DocumentKind
+    from families.models import FamilyDocument, Guardian
 
     guardian = Guardian.objects.create(
         family=parent.family, civility="MME", first_name="Claire", last_name="Martin",

@@ -9,7 +9,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from families.models import DocumentKind, FamilyDocument, Guardian
+from documents.models import DocumentKind
+from families.models import FamilyDocument, Guardian
 
 from . import students_data
 

@@ -95,7 +95,7 @@ def test_other_structures_are_scoped(secretary, model):
     if model == "studentdocument":
         from django.core.files.base import ContentFile
 
-        from families.models import DocumentKind
+        from documents.models import DocumentKind
         from tests import files
 
         for slug in ["combs-la-ville", "ploufragan"]:
@@ -121,7 +121,7 @@ def test_other_structures_are_scoped(secretary, model):
 
 
 def test_discipline_required_documents_offer_only_her_site(secretary):
-    from families.models import DocumentKind
+    from documents.models import DocumentKind
 
     page = secretary.get(reverse("admin:students_discipline_add"))
     offered = set(page.context["adminform"].form.fields["required_documents"].queryset)

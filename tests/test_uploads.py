@@ -6,7 +6,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from families.models import DocumentKind, FamilyDocument
+from documents.models import DocumentKind
+from families.models import FamilyDocument
 
 from . import files
 

@@ -3,7 +3,7 @@
 import billing.models
 import django.db.models.deletion
 import django.utils.timezone
-import families.models
+import documents.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
                 ('family_address', models.TextField(blank=True, editable=False, verbose_name="family's address")),
                 ('site_name', models.CharField(blank=True, editable=False, max_length=200, verbose_name="site's name")),
                 ('site_address', models.TextField(blank=True, editable=False, verbose_name="site's address")),
-                ('pdf', models.FileField(blank=True, editable=False, storage=families.models.documents_storage, upload_to=billing.models.pdf_path, verbose_name='PDF')),
+                ('pdf', models.FileField(blank=True, editable=False, storage=documents.models.documents_storage, upload_to=billing.models.pdf_path, verbose_name='PDF')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
                 ('credited_invoice', models.ForeignKey(blank=True, help_text='For a credit note: the issued invoice it corrects.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='credit_notes', to='billing.invoice', verbose_name='invoice corrected')),
                 ('family', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invoices', to='families.family', verbose_name='family')),
@@ -101,7 +101,7 @@ class Migration(migrations.Migration):
                 ('reference', models.CharField(blank=True, help_text='Cheque number, bank transaction reference…', max_length=80, verbose_name='operation number')),
                 ('amount', models.DecimalField(decimal_places=2, max_digits=10, verbose_name='amount')),
                 ('receipt_number', models.CharField(blank=True, editable=False, max_length=20, verbose_name='receipt number')),
-                ('receipt_pdf', models.FileField(blank=True, editable=False, storage=families.models.documents_storage, upload_to=billing.models.pdf_path, verbose_name='receipt')),
+                ('receipt_pdf', models.FileField(blank=True, editable=False, storage=documents.models.documents_storage, upload_to=billing.models.pdf_path, verbose_name='receipt')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='recorded')),
                 ('family', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='families.family', verbose_name='family')),
                 ('invoices', models.ManyToManyField(related_name='payments', through='billing.Allocation', to='billing.invoice', verbose_name='invoices')),

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import families.models
+import documents.models
 import families.validators
 import phonenumber_field.modelfields
 import simple_history.models
@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
             name='FamilyDocument',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(storage=families.models.documents_storage, upload_to=families.models.document_path, verbose_name='file')),
+                ('file', models.FileField(storage=documents.models.documents_storage, upload_to=documents.models.document_path, verbose_name='file')),
                 ('original_name', models.CharField(max_length=255, verbose_name='original file name')),
                 ('content_type', models.CharField(max_length=50, verbose_name='content type')),
                 ('size', models.PositiveIntegerField(verbose_name='size in bytes')),

@@ -3,7 +3,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from families.models import DocumentKind, Guardian
+from documents.models import DocumentKind
+from families.models import Guardian
 from tests import files
 
 from .conftest import axe_violations, page_width, sign_in

@@ -32,6 +32,7 @@ PDF_ACTIVE_KEYS = {"/JS", "/JavaScript", "/EmbeddedFile", "/EmbeddedFiles", "/Ri
 PDF_ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/RichMediaExecute", "/SubmitForm"}
 PDF_ACTIVE_CONTENT = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA)(?![A-Za-z0-9])")
 PDF_MAX_OBJECTS = 200_000
+KEPT_IMAGE_INFO = ("icc_profile", "transparency")
 
 
 @dataclass
@@ -147,9 +148,15 @@ def _check_image(data):
             if fmt == "JPEG" and image.mode not in {"RGB", "L"}:
                 image = image.convert("RGB")
             output = io.BytesIO()
-            # Re-encoding keeps the pixels only: EXIF (location…) and anything
-            # hidden after the image data are dropped.
-            image.save(output, fmt, **({"quality": 90} if fmt == "JPEG" else {"optimize": True}))
+            # Re-encoding keeps the pixels only. Pillow writes back some of
+            # what it read (a JPEG comment, an ICC profile…), so what it read
+            # is forgotten: EXIF (location…), XMP, IPTC, comments, PNG text
+            # chunks and anything hidden after the image data are dropped;
+            # the colour profile and a palette's transparency are kept.
+            kept = {key: image.info[key] for key in KEPT_IMAGE_INFO if key in image.info}
+            image.info = {}
+            options = {"quality": 90} if fmt == "JPEG" else {"optimize": True}
+            image.save(output, fmt, **options, **kept)
     except ValidationError:
         raise
     except Image.DecompressionBombError:
