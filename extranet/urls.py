@@ -2,8 +2,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from students import views as students_views
-
 from . import views
 
 urlpatterns = [
@@ -40,7 +38,7 @@ urlpatterns = [
     path("eleves/", include("students.urls")),
     path("reinscription/", include("reenrollment.urls")),
     path("facturation/", include("billing.urls")),
-    path("calendrier/<str:token>.ics", students_views.calendar_feed, name="calendar_feed"),
+    path("calendrier/", include("students.calendar_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),
