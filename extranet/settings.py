@@ -146,6 +146,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 PASSWORD_HASHERS = [
+    "extranet.hashers.OWASPArgon2PasswordHasher",
+    # Verifies hashes made before with Django's default parameters; they are
+    # rehashed with the first hasher at the next sign-in.
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
