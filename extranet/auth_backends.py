@@ -3,6 +3,18 @@ from django.contrib.auth.backends import ModelBackend
 from django.db.models import F, Q
 
 
+def account_for_login(site, username):
+    """The account an identifiant designates on a site: the site's own, or
+    else a network administrator's (accounts without a site)."""
+    return (
+        get_user_model()
+        .objects.filter(username__iexact=username)
+        .filter(Q(site=site) | Q(site__isnull=True, is_staff=True))
+        .order_by(F("site").asc(nulls_last=True))
+        .first()
+    )
+
+
 class SiteAccountBackend(ModelBackend):
     """Authenticates an identifiant on a chosen site.
 
@@ -13,17 +25,11 @@ class SiteAccountBackend(ModelBackend):
     def authenticate(self, request, site=None, username=None, password=None, **kwargs):
         if site is None or not username or password is None:
             return None
-        User = get_user_model()
-        user = (
-            User.objects.filter(username__iexact=username)
-            .filter(Q(site=site) | Q(site__isnull=True, is_staff=True))
-            .order_by(F("site").asc(nulls_last=True))
-            .first()
-        )
+        user = account_for_login(site, username)
         if user is None:
             # Hash anyway so that an unknown identifiant takes as long as a
             # wrong password (no account enumeration by timing).
-            User().set_password(password)
+            get_user_model()().set_password(password)
             return None
         if user.check_password(password) and self.user_can_authenticate(user):
             return user

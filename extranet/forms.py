@@ -1,11 +1,16 @@
+from functools import partial
+
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from . import throttling
 from .models import Site, User
+from .responses import base_url
+from .tasks import notify_login_failures
 
 IDENTIFIER_MAX_LENGTH = 150
 
@@ -26,6 +31,16 @@ class SiteChoiceField(forms.ModelChoiceField):
 
 
 def throttled_error(seconds):
+    if seconds < 60:
+        return forms.ValidationError(
+            ngettext(
+                "Too many attempts. For your security, please try again in %(seconds)d second.",
+                "Too many attempts. For your security, please try again in %(seconds)d seconds.",
+                seconds,
+            ),
+            code="throttled",
+            params={"seconds": seconds},
+        )
     minutes = throttling.minutes(seconds)
     return forms.ValidationError(
         ngettext(
@@ -82,8 +97,15 @@ class LoginForm(forms.Form):
             raise throttled_error(wait)
         self.user = authenticate(self.request, site=site, username=username, password=password)
         if self.user is None:
-            throttling.record("login", self.request, scope, username)
+            if throttling.record("login", self.request, scope, username):
+                # Once per window; whether the account exists is the worker's
+                # business, so the answer here is the same either way.
+                transaction.on_commit(partial(
+                    notify_login_failures.enqueue,
+                    site.pk, username, base_url(self.request), get_language(),
+                ))
             raise forms.ValidationError(self.invalid_login_message, code="invalid_login")
+        throttling.signed_in(self.request, scope, username)
         return cleaned
 
 

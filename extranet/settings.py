@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "extranet.middleware.PrivatePagesNotStoredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -133,6 +134,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "extranet_cache",
+            # Beyond MAX_ENTRIES (300 by default) the cache deletes entries at
+            # random: someone trying many accounts would erase the counters.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
         }
     }
     # The database cache is shared between processes; its increments are not
@@ -147,6 +151,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 PASSWORD_HASHERS = [
+    "extranet.hashers.OWASPArgon2PasswordHasher",
+    # Verifies hashes made before with Django's default parameters; they are
+    # rehashed with the first hasher at the next sign-in.
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
@@ -172,9 +179,15 @@ PORTAL_URL = os.environ.get("PORTAL_URL", "http://127.0.0.1:8000" if DEBUG else 
 # Reset links expire after this many seconds (and die once used).
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", str(24 * 3600)))
 
-# Login throttling: failures per (site, identifiant) and per client address.
-LOGIN_FAILURES_PER_ACCOUNT = os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5/15m")
+# Login throttling (see extranet/throttling.py): failures on one (site,
+# identifiant) from one client address lock it for that address only; failures
+# from one address over all accounts lock that address; beyond the failures on
+# one account from all addresses, each further failure doubles a wait.
+LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = os.environ.get(
+    "LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", "5/15m"
+)
 LOGIN_FAILURES_PER_ADDRESS = os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "30/15m")
+LOGIN_FAILURES_PER_ACCOUNT = os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "20/d")
 PASSWORD_RESET_REQUESTS_PER_ACCOUNT = os.environ.get("PASSWORD_RESET_REQUESTS_PER_ACCOUNT", "3/h")
 PASSWORD_RESET_REQUESTS_PER_ADDRESS = os.environ.get("PASSWORD_RESET_REQUESTS_PER_ADDRESS", "20/h")
 # Behind a reverse proxy, the client address is in this header (e.g. X-Forwarded-For).

@@ -6,7 +6,9 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from .auth_backends import account_for_login
 from .mail import build_message, deliver, message_from_payload
+from .models import Site
 from .tokens import invitation_token_generator
 
 
@@ -89,6 +91,32 @@ def send_invitation(user_id, base_url, language=None, attempt=1):
     )
     deliver(message, attempt, requeue=lambda run_after: send_invitation.using(
         run_after=run_after).enqueue(user_id, base_url, language, attempt=attempt + 1))
+    return "sent"
+
+
+@task()
+def notify_login_failures(site_id, username, base_url, language=None, attempt=1):
+    """Tell an account's holder that many sign-ins with a wrong password were
+    tried on it. The account is looked up here, in the worker, so that the
+    sign-in page answers alike whether the identifiant exists or not."""
+    site = Site.objects.filter(pk=site_id).first()
+    user = account_for_login(site, username) if site else None
+    if user is None or not user.is_active or not user.contact_email:
+        return "no account"
+    # A network administrator has no site of their own: the one tried.
+    site = user.site or site
+    context = {
+        "user": user,
+        "site": site,
+        "login_url": f"{base_url}{reverse('login')}",
+        "reset_url": f"{base_url}{reverse('password_reset')}",
+    }
+    message = build_message(
+        "extranet/emails/login_failures", context, to=[user.contact_email],
+        reply_to=site.email or None, language=language,
+    )
+    deliver(message, attempt, requeue=lambda run_after: notify_login_failures.using(
+        run_after=run_after).enqueue(site_id, username, base_url, language, attempt=attempt + 1))
     return "sent"
 
 

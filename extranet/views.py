@@ -82,7 +82,16 @@ def login_view(request):
 
 
 def admin_login(request):
-    """The admin signs in through the portal's login (site, throttling)."""
+    """The admin signs in through the portal's login (site, throttling).
+
+    The admin sends a signed-in person it refuses here; the portal's login
+    would send them back to the admin, and so on: a parent goes home instead,
+    with a word of why."""
+    if request.user.is_authenticated:
+        if request.user.is_staff:
+            return redirect(_safe_next(request) or "admin:index")
+        messages.error(request, _("This part of the portal is reserved for the secretariat."))
+        return redirect("home")
     url = reverse("login")
     if request.GET:
         url += "?" + request.GET.urlencode()

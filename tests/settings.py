@@ -12,7 +12,12 @@ os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="extranet-media-"))
 os.environ.setdefault("DOCUMENTS_ROOT", tempfile.mkdtemp(prefix="extranet-documents-"))
 
 from extranet.settings import *  # noqa: E402, F403
-from extranet.settings import STORAGES  # noqa: E402
+from extranet.settings import PASSWORD_HASHERS, STORAGES  # noqa: E402
+
+# The real hashers are slow on purpose; the suite hashes with a fast one first
+# (the real ones stay after it, to verify their hashes). Tests about hashing or
+# login timing put the real list back: see tests/hashing.py.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 
 # Static files are served from the source folders, without a collectstatic step.
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import polib
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -13,6 +14,7 @@ from PIL import Image
 
 from extranet.models import User
 
+from . import billing_data, students_data
 from .conftest import PASSWORD, make_parent
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -112,10 +114,6 @@ def test_password_change_keeps_the_session(parent_client, parent):
     assert parent_client.get(reverse("home")).status_code == 200
     parent.refresh_from_db()
     assert parent.check_password(new)
-
-
-def test_passwords_are_hashed_with_argon2(parent):
-    assert parent.password.startswith("argon2$argon2id$")
 
 
 def test_accessibility_statement_is_public_and_per_site(client, combs, ploufragan):
@@ -233,3 +231,87 @@ def test_dates_use_french_formats(combs):
     with translation.override("fr"):
         assert formats.date_format(date(2026, 9, 14), "SHORT_DATE_FORMAT") == "14/09/2026"
         assert formats.date_format(date(2026, 9, 14)) == "14 septembre 2026"
+
+
+# Signed-in pages are not stored: the back button of a shared computer shows
+# nothing once the family has signed out.
+
+@pytest.fixture
+def secretariat(combs):
+    from django.contrib.auth.models import Permission
+
+    user = User.objects.create_user("secretariat-combs", password=PASSWORD, site=combs,
+                                    is_staff=True, email="secretariat@example.org")
+    user.user_permissions.add(Permission.objects.get(codename="view_family"))
+    return user
+
+
+@time_machine.travel("2026-10-05 10:00 +0200", tick=False)
+def test_signed_in_pages_are_not_stored(parent_client, parent, combs, secretariat):
+    year = students_data.school_year(combs)
+    student = students_data.student(parent.family, courses=students_data.structure(
+        combs, year)["courses"][:1])
+    billing_data.payer(parent.family)
+    invoice = billing_data.issued(parent.family)
+    pages = [reverse("home"), reverse("families:family"), reverse("students:list"),
+             reverse("students:detail", args=[student.pk]), reverse("billing:statement")]
+    for url in pages:
+        response = parent_client.get(url)
+        assert response.status_code == 200, url
+        assert response["Cache-Control"] == "private, no-store", url
+    assert invoice.number in parent_client.get(reverse("billing:statement")).text
+    staff = Client()
+    staff.force_login(secretariat)
+    for url in [reverse("admin:index"), reverse("admin:families_family_changelist")]:
+        response = staff.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+
+
+def test_a_page_that_chose_its_cache_control_keeps_it(parent_client, combs):
+    combs.logo = SimpleUploadedFile("logo.png", png_bytes(), content_type="image/png")
+    combs.save()
+    response = parent_client.get(reverse("site_logo", args=[combs.slug]))
+    assert response["Cache-Control"] == "public, max-age=3600"
+
+
+def test_public_pages_for_strangers_are_unchanged(client, combs):
+    login = client.get(reverse("login"))
+    assert login.status_code == 200
+    # The login page keeps its own never_cache header.
+    assert "no-cache" in login["Cache-Control"] and "max-age=0" in login["Cache-Control"]
+    statement = client.get(reverse("accessibility_statement", args=[combs.slug]))
+    assert statement.status_code == 200
+    assert not statement.has_header("Cache-Control")
+
+
+# The admin sends a signed-in person it refuses to its login page; the portal
+# must not send them back (a redirect loop).
+
+def test_a_parent_opening_the_admin_lands_home_with_a_message(parent_client):
+    response = parent_client.get("/admin/", follow=True)  # a loop raises RedirectCycleError
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse("home")
+    assert "Famille Martin" in response.text
+    assert "Cette partie du portail est réservée au secrétariat." in response.text
+    assert "_auth_user_id" in parent_client.session
+
+
+def test_a_parent_signing_in_towards_the_admin_lands_home(client, parent, combs):
+    response = client.post(
+        reverse("login") + "?next=/admin/",
+        {"site": combs.slug, "username": "demo", "password": PASSWORD}, follow=True,
+    )
+    assert response.redirect_chain[-1][0] == reverse("home")
+    assert "réservée au secrétariat" in response.text
+
+
+def test_staff_reach_the_admin_and_strangers_its_login(client, secretariat):
+    anonymous = client.get("/admin/", follow=True)
+    assert anonymous.status_code == 200
+    assert anonymous.redirect_chain[-1][0] == reverse("login") + "?next=%2Fadmin%2F"
+    assert "Se connecter" in anonymous.text
+    staff = Client()
+    staff.force_login(secretariat)
+    assert staff.get("/admin/").status_code == 200
+    assert staff.get("/admin/login/?next=/admin/").url == "/admin/"
