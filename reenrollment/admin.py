@@ -194,9 +194,6 @@ class DecisionForm(forms.ModelForm):
 class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
     site_path = "campaign__site"
     form = DecisionForm
-
-    class Media:
-        css = {"all": ["css/admin.css"]}
     list_display = ["student", "family", "campaign", "status", "wishes_summary", "submitted_at",
                     "changed_after_sending_at"]
     list_filter = [("campaign", admin.RelatedOnlyFieldListFilter), "status", DisciplineFilter,
@@ -210,6 +207,9 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
                        "changed_after_sending_at", "wishes_review", "musicianship_level",
                        "comment", "documents_review", "rules_version", "rules_accepted_at",
                        "rules_accepted_by", "decided_at", "decided_by"]
+
+    class Media:
+        css = {"all": ["css/admin.css"]}  # The review lists beside the decision.
 
     def get_queryset(self, request):
         # Wishes read once for the list, the proposals and the review fields.
