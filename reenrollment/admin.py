@@ -1,11 +1,13 @@
+from datetime import datetime
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -70,10 +72,9 @@ class SchoolRulesAdmin(SiteScopedAdmin):
 
     @admin.display(description=_("current PDF"))
     def pdf(self, obj):
-        if obj is None or not obj.file:
-            return "–"
-        url = reverse("admin:reenrollment_schoolrules_pdf", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, _("Open the PDF"))
+        url = (reverse("admin:reenrollment_schoolrules_pdf", args=[obj.pk])
+               if obj is not None and obj.file else None)
+        return render_to_string("admin/reenrollment/schoolrules/_pdf_link.html", {"url": url})
 
 
 class CampaignForm(forms.ModelForm):
@@ -165,31 +166,26 @@ class DecisionForm(forms.ModelForm):
             "discipline", "teacher").order_by("discipline__name", "weekday", "start_time")
         self.fields["assigned_courses"].help_text = _(
             "Next year's courses. Proposed from the wishes: check them before validating.")
-        if request.status in ReenrollmentRequest.DECIDABLE:
-            self.initial["assigned_courses"] = [c.pk for c in workflow.suggested_courses(
-                request, list(request.wishes.all()),
-                workflow.next_year_courses(request.campaign))]
+        self.initial["assigned_courses"] = [c.pk for c in workflow.proposed_courses(request)]
+
+    def clean_seen(self):
+        value = self.cleaned_data["seen"]
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value  # Missing or garbled: matches no time, so the decision is refused.
 
     def clean(self):
         cleaned = super().clean()
-        decision = cleaned.get("decision")
-        status = self.instance.status
-        if not decision:
-            return cleaned
-        if cleaned.get("seen") != self.instance.updated_at.isoformat():
-            raise ValidationError(_("The family changed the request while you were looking at "
-                                    "it: look at it again before deciding."), code="stale")
-        if decision == Status.IN_REVIEW and status != Status.SUBMITTED:
-            self.add_error("decision", _("Only a request that has been sent can be taken up."))
-        elif decision != Status.IN_REVIEW and status not in ReenrollmentRequest.DECIDABLE:
-            self.add_error("decision", _("Only a request that has been sent can be decided on."))
-        elif decision == Status.INCOMPLETE and not cleaned.get("missing_note", "").strip():
-            self.add_error("missing_note", _("Say what is missing: the family receives this text."))
-        elif decision == Status.REFUSED and not cleaned.get("refusal_reason", "").strip():
-            self.add_error("refusal_reason",
-                           _("Say why the request is refused: the family receives this reason."))
-        elif decision == Status.VALIDATED and not cleaned.get("assigned_courses"):
-            self.add_error("assigned_courses", _("Choose next year's courses before validating."))
+        if decision := cleaned.get("decision"):
+            try:
+                workflow.check_decision(
+                    self.instance, decision, cleaned.get("seen"),
+                    note=cleaned.get("missing_note", ""),
+                    reason=cleaned.get("refusal_reason", ""),
+                    courses=cleaned.get("assigned_courses") or [])
+            except workflow.NotAllowed as error:
+                self.add_error(error.field, error.message)
         return cleaned
 
 
@@ -225,7 +221,7 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
         wishes = (_("Wishes and documents"), {"fields": [
             "wishes_review", "musicianship_level", "comment", "documents_review",
             ("rules_version", "rules_accepted_at", "rules_accepted_by")]})
-        if obj is not None and obj.status in {Status.VALIDATED, Status.REFUSED}:
+        if obj is not None and obj.is_decided:
             decided = (_("Decision"), {"fields": ["decided_at", "decided_by",
                                                   "assigned_courses", "missing_note",
                                                   "refusal_reason"]})
@@ -237,7 +233,7 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.status in {Status.VALIDATED, Status.REFUSED}:
+        if obj is not None and obj.is_decided:
             fields += ["assigned_courses", "missing_note", "refusal_reason"]
         return fields
 
@@ -251,50 +247,36 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
 
     @admin.display(description=_("wishes"))
     def wishes_review(self, obj):
-        wishes = list(obj.wishes.all())
-        if not wishes:
-            return _("No wish saved yet.")
-        return format_html("<ul>{}</ul>", format_html_join(
-            "", "<li>{}</li>", ((str(w),) for w in wishes)))
+        return render_to_string("admin/reenrollment/reenrollmentrequest/_wishes_review.html",
+                                {"wishes": list(obj.wishes.all())})
 
     @admin.display(description=_("documents"))
     def documents_review(self, obj):
         family_items, student_items = queries.request_checklists(obj)
-        rows = []
+        items = []
         for item in family_items + student_items:
+            url = None
             if item.document is not None:
                 meta = item.document._meta
                 url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change",
                               args=[item.document.pk])
-                link = format_html('<a href="{}">{}</a>', url, item.document.original_name)
-            else:
-                link = "–"
-            rows.append((item.kind.name, item.label, link))
-        if not rows:
-            return _("No document asked.")
-        return format_html("<ul>{}</ul>", format_html_join(
-            "", "<li>{} : <strong>{}</strong> {}</li>", rows))
+            items.append((item, url))
+        return render_to_string("admin/reenrollment/reenrollmentrequest/_documents_review.html",
+                                {"items": items})
 
     def save_model(self, request, obj, form, change):
-        decision = form.cleaned_data.get("decision")
-        if not decision:
-            # Only the secretariat's notes: never the family's fields, which
-            # the family may be saving at this very moment.
-            obj._history_user = request.user
-            obj.save(update_fields=["missing_note", "refusal_reason", "updated_at"])
+        cleaned = form.cleaned_data
+        if not (decision := cleaned.get("decision")):
+            workflow.save_notes(obj, request.user)
             return
-        cleaned, url, seen = form.cleaned_data, base_url(request), obj.updated_at
         try:
-            if decision == Status.IN_REVIEW:
-                workflow.start_review(obj, request.user)
-            elif decision == Status.INCOMPLETE:
-                workflow.mark_incomplete(obj, cleaned["missing_note"], request.user, url, seen)
-            elif decision == Status.REFUSED:
-                workflow.refuse(obj, cleaned["refusal_reason"], request.user, url, seen)
-            else:
-                workflow.validate(obj, cleaned["assigned_courses"], request.user, url, seen)
-        except workflow.NotAllowed:
-            messages.error(request, _("The request changed meanwhile: nothing was decided."))
+            workflow.decide(obj, decision, request.user, base_url(request), cleaned["seen"],
+                            note=cleaned["missing_note"], reason=cleaned["refusal_reason"],
+                            courses=cleaned["assigned_courses"])
+        except workflow.NotAllowed as error:
+            # Checked by the form a moment ago: the family or another
+            # secretary acted meanwhile.
+            messages.error(request, error.message)
         obj.refresh_from_db()
 
     def save_related(self, request, form, formsets, change):
@@ -302,13 +284,7 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
 
     @admin.action(description=_("Take up the selected requests"), permissions=["change"])
     def take_up(self, request, queryset):
-        count = 0
-        for obj in queryset.filter(status=Status.SUBMITTED):
-            try:
-                workflow.start_review(obj, request.user)
-                count += 1
-            except workflow.NotAllowed:
-                pass
+        count = workflow.take_up(queryset, request.user)
         self.message_user(request, ngettext("%(count)d request taken up.",
                                             "%(count)d requests taken up.", count)
                           % {"count": count}, messages.SUCCESS)
@@ -316,37 +292,15 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
     @admin.action(description=_("Validate the selected requests that only continue courses"),
                   permissions=["change"])
     def validate_simple(self, request, queryset):
-        """Requests with nothing but courses continued, every document there
-        and a course found for each: validated with the courses proposed.
-        The others are left for a look one by one."""
-        # Not those marked incomplete: what is missing may be more than a document.
-        decidable = queryset.filter(status__in=[Status.SUBMITTED, Status.IN_REVIEW])
-        incomplete = set(queries.requests_missing_documents(decidable))
-        candidates = {}
-        validated, left = 0, []
-        wishes = Wish.objects.select_related("discipline", "enrollment__course")
-        for obj in decidable.prefetch_related(None).select_related(
-                "campaign", "student").prefetch_related(Prefetch("wishes", wishes)):
-            wishes = list(obj.wishes.all())
-            if obj.campaign_id not in candidates:
-                candidates[obj.campaign_id] = workflow.next_year_courses(obj.campaign)
-            courses = workflow.suggested_courses(obj, wishes, candidates[obj.campaign_id])
-            kept = [w for w in wishes if w.choice == Wish.Choice.CONTINUE]
-            if obj.pk in incomplete or not workflow.is_simple(wishes) or len(courses) < len(kept):
-                left.append(str(obj.student))
-                continue
-            try:
-                workflow.validate(obj, courses, request.user, base_url(request), obj.updated_at)
-                validated += 1
-            except workflow.NotAllowed:
-                left.append(str(obj.student))
+        validated, left = workflow.validate_simple(queryset, request.user, base_url(request))
         self.message_user(request, ngettext("%(count)d request validated.",
-                                            "%(count)d requests validated.", validated)
-                          % {"count": validated}, messages.SUCCESS)
+                                            "%(count)d requests validated.", len(validated))
+                          % {"count": len(validated)}, messages.SUCCESS)
         if left:
             self.message_user(request, _("Left to look at one by one (new discipline, missing "
                                          "document or no course found): %(names)s")
-                              % {"names": ", ".join(left)}, messages.WARNING)
+                              % {"names": ", ".join(str(r.student) for r in left)},
+                              messages.WARNING)
 
     @admin.action(description=_("Export the selected requests and wishes (CSV)"),
                   permissions=["view"])

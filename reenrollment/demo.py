@@ -43,9 +43,10 @@ def load(stdout):
         dancer = Teacher.objects.get(site=site, last_name="Lefèvre")
         room = Room.objects.get(site=site, name="Salle Debussy")
         studio = Room.objects.get(site=site, name="Studio de danse")
-        Discipline.objects.get_or_create(site=site, name="Théâtre", defaults={"category": "theatre"})
+        Discipline.objects.get_or_create(site=site, name="Théâtre",
+                                         defaults={"category": Discipline.Category.THEATRE})
         Discipline.objects.get_or_create(site=site, name="Guitare",
-                                         defaults={"category": "instrument"})
+                                         defaults={"category": Discipline.Category.INSTRUMENT})
         disciplines = {d.name: d for d in Discipline.objects.filter(site=site)}
         for discipline, weekday, start, end, fields in [
             ("Formation musicale", 2, time(17), time(18), {"level": "Cycle 1 – 2e année"}),

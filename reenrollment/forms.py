@@ -105,11 +105,12 @@ class WishesForm(forms.Form):
                 code="nothing_wished")
         return cleaned
 
-    def wishes(self, request):
-        """The Wish objects (unsaved) the cleaned form stands for."""
+    def wishes(self):
+        """The Wish objects (unsaved, without their request) the cleaned form
+        stands for."""
         result = []
         for enrollment in self.enrollments:
-            result.append(Wish(request=request, enrollment=enrollment,
+            result.append(Wish(enrollment=enrollment,
                                discipline_id=enrollment.course.discipline_id,
                                choice=self.cleaned_data[f"enrollment_{enrollment.pk}"]))
         rank = 0
@@ -117,7 +118,7 @@ class WishesForm(forms.Form):
             discipline_id = self.cleaned_data.get(f"new_{n + 1}")
             if discipline_id is not None:
                 rank += 1
-                result.append(Wish(request=request, discipline_id=discipline_id,
+                result.append(Wish(discipline_id=discipline_id,
                                    choice=Wish.Choice.NEW, rank=rank))
         return result
 

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from extranet.models import Site
@@ -60,6 +61,13 @@ class CampaignQuerySet(models.QuerySet):
 
 
 class ReenrollmentCampaign(models.Model):
+    class State(models.TextChoices):
+        """Where the campaign stands at a given time (computed, not stored)."""
+
+        UPCOMING = "upcoming", pgettext_lazy("campaign", "upcoming")
+        OPEN = "open", pgettext_lazy("campaign", "open")
+        CLOSED = "closed", pgettext_lazy("campaign", "closed")
+
     site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.CASCADE,
                              related_name="reenrollment_campaigns")
     school_year = models.ForeignKey(
@@ -117,10 +125,10 @@ class ReenrollmentCampaign(models.Model):
     def state(self, now=None):
         now = now or timezone.now()
         if now < self.opens_at:
-            return "upcoming"
+            return self.State.UPCOMING
         if now >= self.closes_at:
-            return "closed"
-        return "open"
+            return self.State.CLOSED
+        return self.State.OPEN
 
     def previous_year(self):
         """The year being completed, whose enrollments the families continue."""
@@ -144,6 +152,8 @@ class ReenrollmentRequest(models.Model):
     FAMILY_EDITABLE = {Status.DRAFT, Status.SUBMITTED, Status.INCOMPLETE}
     # What the secretariat may decide on.
     DECIDABLE = {Status.SUBMITTED, Status.IN_REVIEW, Status.INCOMPLETE}
+    # Decided: nothing left to change, for anyone.
+    DECIDED = {Status.VALIDATED, Status.REFUSED}
 
     campaign = models.ForeignKey(ReenrollmentCampaign, verbose_name=_("campaign"),
                                  on_delete=models.PROTECT, related_name="requests")
@@ -204,11 +214,21 @@ class ReenrollmentRequest(models.Model):
         if self.status not in self.FAMILY_EDITABLE:
             return False
         # The secretariat asked for something: it can be sent after the closing date.
-        return self.status == self.Status.INCOMPLETE or self.campaign.state(now) == "open"
+        return (self.status == self.Status.INCOMPLETE
+                or self.campaign.state(now) == ReenrollmentCampaign.State.OPEN)
 
     @property
     def is_sent(self):
         return self.status != self.Status.DRAFT
+
+    @property
+    def is_taken_up(self):
+        """In the secretariat's hands: taken up or decided."""
+        return self.status == self.Status.IN_REVIEW or self.is_decided
+
+    @property
+    def is_decided(self):
+        return self.status in self.DECIDED
 
 
 class Wish(models.Model):

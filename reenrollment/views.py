@@ -4,10 +4,8 @@
 from dataclasses import dataclass, field
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
@@ -23,6 +21,10 @@ from . import queries, workflow
 from .forms import AcceptanceForm, ReenrollmentUploadForm, WishesForm
 from .models import ReenrollmentCampaign, ReenrollmentRequest, SchoolRules, Wish
 
+State = ReenrollmentCampaign.State
+# What the templates compare statuses and states with.
+ENUMS = {"State": State, "Status": ReenrollmentRequest.Status}
+
 
 def portal_campaign(request):
     return ReenrollmentCampaign.objects.for_portal(request.user.family.site)
@@ -32,7 +34,7 @@ def portal_campaign(request):
 @require_safe
 def index(request):
     campaign = portal_campaign(request)
-    context = {"campaign": campaign, "site": request.user.family.site}
+    context = {"campaign": campaign, "site": request.user.family.site, **ENUMS}
     if campaign is not None:
         context["state"] = campaign.state()
         context["students"] = queries.family_requests(campaign, request.user.family)
@@ -77,10 +79,10 @@ def load_step(request, student_pk):
     student = get_object_or_404(Student.objects.select_related("family__site"), pk=student_pk,
                                 family=request.user.family)
     campaign = portal_campaign(request)
-    if campaign is None or campaign.state() == "upcoming":
+    if campaign is None or campaign.state() == State.UPCOMING:
         raise Http404("No campaign open.")
     existing = ReenrollmentRequest.objects.filter(campaign=campaign, student=student).first()
-    if existing is None and campaign.state() == "closed":
+    if existing is None and campaign.state() == State.CLOSED:
         raise Http404("The campaign is over.")
     req = existing or ReenrollmentRequest(campaign=campaign, student=student)
     req.campaign = campaign
@@ -96,17 +98,24 @@ def load_step(request, student_pk):
 
 def render_step(request, step, name, context=None, status=200):
     return render(request, f"reenrollment/{name}.html",
-                  {"step": step, "current_step": name, "summary": step.summary,
+                  {"step": step, "current_step": name, "summary": step.summary, **ENUMS,
                    **(context or {})}, status=status)
 
 
-def read_only(request, student_pk):
-    messages.error(request, _("This request can no longer be changed."))
-    return redirect("reenrollment:documents", student_pk)
+def refusal(request, step, error):
+    """The workflow's refusal shown on the step where the family can act on it."""
+    messages.error(request, error.message)
+    if error.code == "no_wishes":
+        return redirect("reenrollment:wishes", step.student.pk)
+    return redirect("reenrollment:documents", step.student.pk)
 
 
 def refuse_if_read_only(request, step):
-    return None if step.editable else read_only(request, step.student.pk)
+    try:
+        workflow.check_editable(step.request)
+    except workflow.NotAllowed as error:
+        return refusal(request, step, error)
+    return None
 
 
 @family_required
@@ -131,9 +140,7 @@ def upload(request, student_pk):
     else:
         document = StudentDocument(student=step.student)
     store_upload(document, form, request)
-    if step.request.status == ReenrollmentRequest.Status.SUBMITTED:
-        ReenrollmentRequest.objects.filter(pk=step.request.pk).update(
-            changed_after_sending_at=timezone.now())
+    workflow.mark_changed_after_sending(step.request)
     return redirect("reenrollment:documents", step.student.pk)
 
 
@@ -161,20 +168,13 @@ def wishes(request, student_pk):
     form = wishes_form(step, request.POST)
     if not form.is_valid():
         return render_step(request, step, "wishes", {"form": form}, status=400)
-    with transaction.atomic():
-        req, _created = ReenrollmentRequest.objects.select_for_update().get_or_create(
-            campaign=step.campaign, student=step.student)
-        if not req.family_may_edit():
-            return read_only(request, step.student.pk)
-        now = timezone.now()
-        req.musicianship_level = form.cleaned_data.get("musicianship_level", "")
-        req.comment = form.cleaned_data["comment"]
-        req.wishes_saved_at = now
-        if req.status == ReenrollmentRequest.Status.SUBMITTED:
-            req.changed_after_sending_at = now
-        req.save()
-        req.wishes.all().delete()
-        req.wishes.bulk_create(form.wishes(req))
+    try:
+        req = workflow.save_wishes(
+            step.campaign, step.student, form.wishes(),
+            musicianship_level=form.cleaned_data.get("musicianship_level", ""),
+            comment=form.cleaned_data["comment"])
+    except workflow.NotAllowed as error:
+        return refusal(request, step, error)
     if req.is_sent:
         messages.success(request, _("Your changes are saved; the secretariat will see them."))
     else:
@@ -191,17 +191,13 @@ def validation(request, student_pk):
     context = {"form": form, "rules": rules}
     if request.method != "POST":
         return render_step(request, step, "validation", context)
-    if refused := refuse_if_read_only(request, step):
-        return refused
-    if step.request.wishes_saved_at is None:
-        messages.error(request, _("Fill in the wishes first."))
-        return redirect("reenrollment:wishes", step.student.pk)
-    if not form.is_valid():
-        return render_step(request, step, "validation", context, status=400)
     try:
+        workflow.check_sendable(step.request)
+        if not form.is_valid():
+            return render_step(request, step, "validation", context, status=400)
         workflow.send(step.request, request.user, rules, base_url(request))
-    except workflow.NotAllowed:
-        return read_only(request, step.student.pk)
+    except workflow.NotAllowed as error:
+        return refusal(request, step, error)
     return redirect("reenrollment:sent", step.student.pk)
 
 

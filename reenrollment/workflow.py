@@ -1,20 +1,36 @@
-"""What happens to a request: the family sends it, the secretariat takes it
-up, marks it incomplete, validates or refuses it. Each step saves, then
-queues its e-mails for after the commit."""
+"""What happens to a request: the family saves its wishes and sends it, the
+secretariat takes it up, marks it incomplete, validates or refuses it.
+
+The rules of each step live here and nowhere else: the pages and the admin
+call these functions and show the `NotAllowed` they raise. The `check_*`
+functions let a form show the error next to its field before anything is
+saved; each step checks again on the locked row, since the family or another
+secretary may have acted meanwhile. Each step saves, then queues its e-mails
+for after the commit."""
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from students.models import Course, Discipline, Enrollment
 
-from . import emails
+from . import emails, queries
 from .models import ReenrollmentRequest, Wish
 
 Status = ReenrollmentRequest.Status
 
 
 class NotAllowed(Exception):
-    """The request is no longer in a state that allows this."""
+    """The request is not in a state that allows this step, or the step lacks
+    what it needs. `message` is for the person who asked (translated);
+    `field` is the form field it is about, None for the form as a whole."""
+
+    def __init__(self, message, field=None, code=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.code = code
 
 
 def _locked(request):
@@ -24,12 +40,55 @@ def _locked(request):
         "campaign__site", "campaign__school_year", "student__family__site").get(pk=request.pk)
 
 
+# The family's side.
+
+def check_editable(request):
+    if not request.family_may_edit():
+        raise NotAllowed(_("This request can no longer be changed."), code="read_only")
+
+
+def check_sendable(request):
+    check_editable(request)
+    if request.pk is None or request.wishes_saved_at is None:
+        raise NotAllowed(_("Fill in the wishes first."), code="no_wishes")
+
+
+def save_wishes(campaign, student, wishes, musicianship_level="", comment=""):
+    """The wishes step: the request made if need be, its wishes replaced by
+    `wishes` (unsaved Wish objects). A change to a sent request is marked
+    for the secretariat."""
+    with transaction.atomic():
+        request, _created = ReenrollmentRequest.objects.select_for_update().get_or_create(
+            campaign=campaign, student=student)
+        check_editable(request)
+        now = timezone.now()
+        request.musicianship_level = musicianship_level
+        request.comment = comment
+        request.wishes_saved_at = now
+        if request.status == Status.SUBMITTED:
+            request.changed_after_sending_at = now
+        request.save()
+        request.wishes.all().delete()
+        for wish in wishes:
+            wish.request = request
+        Wish.objects.bulk_create(wishes)
+    return request
+
+
+def mark_changed_after_sending(request):
+    """Something the request is made of (a document) changed: if it was sent
+    already, the secretariat sees it changed since."""
+    if request.pk is not None:
+        ReenrollmentRequest.objects.filter(pk=request.pk, status=Status.SUBMITTED).update(
+            changed_after_sending_at=timezone.now())
+
+
 def send(request, user, rules, base_url):
     """The family's "Valider": acceptance of the rules recorded, e-mails queued."""
+    check_sendable(request)
     with transaction.atomic():
         request = _locked(request)
-        if not request.family_may_edit():
-            raise NotAllowed
+        check_sendable(request)
         if request.status == Status.SUBMITTED and request.changed_after_sending_at is None:
             return request  # Sent already, unchanged since (a double click): no new e-mails.
         now = timezone.now()
@@ -45,11 +104,65 @@ def send(request, user, rules, base_url):
     return request
 
 
-def start_review(request, user):
+# The secretariat's side.
+
+DECISIONS = [Status.IN_REVIEW, Status.INCOMPLETE, Status.VALIDATED, Status.REFUSED]
+
+
+def may_decide(request):
+    return request.status in ReenrollmentRequest.DECIDABLE
+
+
+def check_decision(request, decision, seen=None, note="", reason="", courses=()):
+    """Raise NotAllowed if `decision` (a Status of DECISIONS) cannot be taken
+    on `request` with these notes and courses. `seen` is the request's
+    `updated_at` when the secretary looked at it: a decision on a request
+    the family changed since is refused."""
+    if decision not in DECISIONS:
+        raise ValueError(f"Not a decision: {decision!r}")
+    if seen is not None and request.updated_at != seen:
+        raise NotAllowed(_("The family changed the request while you were looking at it: look "
+                           "at it again before deciding."), code="stale")
+    if decision == Status.IN_REVIEW:
+        if request.status != Status.SUBMITTED:
+            raise NotAllowed(_("Only a request that has been sent can be taken up."),
+                             "decision", "not_sent")
+        return
+    if not may_decide(request):
+        raise NotAllowed(_("Only a request that has been sent can be decided on."),
+                         "decision", "not_decidable")
+    if decision == Status.INCOMPLETE and not note.strip():
+        raise NotAllowed(_("Say what is missing: the family receives this text."),
+                         "missing_note", "required")
+    if decision == Status.REFUSED and not reason.strip():
+        raise NotAllowed(_("Say why the request is refused: the family receives this reason."),
+                         "refusal_reason", "required")
+    if decision == Status.VALIDATED:
+        if not courses:
+            raise NotAllowed(_("Choose next year's courses before validating."),
+                             "assigned_courses", "required")
+        year_id = request.campaign.school_year_id
+        if any(course.school_year_id != year_id for course in courses):
+            raise NotAllowed(_("Choose courses of the school year of the re-enrollment."),
+                             "assigned_courses", "other_year")
+
+
+def decide(request, decision, user, base_url, seen=None, note="", reason="", courses=()):
+    """The secretariat's decision as chosen in the admin form."""
+    if decision == Status.IN_REVIEW:
+        return start_review(request, user, seen)
+    if decision == Status.INCOMPLETE:
+        return mark_incomplete(request, note, user, base_url, seen)
+    if decision == Status.REFUSED:
+        return refuse(request, reason, user, base_url, seen)
+    return validate(request, courses, user, base_url, seen)
+
+
+def start_review(request, user, seen=None):
+    """Taken up: the family can no longer change the request."""
     with transaction.atomic():
         request = _locked(request)
-        if request.status != Status.SUBMITTED:
-            raise NotAllowed
+        check_decision(request, Status.IN_REVIEW, seen)
         request.status = Status.IN_REVIEW
         request.decided_by = user
         request.save(update_fields=["status", "decided_by", "updated_at"])
@@ -57,11 +170,11 @@ def start_review(request, user):
 
 
 def mark_incomplete(request, note, user, base_url, seen=None):
-    return _decide(request, Status.INCOMPLETE, user, base_url, seen, missing_note=note)
+    return _decide(request, Status.INCOMPLETE, user, base_url, seen, note=note)
 
 
 def refuse(request, reason, user, base_url, seen=None):
-    return _decide(request, Status.REFUSED, user, base_url, seen, refusal_reason=reason)
+    return _decide(request, Status.REFUSED, user, base_url, seen, reason=reason)
 
 
 def validate(request, courses, user, base_url, seen=None):
@@ -69,25 +182,19 @@ def validate(request, courses, user, base_url, seen=None):
     return _decide(request, Status.VALIDATED, user, base_url, seen, courses=list(courses))
 
 
-def _decide(request, status, user, base_url, seen=None, courses=(), **fields):
-    """`seen` is the request's `updated_at` when the secretary looked at it:
-    a decision on wishes the family has changed since is refused."""
+def _decide(request, status, user, base_url, seen=None, note="", reason="", courses=()):
     with transaction.atomic():
         request = _locked(request)
-        if request.status not in ReenrollmentRequest.DECIDABLE:
-            raise NotAllowed
-        if seen is not None and request.updated_at != seen:
-            raise NotAllowed
+        check_decision(request, status, seen, note=note, reason=reason, courses=courses)
         request.status = status
         request.decided_at = timezone.now()
         request.decided_by = user
-        for name, value in fields.items():
-            setattr(request, name, value)
+        if status == Status.INCOMPLETE:
+            request.missing_note = note
+        elif status == Status.REFUSED:
+            request.refusal_reason = reason
         request.save()
         if status == Status.VALIDATED:
-            year_id = request.campaign.school_year_id
-            if any(c.school_year_id != year_id for c in courses):
-                raise ValueError("Courses must belong to the campaign's school year.")
             request.assigned_courses.set(courses)
             for course in courses:
                 Enrollment.objects.get_or_create(student=request.student, course=course,
@@ -98,6 +205,61 @@ def _decide(request, status, user, base_url, seen=None, courses=(), **fields):
         else:
             emails.request_refused(request, base_url)
     return request
+
+
+def save_notes(request, user):
+    """The secretariat's notes (`missing_note`, `refusal_reason`, as set on
+    `request`) saved without a decision: only them, never the family's
+    fields, which the family may be saving at this very moment."""
+    request._history_user = user
+    request.save(update_fields=["missing_note", "refusal_reason", "updated_at"])
+
+
+def take_up(requests, user):
+    """The sent requests among `requests` taken up; how many were."""
+    count = 0
+    for request in requests.filter(status=Status.SUBMITTED):
+        try:
+            start_review(request, user)
+        except NotAllowed:
+            continue  # Taken up or changed meanwhile.
+        count += 1
+    return count
+
+
+def validate_simple(requests, user, base_url):
+    """The requests with nothing but courses continued, every document there
+    and a course found for each, validated with the courses proposed.
+    Returns (validated, left): the others are for a look one by one."""
+    # Not those marked incomplete: what is missing may be more than a document.
+    decidable = requests.filter(status__in=[Status.SUBMITTED, Status.IN_REVIEW])
+    incomplete = set(queries.requests_missing_documents(decidable))
+    candidates = {}
+    validated, left = [], []
+    wishes = Wish.objects.select_related("discipline", "enrollment__course")
+    for request in decidable.prefetch_related(None).select_related(
+            "campaign", "student").prefetch_related(Prefetch("wishes", wishes)):
+        request_wishes = list(request.wishes.all())
+        if request.campaign_id not in candidates:
+            candidates[request.campaign_id] = next_year_courses(request.campaign)
+        courses = suggested_courses(request, request_wishes, candidates[request.campaign_id])
+        kept = [w for w in request_wishes if w.choice == Wish.Choice.CONTINUE]
+        if request.pk in incomplete or not is_simple(request_wishes) or len(courses) < len(kept):
+            left.append(request)
+            continue
+        try:
+            validated.append(validate(request, courses, user, base_url, request.updated_at))
+        except NotAllowed:
+            left.append(request)
+    return validated, left
+
+
+def proposed_courses(request):
+    """What the decision form proposes: next year's courses continuing the
+    wishes, while the request can be decided on."""
+    if not may_decide(request):
+        return []
+    return suggested_courses(request, list(request.wishes.all()), next_year_courses(request.campaign))
 
 
 def suggested_courses(request, request_wishes, candidates):

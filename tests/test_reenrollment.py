@@ -55,7 +55,8 @@ def wishes_data(student, data, stop=(), **extra):
     for enrollment in Enrollment.objects.filter(student=student,
                                                 course__school_year=data["this_year"]):
         discipline = enrollment.course.discipline
-        values[f"enrollment_{enrollment.pk}"] = "stop" if discipline in stop else "continue"
+        values[f"enrollment_{enrollment.pk}"] = (Wish.Choice.STOP if discipline in stop
+                                                   else Wish.Choice.CONTINUE)
     values.update(extra)
     return values
 
@@ -273,7 +274,8 @@ def test_wishes_are_saved_in_order_of_preference(parent_client, data, hugo):
     assert response.status_code == 302
     request = ReenrollmentRequest.objects.get(student=hugo)
     assert [(w.choice, w.discipline.name, w.rank) for w in request.wishes.all()] == [
-        ("continue", "Piano", 0), ("new", "Guitare", 1), ("new", "Danse classique", 2)]
+        (Wish.Choice.CONTINUE, "Piano", 0), (Wish.Choice.NEW, "Guitare", 1),
+        (Wish.Choice.NEW, "Danse classique", 2)]
     assert request.musicianship_level == "Cycle 1 – 3e année"
     assert request.comment == "Plutôt le mercredi."
     # The form shows them back.
@@ -406,8 +408,8 @@ def test_staff_of_another_site_cannot_see_the_request(parent_client, data, lea, 
     campaign = reverse("admin:reenrollment_reenrollmentcampaign_change",
                        args=[data["campaign"].pk])
     assert other.get(campaign).status_code == 302
-    other.post(change, {"decision": "validated",
-                                   "assigned_courses": [data["next"]["fm2"].pk]})
+    other.post(change, {"decision": Status.VALIDATED,
+                        "assigned_courses": [data["next"]["fm2"].pk]})
     request.refresh_from_db()
     assert request.status == Status.SUBMITTED
 
@@ -458,13 +460,13 @@ def test_incomplete_needs_a_note_then_mails_it(parent_client, parent, data, lea,
     parent.family.save()
     request = send(parent_client, lea, data)
     staff, _ = staff_client(lea.family.site)
-    response = decide(staff, request, decision="incomplete")
+    response = decide(staff, request, decision=Status.INCOMPLETE)
     assert response.status_code == 200
     assert "missing_note" in response.context["adminform"].form.errors
     request.refresh_from_db()
     assert request.status == Status.SUBMITTED
     with django_capture_on_commit_callbacks() as callbacks:
-        response = decide(staff, request, decision="incomplete",
+        response = decide(staff, request, decision=Status.INCOMPLETE,
                           missing_note="Le certificat médical pour la danse.")
     assert response.status_code == 302
     assert len(callbacks) == 1  # The family's e-mail, queued once the decision is saved.
@@ -486,9 +488,9 @@ def test_validation_creates_next_years_enrollments(parent_client, data, lea):
     # Proposed from the wishes: the formation musicale level chosen, dance.
     assert set(form.initial["assigned_courses"]) == {data["next"]["fm3"].pk,
                                                      data["next"]["dance"].pk}
-    response = decide(staff, request, decision="validated", assigned_courses=[])
+    response = decide(staff, request, decision=Status.VALIDATED, assigned_courses=[])
     assert "assigned_courses" in response.context["adminform"].form.errors
-    response = decide(staff, request, decision="validated",
+    response = decide(staff, request, decision=Status.VALIDATED,
                       assigned_courses=[data["next"]["fm3"].pk, data["next"]["dance"].pk])
     assert response.status_code == 302
     request.refresh_from_db()
@@ -498,7 +500,7 @@ def test_validation_creates_next_years_enrollments(parent_client, data, lea):
     # Decided: the family can no longer change it, nor the secretariat decide again.
     response = parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data))
     assert ReenrollmentRequest.objects.get(pk=request.pk).status == Status.VALIDATED
-    decide(staff, request, decision="refused", refusal_reason="Non.")
+    decide(staff, request, decision=Status.REFUSED, refusal_reason="Non.")
     assert ReenrollmentRequest.objects.get(pk=request.pk).status == Status.VALIDATED
 
 
@@ -508,7 +510,7 @@ def test_a_course_of_another_year_or_site_cannot_be_assigned(parent_client, data
     staff, _ = staff_client(lea.family.site)
     other = reenrollment_data.campaign(ploufragan)
     for course in [data["courses"][0], other["next"]["fm2"]]:  # This year's; another site's.
-        response = decide(staff, request, decision="validated", assigned_courses=[course.pk])
+        response = decide(staff, request, decision=Status.VALIDATED, assigned_courses=[course.pk])
         assert "assigned_courses" in response.context["adminform"].form.errors
     assert ReenrollmentRequest.objects.get(pk=request.pk).status == Status.SUBMITTED
     assert not Enrollment.objects.filter(course__school_year__name="2027-2028").exists()
@@ -517,9 +519,9 @@ def test_a_course_of_another_year_or_site_cannot_be_assigned(parent_client, data
 def test_refusal_needs_a_reason(parent_client, data, lea):
     request = send(parent_client, lea, data)
     staff, _ = staff_client(lea.family.site)
-    response = decide(staff, request, decision="refused")
+    response = decide(staff, request, decision=Status.REFUSED)
     assert "refusal_reason" in response.context["adminform"].form.errors
-    decide(staff, request, decision="refused", refusal_reason="Plus de place en danse.")
+    decide(staff, request, decision=Status.REFUSED, refusal_reason="Plus de place en danse.")
     request.refresh_from_db()
     assert request.status == Status.REFUSED
     page = parent_client.get(url("reenrollment:documents", lea))
@@ -537,9 +539,9 @@ def test_decision_mails(parent, combs, run_worker):
     client.force_login(parent)
     request = send(client, lea, data, musicianship_level="Cycle 1 – 3e année")
     staff, _ = staff_client(combs)
-    decide(staff, request, decision="incomplete", missing_note="L'avis d'imposition.")
+    decide(staff, request, decision=Status.INCOMPLETE, missing_note="L'avis d'imposition.")
     send(client, lea, data, musicianship_level="Cycle 1 – 3e année")
-    decide(staff, request, decision="validated",
+    decide(staff, request, decision=Status.VALIDATED,
            assigned_courses=[data["next"]["fm3"].pk, data["next"]["piano"].pk])
     run_worker()
     to_family = [m for m in mail.outbox if m.to == ["famille.martin@example.org"]]
@@ -732,7 +734,7 @@ def test_a_decision_on_wishes_changed_meanwhile_is_refused(parent_client, data, 
     seen = staff.get(change).context["adminform"].form["seen"].value()
     parent_client.post(url("reenrollment:wishes", lea),
                        wishes_data(lea, data, stop=[data["dance"]]))
-    response = staff.post(change, {"decision": "validated", "seen": seen,
+    response = staff.post(change, {"decision": Status.VALIDATED, "seen": seen,
                                    "missing_note": "", "refusal_reason": "",
                                    "assigned_courses": [data["next"]["dance"].pk]})
     assert response.status_code == 200
@@ -744,7 +746,7 @@ def test_a_decision_on_wishes_changed_meanwhile_is_refused(parent_client, data, 
 def test_courses_are_stored_only_by_a_validation(parent_client, data, lea):
     request = send(parent_client, lea, data)
     staff, _ = staff_client(lea.family.site)
-    decide(staff, request, decision="incomplete", missing_note="Le certificat.",
+    decide(staff, request, decision=Status.INCOMPLETE, missing_note="Le certificat.",
            assigned_courses=[data["next"]["dance"].pk])
     request.refresh_from_db()
     assert request.status == Status.INCOMPLETE and not request.assigned_courses.exists()
@@ -787,3 +789,90 @@ def test_accepted_rules_cannot_be_edited(parent_client, data, lea, combs):
     staff.post(change, {"site": combs.pk, "version": "2027", "text": "Réécrit."})
     data["rules"].refresh_from_db()
     assert data["rules"].text == "Article 1 – Respect des horaires."
+
+
+# The workflow's rules, as the family and the secretariat meet them.
+
+def test_the_campaign_state_is_named(data):
+    from reenrollment.models import ReenrollmentCampaign
+
+    State = ReenrollmentCampaign.State
+    campaign = data["campaign"]
+    assert campaign.state(campaign.opens_at - timedelta(seconds=1)) == State.UPCOMING
+    assert campaign.state(campaign.opens_at) == State.OPEN
+    assert campaign.state(campaign.closes_at) == State.CLOSED
+
+
+def test_an_upload_to_a_sent_request_marks_it_changed(parent_client, data, lea):
+    parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data))
+    parent_client.post(url("reenrollment:upload", lea), {
+        "kind": data["medical"].pk, "file": upload("certificat.pdf", files.pdf())})
+    assert ReenrollmentRequest.objects.get(student=lea).changed_after_sending_at is None  # Draft.
+    request = send(parent_client, lea, data)
+    assert request.changed_after_sending_at is None
+    parent_client.post(url("reenrollment:upload", lea), {
+        "kind": data["proof"].pk, "file": upload("edf.pdf", files.pdf())})
+    request.refresh_from_db()
+    assert request.status == Status.SUBMITTED and request.changed_after_sending_at
+
+
+def test_decisions_the_workflow_refuses_are_explained_next_to_the_field(
+    parent_client, data, lea
+):
+    parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data))
+    draft = ReenrollmentRequest.objects.get(student=lea)
+    staff, _ = staff_client(lea.family.site)
+    response = decide(staff, draft, decision=Status.REFUSED, refusal_reason="Non.")
+    assert response.context["adminform"].form.errors["decision"] == [
+        "Seule une demande envoyée peut faire l’objet d’une décision."]
+    request = send(parent_client, lea, data)
+    decide(staff, request, decision=Status.IN_REVIEW)
+    response = decide(staff, request, decision=Status.IN_REVIEW)
+    assert response.context["adminform"].form.errors["decision"] == [
+        "Seule une demande envoyée peut être prise en charge."]
+    response = decide(staff, request, decision=Status.INCOMPLETE, missing_note=" ")
+    assert response.context["adminform"].form.errors["missing_note"] == [
+        "Indiquez ce qui manque\u00a0: ce texte est communiqué à la famille."]
+    response = decide(staff, request, decision=Status.REFUSED, seen="garbled",
+                      refusal_reason="Non.")
+    assert response.context["adminform"].form.non_field_errors() == [
+        "La famille a modifié la demande pendant que vous la consultiez\u00a0: examinez-la de "
+        "nouveau avant de décider."]
+    assert ReenrollmentRequest.objects.get(pk=request.pk).status == Status.IN_REVIEW
+
+
+def test_the_workflow_checks_again_what_the_form_checked(parent_client, data, lea):
+    from reenrollment import workflow
+
+    request = send(parent_client, lea, data)
+    with pytest.raises(workflow.NotAllowed) as refused:
+        workflow.validate(request, [data["courses"][0]], None, "http://testserver")
+    assert refused.value.field == "assigned_courses"
+    with pytest.raises(workflow.NotAllowed) as refused:
+        workflow.refuse(request, "Non.", None, "http://testserver",
+                        seen=request.updated_at - timedelta(seconds=1))
+    assert refused.value.code == "stale"
+    request.refresh_from_db()
+    assert request.status == Status.SUBMITTED and not request.assigned_courses.exists()
+    assert not Enrollment.objects.filter(student=lea, course__school_year=data["next_year"])
+    workflow.start_review(request, None)
+    with pytest.raises(workflow.NotAllowed) as refused:  # The family's side too.
+        workflow.save_wishes(data["campaign"], lea, [], comment="x")
+    assert refused.value.code == "read_only"
+    assert ReenrollmentRequest.objects.get(pk=request.pk).comment == ""
+
+
+def test_the_request_admin_page_is_built_from_templates_without_styles(parent_client, data, lea):
+    document(FamilyDocument, data["proof"], family=lea.family)
+    request = send(parent_client, lea, data, new_1=data["piano"].pk)
+    staff, _ = staff_client(lea.family.site)
+    page = staff.get(reverse("admin:reenrollment_reenrollmentrequest_change",
+                             args=[request.pk])).text
+    assert "css/admin.css" in page
+    assert " style=" not in page  # The Content-Security-Policy forbids them.
+    assert '<ul class="review-list"><li>Danse classique (poursuite)</li>' in page
+    assert "<li>Piano (nouvelle discipline, choix 1)</li>" in page
+    proof = FamilyDocument.objects.get(family=lea.family)
+    link = reverse("admin:families_familydocument_change", args=[proof.pk])
+    assert 'Justificatif de domicile : <strong>' in page and f'<a href="{link}">' in page
+    assert "Certificat médical (danse) : <strong>" in page
