@@ -373,7 +373,7 @@ class OnlinePayment(models.Model):
     family = models.ForeignKey(Family, verbose_name=_("family"), on_delete=models.PROTECT,
                                related_name="online_payments")
     reference = models.CharField(_("reference"), max_length=40, unique=True)
-    backend = models.CharField(_("service"), max_length=20)
+    backend = models.CharField(_("service"), max_length=20, choices=PaymentGateway.Backend)
     transaction_id = models.CharField(_("bank transaction"), max_length=120, blank=True,
                                       db_index=True)
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
