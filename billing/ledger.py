@@ -118,8 +118,10 @@ def record_payment(family, amount, mode, allocations, user=None, reference="", d
 def lock(invoices):
     """Lock the invoices' rows. What is left on them must be read in a later
     query: under PostgreSQL's read committed, only that one sees what a
-    transaction that held the lock before has committed."""
-    list(invoices.select_for_update(of=("self",)).values_list("pk", flat=True))
+    transaction that held the lock before has committed. Always in the same
+    order, so that two transactions locking overlapping invoices cannot
+    deadlock."""
+    list(invoices.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
 
 
 def check_allocations(family, amount, allocations):

@@ -1,13 +1,14 @@
 import io
 import re
 import threading
+import time
 from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -549,6 +550,59 @@ def test_payfip_unknown_operation_records_nothing(parent_client, combs, payfip):
     assert response.status_code == 400 and not Payment.objects.exists()
 
 
+def transaction_open(django_connection):
+    """Whether this connection is inside an atomic block, or has a
+    transaction open in the database itself (whatever opened it)."""
+    raw = django_connection.connection
+    if django_connection.vendor == "postgresql":
+        from psycopg.pq import TransactionStatus
+
+        in_database = raw.info.transaction_status != TransactionStatus.IDLE
+    else:
+        in_database = raw.in_transaction
+    return django_connection.in_atomic_block or in_database
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("atomic_requests", [False, True])
+def test_no_transaction_is_open_while_payfip_is_called(parent_client, combs, payfip,
+                                                       monkeypatch, atomic_requests):
+    service, invoice = payfip
+    # The views' own connection, not the proxy: the stand-in answers from
+    # another thread, while the view waits for it.
+    django_connection = connections["default"]
+    # Were requests made atomic one day, the views that call a bank opt out.
+    monkeypatch.setitem(django_connection.settings_dict, "ATOMIC_REQUESTS", atomic_requests)
+    calls = []
+    service.on_call = lambda operation: calls.append((operation,
+                                                      transaction_open(django_connection)))
+    assert parent_client.post(reverse("billing:pay"),
+                              {"invoices": [invoice.pk]}).status_code == 302
+    idop = payfip_result(service, "P")
+    assert Client().post(reverse("billing:payment_notification", args=[combs.slug]),
+                         f"idop={idop}", content_type="application/x-www-form-urlencoded"
+                         ).status_code == 200
+    assert calls == [("creerPaiementSecurise", False),
+                     ("recupererDetailPaiementSecurise", False)]
+    assert Payment.objects.get().amount == Decimal("186.00")
+    assert OnlinePayment.objects.get().transaction_id == idop
+
+
+def test_a_bank_out_of_reach_leaves_no_payment_in_progress(parent_client, combs, payfip):
+    service, invoice = payfip
+    service.down = True
+    response = parent_client.post(reverse("billing:pay"), {"invoices": [invoice.pk]},
+                                  follow=True)
+    (message,) = [str(m) for m in response.context["messages"]]
+    assert "injoignable" in message
+    failed = OnlinePayment.objects.get()
+    assert failed.status == OnlinePayment.Status.REFUSED and not failed.transaction_id
+    service.down = False  # Back: the family tries again at once.
+    response = parent_client.post(reverse("billing:pay"), {"invoices": [invoice.pk]})
+    assert response.status_code == 302 and "payfip.gouv.fr" in response["Location"]
+    assert OnlinePayment.objects.filter(status=OnlinePayment.Status.PENDING).count() == 1
+
+
 # The secretariat's side.
 
 def secretary(site, username="secretariat"):
@@ -829,6 +883,57 @@ def test_a_second_payment_of_the_same_invoices_waits_for_the_first(parent_client
     start_payment(parent_client, two_invoices)
     parent_client.post(reverse("billing:pay"), {"invoices": [two_invoices[0].pk]})
     assert OnlinePayment.objects.count() == 1
+
+
+def wait_until_waiting_for_a_lock(count):
+    """Until `count` connections of this database wait for a lock."""
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # Else read once per transaction.
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND wait_event_type = 'Lock'")
+            if cursor.fetchone()[0] >= count:
+                return
+            time.sleep(0.02)
+    raise AssertionError(f"{count} connections never waited for a lock")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_paying_the_same_invoice_at_once_start_one_payment(combs):
+    parent = make_parent(combs)
+    family = parent.family
+    billing_data.simulator(combs)
+    invoice = billing_data.issued(family)
+    refused = []
+
+    def pay():
+        try:
+            online.start(family, [invoice], parent, "martin@example.org", "http://testserver")
+        except ValidationError as error:
+            refused.append(error.code)
+        finally:
+            connections.close_all()
+
+    if connection.vendor != "postgresql":  # SQLite serialises writers.
+        pay()
+        pay()
+    else:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # The first tab is held between its check and its commit (it
+            # cannot read which payments are in progress yet); the second
+            # comes meanwhile and must wait for the first to commit.
+            cursor.execute("LOCK TABLE billing_onlinepayment_invoices IN ACCESS EXCLUSIVE MODE")
+            first = threading.Thread(target=pay)
+            first.start()
+            wait_until_waiting_for_a_lock(1)
+            second = threading.Thread(target=pay)
+            second.start()
+            wait_until_waiting_for_a_lock(2)
+        first.join()
+        second.join()
+    assert refused == ["in_progress"]
+    assert OnlinePayment.objects.filter(status=OnlinePayment.Status.PENDING).count() == 1
 
 
 def test_a_payment_counts_in_a_year_for_what_it_settled_that_year(parent, combs):
