@@ -169,15 +169,11 @@ class InvoiceAdmin(SiteScopedAdmin):
         if len(invoices) != 1:
             self.message_user(request, gettext("Select one issued invoice."), messages.ERROR)
             return None
-        invoice = invoices[0]
-        note = Invoice.objects.create(
-            site=invoice.site, family=invoice.family, kind=Invoice.Kind.CREDIT_NOTE,
-            credited_invoice=invoice, school_year=invoice.school_year,
-            label=gettext("Credit note on %(number)s") % {"number": invoice.number})
-        for line in invoice.lines.all():
-            InvoiceLine.objects.create(invoice=note, label=line.label, student=line.student,
-                                       discipline=line.discipline, quantity=line.quantity,
-                                       unit_price=line.unit_price, position=line.position)
+        try:
+            note = ledger.make_credit_note(invoices[0])
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return None
         self.message_user(request, gettext("Draft credit note made: adjust its lines to what "
                                            "is credited, then issue it."), messages.SUCCESS)
         return redirect("admin:billing_invoice_change", note.pk)

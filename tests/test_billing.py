@@ -139,6 +139,41 @@ def test_credit_note_flow(parent):
     assert data["billed"] == Decimal("136.00") and data["balance"] == Decimal("-136.00")
 
 
+def test_make_credit_note_copies_the_lines_of_an_issued_invoice(parent):
+    from tests import students_data
+
+    lea = students_data.student(parent.family, "Léa")
+    invoice = billing_data.draft(parent.family, lines=[("Piano", "186.00"),
+                                                       ("Location", "20.00", "1.5")])
+    invoice.lines.filter(label="Piano").update(student=lea)
+    invoice = ledger.issue(invoice)
+    note = ledger.make_credit_note(invoice)
+    assert (note.kind, note.status, note.credited_invoice_id, note.family_id, note.total) == (
+        Invoice.Kind.CREDIT_NOTE, Invoice.Status.DRAFT, invoice.pk, parent.family.pk,
+        Decimal("216.00"))
+    assert invoice.number in note.label
+    copied = ["label", "student_id", "quantity", "unit_price", "amount", "position"]
+    assert (list(note.lines.values_list(*copied))
+            == list(invoice.lines.values_list(*copied)))
+    # Brought down to what is credited, then issued.
+    note.lines.filter(label="Location").delete()
+    ledger.issue(note)
+    current = ledger.remaining_of(Invoice.objects.filter(pk=invoice.pk)).get()
+    assert ledger.remaining(current) == Decimal("30.00")
+
+
+def test_make_credit_note_refuses_what_cannot_be_credited(parent):
+    draft_invoice = billing_data.draft(parent.family)
+    invoice = billing_data.issued(parent.family)
+    note = ledger.issue(ledger.make_credit_note(invoice))
+    for target, code in [(draft_invoice, "not_issued"), (note, "not_issued"),
+                         (invoice, "credited")]:  # Wholly credited already.
+        with pytest.raises(ValidationError) as refused:
+            ledger.make_credit_note(target)
+        assert refused.value.code == code
+    assert Invoice.objects.filter(kind=Invoice.Kind.CREDIT_NOTE).count() == 1
+
+
 def test_a_credit_note_must_correct_an_issued_invoice_of_the_family(parent, other_parent):
     draft_invoice = billing_data.draft(parent.family)
     foreign = billing_data.issued(other_parent.family)
