@@ -124,6 +124,13 @@ class InvoiceAdmin(SiteScopedAdmin):
             return "–"
         return eur(ledger.remaining(invoice))
 
+    # What the family sees of an issued invoice is its PDF (its page on the
+    # portal is the family's only); a draft is seen nowhere else.
+    def view_on_site(self, invoice):
+        if not invoice.is_issued:
+            return None
+        return reverse("admin:billing_invoice_pdf", args=[invoice.pk])
+
     @admin.display(description=_("PDF"))
     def pdf_link(self, invoice):
         if invoice.pk is None or not invoice.is_issued:

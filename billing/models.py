@@ -4,7 +4,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -144,9 +143,6 @@ class Invoice(models.Model):
             errors["family"] = _("This belongs to another site.")
         if errors:
             raise ValidationError(errors)
-
-    def get_absolute_url(self):
-        return reverse("billing:invoice_pdf", args=[self.pk])
 
 
 class InvoiceLineQuerySet(models.QuerySet):

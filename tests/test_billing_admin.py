@@ -1,0 +1,78 @@
+"""The secretariat's billing screens."""
+
+import re
+from decimal import Decimal
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+from django.urls import reverse
+
+from billing import ledger
+from billing.models import OnlinePayment, Payment, PaymentGateway
+
+from . import billing_data
+from .test_billing import secretary
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs = []
+
+    def handle_starttag(self, tag, attrs):
+        href = dict(attrs).get("href")
+        if tag == "a" and href and not href.startswith(("#", "mailto:", "tel:")):
+            self.hrefs.append(href)
+
+
+def links_of(page, base):
+    parser = Links()
+    parser.feed(page)
+    return sorted({urljoin(base, href) for href in parser.hrefs})
+
+
+def test_no_link_of_the_billing_change_pages_is_dead_for_the_secretary(parent, combs):
+    invoice = billing_data.issued(parent.family)
+    draft = billing_data.draft(parent.family)
+    note = ledger.make_credit_note(invoice)
+    payment = ledger.record_payment(parent.family, Decimal("10.00"), Payment.Mode.CHEQUE,
+                                    [(invoice, Decimal("10.00"))])
+    online = OnlinePayment.objects.create(site=combs, family=parent.family,
+                                          backend=PaymentGateway.Backend.DUMMY,
+                                          reference="abc", amount=Decimal("176.00"),
+                                          expires_at=payment.created_at)
+    staff = secretary(combs)
+    pages = [reverse(f"admin:billing_{model}_change", args=[pk]) for model, pk in [
+        ("invoice", invoice.pk), ("invoice", draft.pk), ("invoice", note.pk),
+        ("payment", payment.pk), ("familyaccount", parent.family.pk),
+        ("onlinepayment", online.pk)]]
+    followed = set()
+    for page in pages:
+        response = staff.get(page)
+        assert response.status_code == 200, page
+        for url in links_of(response.text, page):
+            if url in followed:
+                continue
+            followed.add(url)
+            target = staff.get(url, follow=True)
+            # 403: a screen the secretary's permissions do not open, not a dead link.
+            assert target.status_code in {200, 403}, (page, url, target.status_code)
+    assert reverse("admin:billing_invoice_pdf", args=[invoice.pk]) in followed
+
+
+def view_on_site_link(page):
+    found = re.findall(r'<a href="([^"]+)" class="viewsitelink"', page)
+    return found[0] if found else None
+
+
+def test_view_on_site_opens_the_issued_invoice_pdf_and_is_absent_on_a_draft(parent, combs):
+    invoice = billing_data.issued(parent.family)
+    draft = billing_data.draft(parent.family)
+    staff = secretary(combs)
+    link = view_on_site_link(staff.get(reverse("admin:billing_invoice_change",
+                                               args=[invoice.pk])).text)
+    assert link is not None
+    response = staff.get(link, follow=True)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert view_on_site_link(staff.get(reverse("admin:billing_invoice_change",
+                                               args=[draft.pk])).text) is None
