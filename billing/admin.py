@@ -8,8 +8,8 @@ from django.db.models import F, Sum
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.template.loader import render_to_string
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -135,8 +135,7 @@ class InvoiceAdmin(SiteScopedAdmin):
     def pdf_link(self, invoice):
         if invoice.pk is None or not invoice.is_issued:
             return "–"
-        return format_html('<a href="{}">{}</a>', reverse("admin:billing_invoice_pdf",
-                                                           args=[invoice.pk]), invoice.number)
+        return render_to_string("admin/billing/invoice/pdf_link.html", {"invoice": invoice})
 
     def get_urls(self):
         from django.urls import path
@@ -406,6 +405,9 @@ class FamilyAccountAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     actions = ["apply_credit"]
 
+    class Media:
+        css = {"all": ["css/billing-admin.css"]}
+
     def has_apply_credit_permission(self, request):
         return request.user.has_perm("billing.add_allocation")
 
@@ -421,16 +423,4 @@ class FamilyAccountAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("statement"))
     def statement_table(self, family):
-        data = statement(family)
-        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-                                    "<td>{}</td><td>{}</td></tr>",
-                                ((date_format(line.date, "SHORT_DATE_FORMAT"), line.mode,
-                                  line.number, line.label, eur(line.debit), eur(line.credit))
-                                 for line in data["lines"]))
-        return format_html(
-            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
-            "<th>{}</th></tr></thead><tbody>{}</tbody></table><p>{} {} – {} {} – {} {}</p>",
-            gettext("Date"), gettext("Payment mode"), gettext("Operation number"),
-            gettext("Label"), gettext("Debit"), gettext("Credit"), rows,
-            gettext("Total amount billed"), eur(data["billed"]), gettext("Total amount paid"),
-            eur(data["paid"]), gettext("Balance"), eur(data["balance"]))
+        return render_to_string("admin/billing/familyaccount/statement.html", statement(family))

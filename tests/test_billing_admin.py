@@ -3,6 +3,7 @@
 import re
 from decimal import Decimal
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urljoin
 
 from django.urls import reverse
@@ -76,3 +77,41 @@ def test_view_on_site_opens_the_issued_invoice_pdf_and_is_absent_on_a_draft(pare
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert view_on_site_link(staff.get(reverse("admin:billing_invoice_change",
                                                args=[draft.pk])).text) is None
+
+
+
+def test_the_family_statement_in_the_admin(parent, combs):
+    invoice = billing_data.issued(parent.family, lines=[("Cours", "1186.00")])
+    ledger.record_payment(parent.family, Decimal("100.00"), Payment.Mode.CHEQUE,
+                          [(invoice, Decimal("100.00"))], reference="0001234")
+    staff = secretary(combs)
+    page = staff.get(reverse("admin:billing_familyaccount_change", args=[parent.family.pk]))
+    text = page.text.replace("\u202f", " ").replace("\u00a0", " ")
+    rows = re.findall(r"<tr>\s*<td>.*?</tr>", text, re.S)
+    assert len(rows) == 2
+    assert invoice.number in rows[0] + rows[1] and "0001234" in rows[0] + rows[1]
+    assert re.search(r"<dt>Solde</dt><dd>-1 086,00 €</dd>", text)
+    assert "/static/css/billing-admin.css" in text
+    assert staff.get("/static/css/billing-admin.css").status_code == 200
+
+
+BILLING_TEMPLATES = Path(__file__).resolve().parent.parent / "billing" / "templates"
+STYLE_ATTRIBUTE = re.compile(r"<[^>]*\sstyle\s*=", re.I)
+
+
+def test_no_inline_style_in_billing_templates_nor_admin_screens(parent, combs):
+    # The CSP forbids inline style (the e-mails are not pages, and are left out).
+    templates = [path for path in BILLING_TEMPLATES.rglob("*.html") if "emails" not in path.parts]
+    assert templates
+    assert [path.name for path in templates if STYLE_ATTRIBUTE.search(path.read_text())] == []
+    invoice = billing_data.issued(parent.family)
+    payment = ledger.record_payment(parent.family, Decimal("10.00"), Payment.Mode.CHEQUE,
+                                    [(invoice, Decimal("10.00"))])
+    staff = secretary(combs)
+    for url in [reverse("admin:billing_familyaccount_change", args=[parent.family.pk]),
+                reverse("admin:billing_invoice_change", args=[invoice.pk]),
+                reverse("admin:billing_payment_change", args=[payment.pk]),
+                reverse("admin:billing_invoice_add"), reverse("admin:billing_payment_add"),
+                reverse("admin:billing_invoice_changelist")]:
+        page = staff.get(url)
+        assert page.status_code == 200 and not STYLE_ATTRIBUTE.search(page.text), url
