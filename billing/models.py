@@ -110,6 +110,10 @@ class Invoice(models.Model):
     def is_issued(self):
         return self.status == self.Status.ISSUED
 
+    @property
+    def is_credit_note(self):
+        return self.kind == self.Kind.CREDIT_NOTE
+
     def issued_in_database(self):
         """Asked of the database, not of this object, which may be older."""
         return self.pk is not None and Invoice._base_manager.filter(

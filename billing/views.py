@@ -116,7 +116,7 @@ def payment_return(request):
     expired = (latest.status == OnlinePayment.Status.PENDING
                and latest.expires_at <= timezone.now())
     return render(request, "billing/payment_return.html",
-                  {"online": latest, "expired": expired})
+                  {"online": latest, "expired": expired, "Status": OnlinePayment.Status})
 
 
 @transaction.non_atomic_requests  # The bank is called outside any transaction.

@@ -15,7 +15,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from billing import ledger, online
-from billing.models import Invoice, InvoiceLine, OnlinePayment, Payment
+from billing.models import Invoice, InvoiceLine, OnlinePayment, Payment, PaymentGateway
 from billing.money import money
 from billing.statement import statement
 
@@ -350,7 +350,7 @@ def two_invoices(parent, combs):
 def test_online_payment_success_records_once(parent_client, parent, combs, two_invoices,
                                              django_capture_on_commit_callbacks):
     started, location = start_payment(parent_client, two_invoices)
-    assert started.amount == Decimal("246.00") and started.status == "pending"
+    assert started.amount == Decimal("246.00") and started.status == OnlinePayment.Status.PENDING
     assert reverse("billing:simulated_bank") in location
     bank = Client()
     fields = {"transaction_id": started.transaction_id, "signed": "1", "ok": "1",
@@ -387,7 +387,8 @@ def test_tampered_notifications_record_nothing(parent_client, combs, two_invoice
     assert not Payment.objects.exists()
     started.refresh_from_db()
     # A paid notification for another amount is kept for the secretariat to check.
-    expected = "anomaly" if why == "wrong amount" else OnlinePayment.Status.PENDING
+    expected = (OnlinePayment.Status.ANOMALY if why == "wrong amount"
+                else OnlinePayment.Status.PENDING)
     assert started.status == expected
 
 
@@ -408,6 +409,38 @@ def test_abandoned_payments_expire_and_a_late_success_is_still_recorded(parent_c
            amount="246.00")
     started.refresh_from_db()
     assert started.status == OnlinePayment.Status.PAID and Payment.objects.count() == 1
+
+
+@pytest.mark.parametrize("status, late, alert", [
+    (OnlinePayment.Status.PAID, False, "alert-success"),
+    (OnlinePayment.Status.REFUSED, False, "alert-danger"),
+    (OnlinePayment.Status.EXPIRED, False, "alert-warning"),
+    (OnlinePayment.Status.PENDING, True, "alert-warning"),  # Past its time, not yet expired.
+    (OnlinePayment.Status.PENDING, False, "alert-info"),
+    (OnlinePayment.Status.ANOMALY, False, "alert-info"),
+])
+def test_the_return_page_tells_the_state_the_bank_left(parent_client, parent, status, late,
+                                                       alert):
+    OnlinePayment.objects.create(
+        site=parent.family.site, family=parent.family, status=status, reference="ref",
+        backend=PaymentGateway.Backend.DUMMY, amount=Decimal("186.00"),
+        expires_at=timezone.now() + timedelta(minutes=-1 if late else 30))
+    page = parent_client.get(reverse("billing:payment_return"))
+    assert re.findall(r'class="alert (alert-\w+)"', page.text) == [alert]
+
+
+def test_credit_note_pdf_says_so(parent_client, parent):
+    invoice = billing_data.issued(parent.family)
+    note = ledger.issue(ledger.make_credit_note(invoice))
+    texts = {document.number: " ".join(pdf_text(response_bytes(parent_client.get(
+        reverse("billing:invoice_pdf", args=[document.pk])))).split())
+        for document in [invoice, note]}
+    assert f"Facture n° {invoice.number}" in texts[invoice.number]
+    assert "échéance" in texts[invoice.number]
+    assert f"Avoir n° {note.number}" in texts[note.number]
+    assert "échéance" not in texts[note.number]
+    assert f"Avoir sur la facture n° {invoice.number}" in texts[note.number]
+    assert "Total de l'avoir" in texts[note.number]
 
 
 def test_a_family_cannot_pay_another_familys_invoice(parent_client, other_parent, combs,
@@ -464,7 +497,7 @@ def payzen(settings, combs, parent):
     from billing.models import PaymentGateway
 
     settings.PAYMENT_SECRETS = {combs.slug: {"secret_test": PAYZEN_KEY}}
-    PaymentGateway.objects.create(site=combs, backend="systempayv2", options={
+    PaymentGateway.objects.create(site=combs, backend=PaymentGateway.Backend.SYSTEMPAY, options={
         "vads_site_id": "12345678", "vads_ctx_mode": "TEST", "signature_algo": "hmac_sha256"})
     return [billing_data.issued(parent.family, lines=[("Piano", "186.00")])]
 
@@ -528,7 +561,7 @@ def payfip(settings, combs, parent, tmp_path):
 
     with PayFiPService(tmp_path / "payfip") as service:
         settings.PAYFIP_WSDL_URL = service.wsdl_url
-        PaymentGateway.objects.create(site=combs, backend="payfip_ws",
+        PaymentGateway.objects.create(site=combs, backend=PaymentGateway.Backend.PAYFIP,
                                       options={"numcli": "012345", "saisie": "T"})
         parent.family.reference_email = "famille.martin@example.org"
         parent.family.save()
@@ -672,7 +705,8 @@ def test_secretary_drafts_and_issues_an_invoice_in_the_admin(parent, combs):
                                          [f.errors for f in response.context["inline_admin_formsets"]
                                           [0].formset])
     invoice = Invoice.objects.get()
-    assert invoice.total == Decimal("211.01") and invoice.status == "draft"  # 25.005 → 25.01
+    assert invoice.total == Decimal("211.01")  # 25.005 → 25.01
+    assert invoice.status == Invoice.Status.DRAFT
     changelist = reverse("admin:billing_invoice_changelist")
     staff.post(changelist, {"action": "issue_invoices", "_selected_action": [invoice.pk]})
     invoice.refresh_from_db()
@@ -694,7 +728,7 @@ def test_secretary_makes_a_credit_note(parent, combs):
                           {"action": "make_credit_note", "_selected_action": [invoice.pk]})
     note = Invoice.objects.get(kind=Invoice.Kind.CREDIT_NOTE)
     assert response.status_code == 302 and str(note.pk) in response["Location"]
-    assert note.credited_invoice == invoice and note.status == "draft"
+    assert note.credited_invoice == invoice and note.status == Invoice.Status.DRAFT
     assert note.lines.get().amount == Decimal("186.00")
 
 
