@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 from django.urls import reverse
 
 from billing import ledger
-from billing.models import OnlinePayment, Payment, PaymentGateway
+from billing.models import Invoice, OnlinePayment, Payment, PaymentGateway
 
 from . import billing_data
 from .test_billing import secretary
@@ -115,3 +115,15 @@ def test_no_inline_style_in_billing_templates_nor_admin_screens(parent, combs):
                 reverse("admin:billing_invoice_changelist")]:
         page = staff.get(url)
         assert page.status_code == 200 and not STYLE_ATTRIBUTE.search(page.text), url
+
+
+def test_a_credit_note_on_a_wholly_credited_invoice_is_refused_with_a_message(parent, combs):
+    invoice = billing_data.issued(parent.family)
+    ledger.issue(ledger.make_credit_note(invoice))
+    staff = secretary(combs)
+    response = staff.post(reverse("admin:billing_invoice_changelist"),
+                          {"action": "make_credit_note", "_selected_action": [invoice.pk]},
+                          follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        f"La facture {invoice.number} est déjà entièrement couverte par des avoirs."]
+    assert Invoice.objects.filter(kind=Invoice.Kind.CREDIT_NOTE).count() == 1
