@@ -6,9 +6,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import F, Sum
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.template.loader import render_to_string
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
