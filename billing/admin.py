@@ -6,10 +6,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import F, Sum
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -124,12 +124,18 @@ class InvoiceAdmin(SiteScopedAdmin):
             return "–"
         return eur(ledger.remaining(invoice))
 
+    # What the family sees of an issued invoice is its PDF (its page on the
+    # portal is the family's only); a draft is seen nowhere else.
+    def view_on_site(self, invoice):
+        if not invoice.is_issued:
+            return None
+        return reverse("admin:billing_invoice_pdf", args=[invoice.pk])
+
     @admin.display(description=_("PDF"))
     def pdf_link(self, invoice):
         if invoice.pk is None or not invoice.is_issued:
             return "–"
-        return format_html('<a href="{}">{}</a>', reverse("admin:billing_invoice_pdf",
-                                                           args=[invoice.pk]), invoice.number)
+        return render_to_string("admin/billing/invoice/pdf_link.html", {"invoice": invoice})
 
     def get_urls(self):
         from django.urls import path
@@ -169,15 +175,11 @@ class InvoiceAdmin(SiteScopedAdmin):
         if len(invoices) != 1:
             self.message_user(request, gettext("Select one issued invoice."), messages.ERROR)
             return None
-        invoice = invoices[0]
-        note = Invoice.objects.create(
-            site=invoice.site, family=invoice.family, kind=Invoice.Kind.CREDIT_NOTE,
-            credited_invoice=invoice, school_year=invoice.school_year,
-            label=gettext("Credit note on %(number)s") % {"number": invoice.number})
-        for line in invoice.lines.all():
-            InvoiceLine.objects.create(invoice=note, label=line.label, student=line.student,
-                                       discipline=line.discipline, quantity=line.quantity,
-                                       unit_price=line.unit_price, position=line.position)
+        try:
+            note = ledger.make_credit_note(invoices[0])
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return None
         self.message_user(request, gettext("Draft credit note made: adjust its lines to what "
                                            "is credited, then issue it."), messages.SUCCESS)
         return redirect("admin:billing_invoice_change", note.pk)
@@ -403,6 +405,9 @@ class FamilyAccountAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     actions = ["apply_credit"]
 
+    class Media:
+        css = {"all": ["css/billing-admin.css"]}
+
     def has_apply_credit_permission(self, request):
         return request.user.has_perm("billing.add_allocation")
 
@@ -418,16 +423,4 @@ class FamilyAccountAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("statement"))
     def statement_table(self, family):
-        data = statement(family)
-        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-                                    "<td>{}</td><td>{}</td></tr>",
-                                ((date_format(line.date, "SHORT_DATE_FORMAT"), line.mode,
-                                  line.number, line.label, eur(line.debit), eur(line.credit))
-                                 for line in data["lines"]))
-        return format_html(
-            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
-            "<th>{}</th></tr></thead><tbody>{}</tbody></table><p>{} {} – {} {} – {} {}</p>",
-            gettext("Date"), gettext("Payment mode"), gettext("Operation number"),
-            gettext("Label"), gettext("Debit"), gettext("Credit"), rows,
-            gettext("Total amount billed"), eur(data["billed"]), gettext("Total amount paid"),
-            eur(data["paid"]), gettext("Balance"), eur(data["balance"]))
+        return render_to_string("admin/billing/familyaccount/statement.html", statement(family))

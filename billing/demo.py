@@ -27,7 +27,8 @@ def load(stdout):
     for slug in ["combs-la-ville", "ploufragan"]:
         site = Site.objects.get(slug=slug)
         if settings.PAYMENT_SIMULATOR:
-            PaymentGateway.objects.get_or_create(site=site, defaults={"backend": "dummy"})
+            PaymentGateway.objects.get_or_create(
+                site=site, defaults={"backend": PaymentGateway.Backend.DUMMY})
         family = Family.objects.get(site=site, accounts__username="demo")
         if Invoice.objects.filter(family=family).exists():
             continue

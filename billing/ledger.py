@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from sequences import get_next_value
 
-from .models import Allocation, Invoice, IssuedInvoiceError, Payment
+from .models import Allocation, Invoice, InvoiceLine, IssuedInvoiceError, Payment
 from .money import money
 
 ZERO = Value(0, output_field=DecimalField(max_digits=10, decimal_places=2))
@@ -92,6 +92,36 @@ def issue(invoice, today=None):
     return invoice
 
 
+def make_credit_note(invoice):
+    """A draft credit note on an issued invoice, its lines copied for the
+    secretariat to bring down to what is credited. Issuing it checks again
+    that it does not exceed what is left of the invoice."""
+    with transaction.atomic():
+        lock(Invoice.objects.filter(pk=invoice.pk))
+        invoice = remaining_of(Invoice.objects.filter(pk=invoice.pk)).get()
+        if not invoice.is_issued or invoice.kind != Invoice.Kind.INVOICE:
+            raise ValidationError(_("Only an issued invoice is corrected by a credit note."),
+                                  code="not_issued")
+        if money(invoice.total - invoice.credited) <= 0:
+            raise ValidationError(_("%(number)s is already wholly credited.")
+                                  % {"number": invoice.number}, code="credited")
+        lines = list(invoice.lines.all())
+        note = Invoice(site_id=invoice.site_id, family_id=invoice.family_id,
+                       kind=Invoice.Kind.CREDIT_NOTE, credited_invoice=invoice,
+                       school_year_id=invoice.school_year_id,
+                       label=_("Credit note on %(number)s") % {"number": invoice.number},
+                       total=money(sum((line.amount for line in lines), Decimal(0))))
+        note.full_clean()
+        note.save()
+        InvoiceLine.objects.bulk_create(
+            InvoiceLine(invoice=note, label=line.label, student_id=line.student_id,
+                        discipline_id=line.discipline_id, quantity=line.quantity,
+                        unit_price=line.unit_price, amount=line.amount,
+                        position=line.position)
+            for line in lines)
+    return note
+
+
 def record_payment(family, amount, mode, allocations, user=None, reference="", date=None,
                    other_mode=None, base_url=""):
     """A payment settling `allocations` [(invoice, amount)]; its receipt is
@@ -118,8 +148,10 @@ def record_payment(family, amount, mode, allocations, user=None, reference="", d
 def lock(invoices):
     """Lock the invoices' rows. What is left on them must be read in a later
     query: under PostgreSQL's read committed, only that one sees what a
-    transaction that held the lock before has committed."""
-    list(invoices.select_for_update(of=("self",)).values_list("pk", flat=True))
+    transaction that held the lock before has committed. Always in the same
+    order, so that two transactions locking overlapping invoices cannot
+    deadlock."""
+    list(invoices.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
 
 
 def check_allocations(family, amount, allocations):

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -112,6 +111,10 @@ class Invoice(models.Model):
     def is_issued(self):
         return self.status == self.Status.ISSUED
 
+    @property
+    def is_credit_note(self):
+        return self.kind == self.Kind.CREDIT_NOTE
+
     def issued_in_database(self):
         """Asked of the database, not of this object, which may be older."""
         return self.pk is not None and Invoice._base_manager.filter(
@@ -145,9 +148,6 @@ class Invoice(models.Model):
             errors["family"] = _("This belongs to another site.")
         if errors:
             raise ValidationError(errors)
-
-    def get_absolute_url(self):
-        return reverse("billing:invoice_pdf", args=[self.pk])
 
 
 class InvoiceLineQuerySet(models.QuerySet):
@@ -374,7 +374,7 @@ class OnlinePayment(models.Model):
     family = models.ForeignKey(Family, verbose_name=_("family"), on_delete=models.PROTECT,
                                related_name="online_payments")
     reference = models.CharField(_("reference"), max_length=40, unique=True)
-    backend = models.CharField(_("service"), max_length=20)
+    backend = models.CharField(_("service"), max_length=20, choices=PaymentGateway.Backend)
     transaction_id = models.CharField(_("bank transaction"), max_length=120, blank=True,
                                       db_index=True)
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)

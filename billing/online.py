@@ -60,13 +60,43 @@ def backend(gateway, base_url):
 
 def start(family, invoices, user, email, base_url):
     """Record a pending payment of what is left on `invoices` and return
-    (online payment, kind, data) for the bank: a URL to go to or a form."""
+    (online payment, kind, data) for the bank: a URL to go to or a form.
+    The bank is asked outside any transaction: a slow bank holds no lock."""
     gateway = gateway_for(family.site)
     if gateway is None:
         raise ValidationError(_("Online payment is not available."), code="unavailable")
+    online, current = reserve(family, gateway, invoices, user)
+    try:
+        transaction_id, kind, data = backend(gateway, base_url).request(
+            online.amount, email=email, orderid=online.reference,
+            subject=_("Invoices %(numbers)s") % {"numbers": ", ".join(i.number for i in current)})
+    except Exception:
+        # Nobody reached the bank's page: the invoices can be paid again at once.
+        logger.warning("Online payment %s could not be started", online.reference,
+                       exc_info=True)
+        OnlinePayment.objects.filter(pk=online.pk, status=OnlinePayment.Status.PENDING).update(
+            status=OnlinePayment.Status.REFUSED, completed_at=timezone.now())
+        raise
+    online.transaction_id = transaction_id
+    online.save(update_fields=["transaction_id"])
+    if gateway.backend == PaymentGateway.Backend.DUMMY and kind == eopayment.URL:
+        # eopayment's dummy backend always points at Entr'ouvert's service:
+        # the simulated bank is this server's own page.
+        data = f"{base_url}{reverse('billing:simulated_bank')}?{urlsplit(data).query}"
+    return online, kind, data
+
+
+def reserve(family, gateway, invoices, user):
+    """The pending payment of what is left on `invoices`, unless one of them
+    is already being paid. The invoices' rows stay locked until the pending
+    payment is committed: of two tabs paying at once, the second waits, then
+    sees the first's payment in progress."""
+    ids = [invoice.pk for invoice in invoices]
     with transaction.atomic():
+        lock(Invoice.objects.filter(family=family, pk__in=ids))
+        # Read after the lock: only a later query sees what the first tab committed.
         current = list(remaining_of(Invoice.objects.issued().filter(
-            family=family, kind=Invoice.Kind.INVOICE, pk__in=[i.pk for i in invoices])))
+            family=family, kind=Invoice.Kind.INVOICE, pk__in=ids)))
         if not current or len(current) != len(invoices):
             raise ValidationError(_("Choose invoices of your family to pay."), code="foreign")
         if OnlinePayment.objects.filter(status=OnlinePayment.Status.PENDING,
@@ -84,16 +114,7 @@ def start(family, invoices, user, email, base_url):
             reference=secrets.token_hex(8), created_by=user,
             expires_at=timezone.now() + timedelta(minutes=settings.PAYMENT_EXPIRY_MINUTES))
         online.invoices.set(current)
-        transaction_id, kind, data = backend(gateway, base_url).request(
-            amount, email=email, orderid=online.reference,
-            subject=_("Invoices %(numbers)s") % {"numbers": ", ".join(i.number for i in current)})
-        online.transaction_id = transaction_id
-        online.save(update_fields=["transaction_id"])
-    if gateway.backend == PaymentGateway.Backend.DUMMY and kind == eopayment.URL:
-        # eopayment's dummy backend always points at Entr'ouvert's service:
-        # the simulated bank is this server's own page.
-        data = f"{base_url}{reverse('billing:simulated_bank')}?{urlsplit(data).query}"
-    return online, kind, data
+    return online, current
 
 
 def notified_amount(backend_name, bank_data):

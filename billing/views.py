@@ -7,6 +7,7 @@ import eopayment
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,7 +22,7 @@ from families.emails import family_address
 from students.models import SchoolYear
 
 from . import online
-from .models import Invoice, OnlinePayment, Payment
+from .models import Invoice, OnlinePayment, Payment, PaymentGateway
 from .pdfs import attestation_pdf, ensure_invoice_pdf, ensure_receipt_pdf
 from .statement import statement
 
@@ -71,6 +72,7 @@ def attestation(request, year):
                         f"attestation-paiement-{year}.pdf", "application/pdf")
 
 
+@transaction.non_atomic_requests  # The bank is called outside any transaction.
 @family_required
 @require_POST
 def pay(request):
@@ -114,9 +116,10 @@ def payment_return(request):
     expired = (latest.status == OnlinePayment.Status.PENDING
                and latest.expires_at <= timezone.now())
     return render(request, "billing/payment_return.html",
-                  {"online": latest, "expired": expired})
+                  {"online": latest, "expired": expired, "Status": OnlinePayment.Status})
 
 
+@transaction.non_atomic_requests  # The bank is called outside any transaction.
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def payment_notification(request, site_slug):
@@ -141,20 +144,21 @@ def simulated_bank(request):
     if not settings.PAYMENT_SIMULATOR:
         raise Http404
     data = request.GET if request.method == "GET" else request.POST
-    transaction = get_object_or_404(OnlinePayment, transaction_id=data.get("transaction_id", ""),
-                                    family=request.user.family, backend="dummy",
-                                    status=OnlinePayment.Status.PENDING)
+    pending = get_object_or_404(OnlinePayment, transaction_id=data.get("transaction_id", ""),
+                                family=request.user.family,
+                                backend=PaymentGateway.Backend.DUMMY,
+                                status=OnlinePayment.Status.PENDING)
     if request.method == "GET":
         return render(request, "billing/simulated_bank.html",
-                      {"online": transaction, "query": request.GET})
-    fields = {"transaction_id": transaction.transaction_id, "signed": "1",
+                      {"online": pending, "query": request.GET})
+    fields = {"transaction_id": pending.transaction_id, "signed": "1",
               "amount": data.get("amount", "")}
     if "pay" in data:
         fields["ok"] = "1"
     # What the bank's server would post to the notification address, handed
     # over in-process: the simulator never makes requests of its own.
     try:
-        online.handle_notification(transaction.site, urlencode(fields), base_url(request))
+        online.handle_notification(pending.site, urlencode(fields), base_url(request))
     except online.NotificationError as error:
         online.logger.warning("Simulated notification refused: %s", error)
     return redirect("billing:payment_return")

@@ -16,16 +16,25 @@ ENVELOPE = ('<?xml version="1.0" encoding="UTF-8"?><S:Envelope '
 
 class PayFiPService:
     """`payments[idop]` holds what the DGFiP answers about a payment
-    (resultrans P, R, A…, montant in cents…)."""
+    (resultrans P, R, A…, montant in cents…). `on_call(operation)`, if
+    given, runs in the server's thread while the caller waits for the answer.
+    While `down`, it hangs up without answering."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, on_call=None):
         self.payments = {}
         self.created = []
+        self.on_call = on_call
+        self.down = False
         service = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                if service.down:
+                    return
+                if service.on_call is not None:
+                    service.on_call(re.search(r"<(?:\w+:)?(\w+)[ >]", body.split("Body>", 1)[1])
+                                    .group(1))
                 self.send_response(200)
                 self.send_header("Content-Type", "text/xml; charset=utf-8")
                 self.end_headers()

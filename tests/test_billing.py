@@ -1,20 +1,21 @@
 import io
 import re
 import threading
+import time
 from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
 from billing import ledger, online
-from billing.models import Invoice, InvoiceLine, OnlinePayment, Payment
+from billing.models import Invoice, InvoiceLine, OnlinePayment, Payment, PaymentGateway
 from billing.money import money
 from billing.statement import statement
 
@@ -136,6 +137,41 @@ def test_credit_note_flow(parent):
         ledger.issue(too_much)
     data = statement(parent.family)
     assert data["billed"] == Decimal("136.00") and data["balance"] == Decimal("-136.00")
+
+
+def test_make_credit_note_copies_the_lines_of_an_issued_invoice(parent):
+    from tests import students_data
+
+    lea = students_data.student(parent.family, "Léa")
+    invoice = billing_data.draft(parent.family, lines=[("Piano", "186.00"),
+                                                       ("Location", "20.00", "1.5")])
+    invoice.lines.filter(label="Piano").update(student=lea)
+    invoice = ledger.issue(invoice)
+    note = ledger.make_credit_note(invoice)
+    assert (note.kind, note.status, note.credited_invoice_id, note.family_id, note.total) == (
+        Invoice.Kind.CREDIT_NOTE, Invoice.Status.DRAFT, invoice.pk, parent.family.pk,
+        Decimal("216.00"))
+    assert invoice.number in note.label
+    copied = ["label", "student_id", "quantity", "unit_price", "amount", "position"]
+    assert (list(note.lines.values_list(*copied))
+            == list(invoice.lines.values_list(*copied)))
+    # Brought down to what is credited, then issued.
+    note.lines.filter(label="Location").delete()
+    ledger.issue(note)
+    current = ledger.remaining_of(Invoice.objects.filter(pk=invoice.pk)).get()
+    assert ledger.remaining(current) == Decimal("30.00")
+
+
+def test_make_credit_note_refuses_what_cannot_be_credited(parent):
+    draft_invoice = billing_data.draft(parent.family)
+    invoice = billing_data.issued(parent.family)
+    note = ledger.issue(ledger.make_credit_note(invoice))
+    for target, code in [(draft_invoice, "not_issued"), (note, "not_issued"),
+                         (invoice, "credited")]:  # Wholly credited already.
+        with pytest.raises(ValidationError) as refused:
+            ledger.make_credit_note(target)
+        assert refused.value.code == code
+    assert Invoice.objects.filter(kind=Invoice.Kind.CREDIT_NOTE).count() == 1
 
 
 def test_a_credit_note_must_correct_an_issued_invoice_of_the_family(parent, other_parent):
@@ -314,7 +350,7 @@ def two_invoices(parent, combs):
 def test_online_payment_success_records_once(parent_client, parent, combs, two_invoices,
                                              django_capture_on_commit_callbacks):
     started, location = start_payment(parent_client, two_invoices)
-    assert started.amount == Decimal("246.00") and started.status == "pending"
+    assert started.amount == Decimal("246.00") and started.status == OnlinePayment.Status.PENDING
     assert reverse("billing:simulated_bank") in location
     bank = Client()
     fields = {"transaction_id": started.transaction_id, "signed": "1", "ok": "1",
@@ -351,7 +387,8 @@ def test_tampered_notifications_record_nothing(parent_client, combs, two_invoice
     assert not Payment.objects.exists()
     started.refresh_from_db()
     # A paid notification for another amount is kept for the secretariat to check.
-    expected = "anomaly" if why == "wrong amount" else OnlinePayment.Status.PENDING
+    expected = (OnlinePayment.Status.ANOMALY if why == "wrong amount"
+                else OnlinePayment.Status.PENDING)
     assert started.status == expected
 
 
@@ -372,6 +409,38 @@ def test_abandoned_payments_expire_and_a_late_success_is_still_recorded(parent_c
            amount="246.00")
     started.refresh_from_db()
     assert started.status == OnlinePayment.Status.PAID and Payment.objects.count() == 1
+
+
+@pytest.mark.parametrize("status, late, alert", [
+    (OnlinePayment.Status.PAID, False, "alert-success"),
+    (OnlinePayment.Status.REFUSED, False, "alert-danger"),
+    (OnlinePayment.Status.EXPIRED, False, "alert-warning"),
+    (OnlinePayment.Status.PENDING, True, "alert-warning"),  # Past its time, not yet expired.
+    (OnlinePayment.Status.PENDING, False, "alert-info"),
+    (OnlinePayment.Status.ANOMALY, False, "alert-info"),
+])
+def test_the_return_page_tells_the_state_the_bank_left(parent_client, parent, status, late,
+                                                       alert):
+    OnlinePayment.objects.create(
+        site=parent.family.site, family=parent.family, status=status, reference="ref",
+        backend=PaymentGateway.Backend.DUMMY, amount=Decimal("186.00"),
+        expires_at=timezone.now() + timedelta(minutes=-1 if late else 30))
+    page = parent_client.get(reverse("billing:payment_return"))
+    assert re.findall(r'class="alert (alert-\w+)"', page.text) == [alert]
+
+
+def test_credit_note_pdf_says_so(parent_client, parent):
+    invoice = billing_data.issued(parent.family)
+    note = ledger.issue(ledger.make_credit_note(invoice))
+    texts = {document.number: " ".join(pdf_text(response_bytes(parent_client.get(
+        reverse("billing:invoice_pdf", args=[document.pk])))).split())
+        for document in [invoice, note]}
+    assert f"Facture n° {invoice.number}" in texts[invoice.number]
+    assert "échéance" in texts[invoice.number]
+    assert f"Avoir n° {note.number}" in texts[note.number]
+    assert "échéance" not in texts[note.number]
+    assert f"Avoir sur la facture n° {invoice.number}" in texts[note.number]
+    assert "Total de l'avoir" in texts[note.number]
 
 
 def test_a_family_cannot_pay_another_familys_invoice(parent_client, other_parent, combs,
@@ -428,7 +497,7 @@ def payzen(settings, combs, parent):
     from billing.models import PaymentGateway
 
     settings.PAYMENT_SECRETS = {combs.slug: {"secret_test": PAYZEN_KEY}}
-    PaymentGateway.objects.create(site=combs, backend="systempayv2", options={
+    PaymentGateway.objects.create(site=combs, backend=PaymentGateway.Backend.SYSTEMPAY, options={
         "vads_site_id": "12345678", "vads_ctx_mode": "TEST", "signature_algo": "hmac_sha256"})
     return [billing_data.issued(parent.family, lines=[("Piano", "186.00")])]
 
@@ -492,7 +561,7 @@ def payfip(settings, combs, parent, tmp_path):
 
     with PayFiPService(tmp_path / "payfip") as service:
         settings.PAYFIP_WSDL_URL = service.wsdl_url
-        PaymentGateway.objects.create(site=combs, backend="payfip_ws",
+        PaymentGateway.objects.create(site=combs, backend=PaymentGateway.Backend.PAYFIP,
                                       options={"numcli": "012345", "saisie": "T"})
         parent.family.reference_email = "famille.martin@example.org"
         parent.family.save()
@@ -549,6 +618,59 @@ def test_payfip_unknown_operation_records_nothing(parent_client, combs, payfip):
     assert response.status_code == 400 and not Payment.objects.exists()
 
 
+def transaction_open(django_connection):
+    """Whether this connection is inside an atomic block, or has a
+    transaction open in the database itself (whatever opened it)."""
+    raw = django_connection.connection
+    if django_connection.vendor == "postgresql":
+        from psycopg.pq import TransactionStatus
+
+        in_database = raw.info.transaction_status != TransactionStatus.IDLE
+    else:
+        in_database = raw.in_transaction
+    return django_connection.in_atomic_block or in_database
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("atomic_requests", [False, True])
+def test_no_transaction_is_open_while_payfip_is_called(parent_client, combs, payfip,
+                                                       monkeypatch, atomic_requests):
+    service, invoice = payfip
+    # The views' own connection, not the proxy: the stand-in answers from
+    # another thread, while the view waits for it.
+    django_connection = connections["default"]
+    # Were requests made atomic one day, the views that call a bank opt out.
+    monkeypatch.setitem(django_connection.settings_dict, "ATOMIC_REQUESTS", atomic_requests)
+    calls = []
+    service.on_call = lambda operation: calls.append((operation,
+                                                      transaction_open(django_connection)))
+    assert parent_client.post(reverse("billing:pay"),
+                              {"invoices": [invoice.pk]}).status_code == 302
+    idop = payfip_result(service, "P")
+    assert Client().post(reverse("billing:payment_notification", args=[combs.slug]),
+                         f"idop={idop}", content_type="application/x-www-form-urlencoded"
+                         ).status_code == 200
+    assert calls == [("creerPaiementSecurise", False),
+                     ("recupererDetailPaiementSecurise", False)]
+    assert Payment.objects.get().amount == Decimal("186.00")
+    assert OnlinePayment.objects.get().transaction_id == idop
+
+
+def test_a_bank_out_of_reach_leaves_no_payment_in_progress(parent_client, combs, payfip):
+    service, invoice = payfip
+    service.down = True
+    response = parent_client.post(reverse("billing:pay"), {"invoices": [invoice.pk]},
+                                  follow=True)
+    (message,) = [str(m) for m in response.context["messages"]]
+    assert "injoignable" in message
+    failed = OnlinePayment.objects.get()
+    assert failed.status == OnlinePayment.Status.REFUSED and not failed.transaction_id
+    service.down = False  # Back: the family tries again at once.
+    response = parent_client.post(reverse("billing:pay"), {"invoices": [invoice.pk]})
+    assert response.status_code == 302 and "payfip.gouv.fr" in response["Location"]
+    assert OnlinePayment.objects.filter(status=OnlinePayment.Status.PENDING).count() == 1
+
+
 # The secretariat's side.
 
 def secretary(site, username="secretariat"):
@@ -583,7 +705,8 @@ def test_secretary_drafts_and_issues_an_invoice_in_the_admin(parent, combs):
                                          [f.errors for f in response.context["inline_admin_formsets"]
                                           [0].formset])
     invoice = Invoice.objects.get()
-    assert invoice.total == Decimal("211.01") and invoice.status == "draft"  # 25.005 → 25.01
+    assert invoice.total == Decimal("211.01")  # 25.005 → 25.01
+    assert invoice.status == Invoice.Status.DRAFT
     changelist = reverse("admin:billing_invoice_changelist")
     staff.post(changelist, {"action": "issue_invoices", "_selected_action": [invoice.pk]})
     invoice.refresh_from_db()
@@ -605,7 +728,7 @@ def test_secretary_makes_a_credit_note(parent, combs):
                           {"action": "make_credit_note", "_selected_action": [invoice.pk]})
     note = Invoice.objects.get(kind=Invoice.Kind.CREDIT_NOTE)
     assert response.status_code == 302 and str(note.pk) in response["Location"]
-    assert note.credited_invoice == invoice and note.status == "draft"
+    assert note.credited_invoice == invoice and note.status == Invoice.Status.DRAFT
     assert note.lines.get().amount == Decimal("186.00")
 
 
@@ -829,6 +952,57 @@ def test_a_second_payment_of_the_same_invoices_waits_for_the_first(parent_client
     start_payment(parent_client, two_invoices)
     parent_client.post(reverse("billing:pay"), {"invoices": [two_invoices[0].pk]})
     assert OnlinePayment.objects.count() == 1
+
+
+def wait_until_waiting_for_a_lock(count):
+    """Until `count` connections of this database wait for a lock."""
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # Else read once per transaction.
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND wait_event_type = 'Lock'")
+            if cursor.fetchone()[0] >= count:
+                return
+            time.sleep(0.02)
+    raise AssertionError(f"{count} connections never waited for a lock")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_paying_the_same_invoice_at_once_start_one_payment(combs):
+    parent = make_parent(combs)
+    family = parent.family
+    billing_data.simulator(combs)
+    invoice = billing_data.issued(family)
+    refused = []
+
+    def pay():
+        try:
+            online.start(family, [invoice], parent, "martin@example.org", "http://testserver")
+        except ValidationError as error:
+            refused.append(error.code)
+        finally:
+            connections.close_all()
+
+    if connection.vendor != "postgresql":  # SQLite serialises writers.
+        pay()
+        pay()
+    else:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # The first tab is held between its check and its commit (it
+            # cannot read which payments are in progress yet); the second
+            # comes meanwhile and must wait for the first to commit.
+            cursor.execute("LOCK TABLE billing_onlinepayment_invoices IN ACCESS EXCLUSIVE MODE")
+            first = threading.Thread(target=pay)
+            first.start()
+            wait_until_waiting_for_a_lock(1)
+            second = threading.Thread(target=pay)
+            second.start()
+            wait_until_waiting_for_a_lock(2)
+        first.join()
+        second.join()
+    assert refused == ["in_progress"]
+    assert OnlinePayment.objects.filter(status=OnlinePayment.Status.PENDING).count() == 1
 
 
 def test_a_payment_counts_in_a_year_for_what_it_settled_that_year(parent, combs):
