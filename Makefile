@@ -12,7 +12,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # A recipe that fails leaves no half-made target (e.g. a venv without pip).
 .DELETE_ON_ERROR:
 
-.PHONY: run test install install-test serve migrate demo messages check-deploy clean
+.PHONY: run test lint install install-test serve migrate demo messages check-deploy clean
 
 run: install migrate demo serve
 
@@ -56,8 +56,14 @@ serve:
 	$(DEV_ENV) $(PY) manage.py db_worker --interval 1 & \
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
-test: install-test
+# Lint, formatting and migrations are checked before the suite runs.
+test: install-test lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 # Regenerate the translation catalogues after changing interface strings.
 messages: install
