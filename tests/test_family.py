@@ -11,7 +11,7 @@ from django_tasks_db.models import DBTaskResult
 from families.models import DocumentKind, Family, FamilyDocument, Guardian
 
 from . import files
-from .conftest import make_parent
+from .factories import make_parent
 
 FAMILY = reverse("families:family")
 

@@ -8,7 +8,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from .conftest import PASSWORD, make_parent
+from .factories import PASSWORD, make_parent
 
 LOGIN = reverse("login")
 

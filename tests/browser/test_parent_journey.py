@@ -3,7 +3,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import PASSWORD, make_parent
+from tests.factories import PASSWORD, make_parent
 
 from .conftest import axe_violations, page_width, sign_in
 
