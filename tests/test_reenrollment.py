@@ -769,8 +769,12 @@ def test_a_school_year_document_of_this_year_is_asked_again_for_next_year(
 ):
     medical = document(StudentDocument, data["medical"], student=lea,
                        status=StudentDocument.Status.ACCEPTED)
+    # Sent this school year, before the campaign opened (just now: early in September, a
+    # few days earlier could be last year).
+    data["campaign"].opens_at = timezone.now() - timedelta(minutes=1)
+    data["campaign"].save()
     StudentDocument.objects.filter(pk=medical.pk).update(
-        uploaded_at=data["campaign"].opens_at - timedelta(days=10))
+        uploaded_at=data["campaign"].opens_at - timedelta(minutes=1))
     # Valid this year (until 1 September), not for next year.
     assert step_items(parent_client, lea)["Certificat médical (danse)"] == "next_year"
     document(StudentDocument, data["medical"], student=lea)  # Sent during the campaign.
