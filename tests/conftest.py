@@ -1,3 +1,4 @@
+import io
 import socket
 
 import pytest
@@ -46,6 +47,14 @@ def ploufragan(db):
         email="centre.culturel@example.org",
         welcome_text="Bienvenue à Ploufragan.",
     )
+
+
+@pytest.fixture
+def demo(db):
+    """The data of `make run` (each app's demo.py), by its two sites."""
+    call_command("load_demo_data", "--force", stdout=io.StringIO())
+    return {"combs": Site.objects.get(slug="combs-la-ville"),
+            "ploufragan": Site.objects.get(slug="ploufragan")}
 
 
 @pytest.fixture
