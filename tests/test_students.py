@@ -186,13 +186,14 @@ def test_history_newest_year_first(parent_client, parent, lea, combs, structure)
     assert "Admise en 2e année" in page and THIS_YEAR not in page
 
 
-def test_between_two_years_the_next_one_is_shown(parent_client, lea, combs, structure):
+def test_between_two_years_the_next_one_is_shown(parent_client, parent, lea, combs, structure):
     past = factories.school_year(combs, clock.THIS_YEAR - 1)
     old = type(structure["courses"][0]).objects.create(
         site=combs, school_year=past, discipline=structure["piano"], weekday=1,
         start_time=structure["courses"][0].start_time, end_time=structure["courses"][0].end_time)
     Enrollment.objects.create(student=lea, course=old, result="Admise")
     with time_machine.travel(datetime(clock.THIS_YEAR, 7, 10, 10, tzinfo=PARIS)):
+        parent_client.force_login(parent)  # That day may be weeks ahead: a fresh session.
         courses = parent_client.get(reverse("students:courses", args=[lea.pk])).text
         assert "Danse classique" in courses and THIS_YEAR in courses
         history = parent_client.get(reverse("students:history", args=[lea.pk])).text
