@@ -12,7 +12,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # A recipe that fails leaves no half-made target (e.g. a venv without pip).
 .DELETE_ON_ERROR:
 
-.PHONY: run test lint install install-test serve migrate demo messages check-deploy clean
+.PHONY: run test lint bench install install-test serve migrate demo messages check-deploy clean
 
 run: install migrate demo serve
 
@@ -64,6 +64,14 @@ lint: install-test
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+# The benchmarks of bench/, on the configured DATABASE_URL (the development SQLite file
+# without it). A 1,000-family import by default, a few minutes at most; the full-size run:
+# make bench BENCH_FAMILIES=10000
+BENCH_FAMILIES ?= 1000
+bench: migrate
+	$(DEV_ENV) $(PY) bench/invoice_pdf.py
+	$(DEV_ENV) $(PY) bench/import_families.py --families $(BENCH_FAMILIES)
 
 # Regenerate the translation catalogues after changing interface strings.
 messages: install

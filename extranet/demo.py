@@ -1,5 +1,8 @@
 """Demonstration sites and staff accounts (see README.md for the logins)."""
 
+from functools import cache
+
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 
 from .models import Site, User
@@ -40,13 +43,17 @@ def secretariat_group(app_label=None, codenames=()):
     return group
 
 
+@cache
+def demo_password_hash():
+    # Hashed once for all the demo accounts: an Argon2 hash takes about half a second.
+    return make_password(DEMO_PASSWORD)
+
+
 def ensure_account(site, username, **fields):
     """Create the account once; an existing one (maybe with a changed
     password) is left as it is."""
-    user, created = User.objects.get_or_create(site=site, username=username, defaults=fields)
-    if created:
-        user.set_password(DEMO_PASSWORD)
-        user.save(update_fields=["password"])
+    user, created = User.objects.get_or_create(
+        site=site, username=username, defaults={**fields, "password": demo_password_hash()})
     return user
 
 

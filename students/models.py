@@ -19,11 +19,12 @@ class SchoolYearQuerySet(models.QuerySet):
         """The year in progress; between two years (summer), the next one,
         whose courses families prepare; failing that, the last one."""
         today = today or timezone.localdate()
-        years = self.filter(site=site)
+        # One query whatever the season: a site has a handful of years.
+        years = sorted(self.filter(site=site), key=lambda year: year.start_date)
         return (
-            years.filter(start_date__lte=today, end_date__gte=today).first()
-            or years.filter(start_date__gt=today).order_by("start_date").first()
-            or years.order_by("-end_date").first()
+            next((y for y in reversed(years) if y.start_date <= today <= y.end_date), None)
+            or next((y for y in years if y.start_date > today), None)
+            or max(years, key=lambda year: year.end_date, default=None)
         )
 
 

@@ -1,14 +1,22 @@
+import io
 import socket
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.test import Client
 
-from extranet.demo import DEMO_PASSWORD
-from extranet.models import Site, User
-from families.models import Family
+from extranet.models import Site
 
-PASSWORD = DEMO_PASSWORD
+from . import clock
+from .factories import PASSWORD, make_parent  # noqa: F401  (older tests import them from here)
+
+
+@pytest.fixture(autouse=True)
+def _frozen_today():
+    """Every test runs on the same day (tests/clock.py), the clock ticking from there."""
+    with time_machine.travel(clock.NOW, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -41,17 +49,12 @@ def ploufragan(db):
     )
 
 
-def make_parent(site, username="demo", family_name="Martin", email=None, **fields):
-    family = Family.objects.create(site=site, name=family_name)
-    user = User.objects.create_user(
-        username=username,
-        password=PASSWORD,
-        site=site,
-        family=family,
-        email=email if email is not None else f"{username}.{site.slug}@example.org",
-        **fields,
-    )
-    return user
+@pytest.fixture
+def demo(db):
+    """The data of `make run` (each app's demo.py), by its two sites."""
+    call_command("load_demo_data", "--force", stdout=io.StringIO())
+    return {"combs": Site.objects.get(slug="combs-la-ville"),
+            "ploufragan": Site.objects.get(slug="ploufragan")}
 
 
 @pytest.fixture

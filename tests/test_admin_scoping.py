@@ -8,15 +8,6 @@ from families.models import Family
 
 
 @pytest.fixture
-def demo(db):
-    call_command("load_demo_data", "--force", stdout=open("/dev/null", "w"))
-    return {
-        "combs": Site.objects.get(slug="combs-la-ville"),
-        "ploufragan": Site.objects.get(slug="ploufragan"),
-    }
-
-
-@pytest.fixture
 def secretary_client(demo):
     client = Client()
     client.force_login(User.objects.get(username="secretariat-combs"))

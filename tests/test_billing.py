@@ -20,7 +20,7 @@ from billing.money import money
 from billing.statement import statement
 
 from . import billing_data
-from .conftest import make_parent
+from .factories import make_parent
 
 
 def pdf_text(content):
@@ -231,8 +231,7 @@ def test_statement_filtered_by_school_year(parent_client, parent, combs):
     from tests import students_data
 
     this = students_data.school_year(combs)
-    last = students_data.school_year(combs, name="2025-2026", start=date(2025, 9, 15),
-                                     end=date(2026, 6, 28))
+    last = students_data.school_year(combs, this.start_date.year - 1)
     billing_data.issued(parent.family, label="Cette année", school_year=this)
     billing_data.issued(parent.family, label="L'an dernier", school_year=last)
     page = parent_client.get(reverse("billing:statement"), {"annee": last.pk})
@@ -572,7 +571,7 @@ def payfip_result(service, resultrans="P", montant=None):
     created = service.created[-1]
     # In the order of the DGFiP's schema.
     service.payments[created["idop"]] = {
-        "dattrans": timezone.localtime().strftime("%d%m%Y"), "exer": "2026",
+        "dattrans": timezone.localtime().strftime("%d%m%Y"), "exer": str(timezone.localdate().year),
         "heurtrans": timezone.localtime().strftime("%H%M"), "idOp": created["idop"], "mel": "famille.martin@example.org",
         "montant": montant or created["montant"], "numauto": "112233", "numcli": "012345",
         "refdet": created["refdet"], "resultrans": resultrans, "saisie": "T"}
@@ -738,7 +737,8 @@ def test_secretary_records_a_cheque_settling_two_invoices(parent, combs,
     second = billing_data.issued(parent.family, lines=[("FM", "100.00")])
     staff = secretary(combs)
     data = {
-        "site": combs.pk, "family": parent.family.pk, "date": "2026-11-20", "mode": "cheque",
+        "site": combs.pk, "family": parent.family.pk, "date": timezone.localdate().isoformat(),
+        "mode": "cheque",
         "other_mode": "", "reference": "0001234", "amount": "250.00",
         "allocations-TOTAL_FORMS": "2", "allocations-INITIAL_FORMS": "0",
         "allocations-MIN_NUM_FORMS": "0", "allocations-MAX_NUM_FORMS": "1000",
@@ -791,7 +791,7 @@ def test_staff_of_another_site_sees_nothing(parent, combs, ploufragan):
     assert invoice.number not in other.get(reverse("admin:billing_invoice_changelist")).text
     # Nor can she settle this site's invoice with a payment of hers.
     other.post(reverse("admin:billing_payment_add"), {
-        "site": ploufragan.pk, "family": parent.family.pk, "date": "2026-11-20",
+        "site": ploufragan.pk, "family": parent.family.pk, "date": timezone.localdate().isoformat(),
         "mode": "cash", "amount": "10.00", "allocations-TOTAL_FORMS": "1",
         "allocations-INITIAL_FORMS": "0", "allocations-MIN_NUM_FORMS": "0",
         "allocations-MAX_NUM_FORMS": "1000", "allocations-0-invoice": invoice.pk,
@@ -1009,8 +1009,7 @@ def test_a_payment_counts_in_a_year_for_what_it_settled_that_year(parent, combs)
     from tests import students_data
 
     this = students_data.school_year(combs)
-    last = students_data.school_year(combs, name="2025-2026", start=date(2025, 9, 15),
-                                     end=date(2026, 6, 28))
+    last = students_data.school_year(combs, this.start_date.year - 1)
     old = billing_data.issued(parent.family, school_year=last, lines=[("A", "100.00")])
     new = billing_data.issued(parent.family, school_year=this, lines=[("B", "100.00")])
     ledger.record_payment(parent.family, Decimal("200.00"), Payment.Mode.TRANSFER,
@@ -1064,9 +1063,9 @@ def test_a_familys_credit_settles_its_next_invoices(parent, combs):
 
 
 def test_the_pdf_benchmark_runs(combs):
-    from django.core.management import call_command
+    from bench.invoice_pdf import main
 
     out = io.StringIO()
-    call_command("benchmark_invoice_pdf", "--repeat", "1", stdout=out)
+    assert main(["--repeat", "1"], stdout=out) == 0
     assert out.getvalue().count("ratio") == 3
     assert not Invoice.objects.exists()  # Rolled back.

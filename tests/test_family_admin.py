@@ -9,14 +9,7 @@ from extranet.models import Site, User
 from documents.models import DocumentKind
 from families.models import Family, FamilyDocument
 
-from . import files
-
-
-@pytest.fixture
-def demo(db):
-    call_command("load_demo_data", "--force", stdout=open("/dev/null", "w"))
-    return {"combs": Site.objects.get(slug="combs-la-ville"),
-            "ploufragan": Site.objects.get(slug="ploufragan")}
+from . import factories, files
 
 
 @pytest.fixture
@@ -185,11 +178,8 @@ def test_secretariat_save_makes_an_open_family_form_stale(secretary, demo):
 
 
 def test_file_view_without_permission_is_403(demo):
-    staff = User.objects.create_user("stagiaire", password="x" * 12, site=demo["combs"],
-                                     is_staff=True)
+    client = factories.signed_in(factories.staff(demo["combs"], [], username="stagiaire"))
     document = add_document(Family.objects.get(name="Martin"))
-    client = Client()
-    client.force_login(staff)
     url = reverse("admin:families_familydocument_file", args=[document.pk])
     assert client.get(url).status_code in (403, 404)
 

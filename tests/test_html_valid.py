@@ -1,7 +1,6 @@
 """Every page is valid HTML, checked by the Nu Html Checker (vnu.jar, system Java)."""
 
 import json
-from datetime import date, timedelta
 import shutil
 import subprocess
 from pathlib import Path
@@ -77,12 +76,11 @@ def test_all_pages_are_valid_html(parent, combs, tmp_path):
     assert "Éléments modifiés" in pages["changes-saved"]
     # The students pages.
     from students.models import CalendarFeed
-    from tests import students_data
+    from tests import factories
 
-    year = students_data.school_year(combs, start=date.today() - timedelta(days=30),
-                                     end=date.today() + timedelta(days=200))
-    structure = students_data.structure(combs, year)
-    lea = students_data.student(parent.family, "Léa", courses=structure["courses"][:3])
+    year = factories.school_year(combs)
+    structure = factories.structure(combs, year)
+    lea = factories.student(parent.family, "Léa", courses=structure["courses"][:3])
     CalendarFeed.objects.create(family=parent.family)
     for name, url in [("students", reverse("students:list")), ("timetable", reverse("students:timetable")),
                       ("student", reverse("students:detail", args=[lea.pk])),

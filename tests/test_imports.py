@@ -487,3 +487,28 @@ def test_invitation_codes_expire_and_are_throttled(combs, settings):
     for attempt in range(3):
         assert client.get(f"/b/AAAA-AAA{attempt + 2}/").status_code == 404
     assert client.get(f"/b/{code.display}/").status_code == 429
+
+
+def test_the_import_benchmark_runs(db):
+    """bench/import_families.py, on 4 families, each command run in this process."""
+    from bench import import_families
+    from extranet.models import Site
+
+    counts = {}
+
+    def in_this_process(args):
+        call_command(*args, "--verbosity", "0", stdout=io.StringIO())
+        site = Site.objects.get(slug="benchmark")
+        counts[args[0]] = (Course.objects.filter(site=site).count(),
+                           Family.objects.filter(site=site).count(),
+                           Enrollment.objects.filter(course__site=site).count(),
+                           User.objects.filter(site=site).count())
+        return 0.5, 100.0
+
+    out = io.StringIO()
+    assert import_families.main(["--families", "4"], stdout=out, run=in_this_process) == 0
+    assert "4 families, 6 responsables, 6 students, 10 enrollments" in out.getvalue()
+    assert counts == {"import_courses": (60, 0, 0, 0), "import_families": (60, 4, 0, 0),
+                      "import_enrollments": (60, 4, 10, 0), "create_accounts": (60, 4, 10, 4)}
+    assert "import (total)" in out.getvalue() and "1.5 s" in out.getvalue()
+    assert not Site.objects.filter(slug="benchmark").exists()  # Cleaned up.

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from .conftest import PASSWORD, make_parent
+from .factories import PASSWORD, make_parent
 from .hashing import use_real_hashers
 
 LOGIN = reverse("login")

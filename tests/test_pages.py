@@ -15,7 +15,7 @@ from PIL import Image
 from extranet.models import User
 
 from . import billing_data, students_data
-from .conftest import PASSWORD, make_parent
+from .factories import PASSWORD, make_parent
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PRIVATE_PAGES = ["home", "accessibility", "password_change"]

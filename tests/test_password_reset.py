@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from .conftest import PASSWORD, make_parent
+from .factories import PASSWORD, make_parent
 from .mail_sink import SMTPSink
 
 RESET = reverse("password_reset")

@@ -1,8 +1,6 @@
 """Every family page answers in a bounded number of queries, the same for a
 small family and a large one."""
 
-from datetime import date, timedelta
-
 import pytest
 from django.db import connection
 from django.test import Client
@@ -12,7 +10,7 @@ from django.urls import reverse
 from documents.models import DocumentKind
 from families.models import FamilyDocument, Guardian
 
-from . import students_data
+from . import factories
 
 PAGES = ["home", "accessibility", "password_change", "families:family", "families:edit", "reenrollment:index",
          "families:guardian_add", "students:list", "students:timetable", "billing:statement"]
@@ -26,7 +24,7 @@ def fill(family, site, structure, size):
                                 city="Melun")
         FamilyDocument.objects.create(family=family, kind=kind, file="x.pdf", original_name="x.pdf",
                                       content_type="application/pdf", size=1)
-        students_data.student(family, f"Élève {n}", courses=structure["courses"])
+        factories.student(family, f"Élève {n}", courses=structure["courses"])
 
 
 def counts(parent):
@@ -42,13 +40,10 @@ def counts(parent):
 
 @pytest.mark.django_db
 def test_page_query_counts_do_not_grow(combs):
-    from .conftest import make_parent
-
-    year = students_data.school_year(combs, start=date.today() - timedelta(days=30),
-                                     end=date.today() + timedelta(days=200))
-    structure = students_data.structure(combs, year)
-    small = make_parent(combs, username="petite", family_name="Petite")
-    large = make_parent(combs, username="grande", family_name="Grande")
+    year = factories.school_year(combs)
+    structure = factories.structure(combs, year)
+    small = factories.make_parent(combs, username="petite", family_name="Petite")
+    large = factories.make_parent(combs, username="grande", family_name="Grande")
     fill(small.family, combs, structure, 1)
     fill(large.family, combs, structure, 5)
     assert counts(small) == counts(large)

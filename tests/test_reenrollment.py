@@ -11,8 +11,8 @@ from families.models import FamilyDocument
 from reenrollment.models import ReenrollmentRequest, Wish
 from students.models import Enrollment, StudentDocument
 
-from . import files, reenrollment_data, students_data
-from .conftest import make_parent
+from . import clock, factories, files, reenrollment_data, students_data
+from .factories import make_parent
 
 Status = ReenrollmentRequest.Status
 
@@ -46,7 +46,7 @@ def url(name, student):
 
 def enrollment_field(student, discipline):
     enrollment = Enrollment.objects.get(student=student, course__discipline=discipline,
-                                        course__school_year__name="2026-2027")
+                                        course__school_year__name=clock.school_year_of(clock.TODAY))
     return f"enrollment_{enrollment.pk}"
 
 
@@ -432,8 +432,8 @@ def test_sending_mails_the_family_and_the_secretariat(parent, combs, run_worker)
     family_mail = next(m for m in mail.outbox if m.to == ["famille.martin@example.org"])
     secretariat_mail = next(m for m in mail.outbox if m is not family_mail)
     assert family_mail.to == ["famille.martin@example.org"]
-    assert "Léa Martin" in family_mail.subject and "2027-2028" in family_mail.subject
-    for text in ["Formation musicale", "Danse classique", "Merci !", "2027"]:
+    assert "Léa Martin" in family_mail.subject and data["next_year"].name in family_mail.subject
+    for text in ["Formation musicale", "Danse classique", "Merci !", data["next_year"].name]:
         assert text in family_mail.body, text
     assert secretariat_mail.to == ["conservatoire.combs@example.org"]
     assert secretariat_mail.reply_to == ["famille.martin@example.org"]
@@ -513,7 +513,7 @@ def test_a_course_of_another_year_or_site_cannot_be_assigned(parent_client, data
         response = decide(staff, request, decision=Status.VALIDATED, assigned_courses=[course.pk])
         assert "assigned_courses" in response.context["adminform"].form.errors
     assert ReenrollmentRequest.objects.get(pk=request.pk).status == Status.SUBMITTED
-    assert not Enrollment.objects.filter(course__school_year__name="2027-2028").exists()
+    assert not Enrollment.objects.filter(course__school_year=data["next_year"]).exists()
 
 
 def test_refusal_needs_a_reason(parent_client, data, lea):
@@ -551,7 +551,9 @@ def test_decision_mails(parent, combs, run_worker):
     body = validated.body
     # The collective course with day, time and room; the meeting; the methods.
     assert "Cycle 1 – 3e année" in body and "18:00" in body and "Auditorium" in body
-    assert "08/09/2027" in body or "8 septembre 2027" in body or "Sept. 8, 2027" in body
+    meeting = factories.parent_meeting(clock.THIS_YEAR + 1)  # In September.
+    assert any(meeting.strftime(form) in body for form in [
+        "%d/%m/%Y", f"{meeting.day} septembre %Y", f"Sept. {meeting.day}, %Y"])
     assert "Dandelot, volume 3" in body
     assert "Dandelot, volume 2" not in body
 
@@ -769,8 +771,12 @@ def test_a_school_year_document_of_this_year_is_asked_again_for_next_year(
 ):
     medical = document(StudentDocument, data["medical"], student=lea,
                        status=StudentDocument.Status.ACCEPTED)
+    # Sent this school year, before the campaign opened (just now: early in September, a
+    # few days earlier could be last year).
+    data["campaign"].opens_at = timezone.now() - timedelta(minutes=1)
+    data["campaign"].save()
     StudentDocument.objects.filter(pk=medical.pk).update(
-        uploaded_at=data["campaign"].opens_at - timedelta(days=10))
+        uploaded_at=data["campaign"].opens_at - timedelta(minutes=1))
     # Valid this year (until 1 September), not for next year.
     assert step_items(parent_client, lea)["Certificat médical (danse)"] == "next_year"
     document(StudentDocument, data["medical"], student=lea)  # Sent during the campaign.

@@ -1,6 +1,5 @@
 import io
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -14,47 +13,41 @@ from pypdf import PdfReader
 
 from students.models import CalendarFeed, Enrollment, SchoolYear, Student, StudentDocument
 
-from . import files, students_data
-from .conftest import make_parent
+from . import clock, factories, files
+from .factories import make_parent
 
-PARIS = ZoneInfo("Europe/Paris")
-TODAY = datetime(2026, 11, 23, 10, 0, tzinfo=PARIS)
-
-
-@pytest.fixture(autouse=True)
-def _during_the_school_year():
-    with time_machine.travel(TODAY, tick=True):
-        yield
+PARIS = clock.PARIS
+THIS_YEAR = clock.year_name(clock.THIS_YEAR)
 
 
 @pytest.fixture
 def year(combs):
-    return students_data.school_year(combs)
+    return factories.school_year(combs)
 
 
 @pytest.fixture
 def structure(combs, year):
-    return students_data.structure(combs, year)
+    return factories.structure(combs, year)
 
 
 @pytest.fixture
 def lea(parent, structure):
     c = structure["courses"]
-    return students_data.student(parent.family, "Léa", courses=[c[0], c[2]])
+    return factories.student(parent.family, "Léa", courses=[c[0], c[2]])
 
 
 @pytest.fixture
 def hugo(parent, structure):
     c = structure["courses"]
-    return students_data.student(parent.family, "Hugo", courses=[c[1], c[0]],
-                                 birth_date=date(2017, 10, 2), sex="M")
+    return factories.student(parent.family, "Hugo", courses=[c[1], c[0]],
+                             birth_date=date(2017, 10, 2), sex="M")
 
 
 @pytest.fixture
 def stranger_student(other_parent, ploufragan):
-    year = students_data.school_year(ploufragan)
-    other = students_data.structure(ploufragan, year)
-    return students_data.student(other_parent.family, "Yann", courses=[other["courses"][2]])
+    year = factories.school_year(ploufragan)
+    other = factories.structure(ploufragan, year)
+    return factories.student(other_parent.family, "Yann", courses=[other["courses"][2]])
 
 
 def student_urls(student):
@@ -178,10 +171,9 @@ def test_week_view_gathers_the_family(parent_client, lea, hugo):
 
 
 def test_history_newest_year_first(parent_client, parent, lea, combs, structure):
-    for name, start, result in [("2024-2025", date(2024, 9, 16), "Admise en 1re année"),
-                                ("2025-2026", date(2025, 9, 15), "Admise en 2e année")]:
-        past = SchoolYear.objects.create(site=combs, name=name, start_date=start,
-                                         end_date=start + timedelta(days=280))
+    for start_year, result in [(clock.THIS_YEAR - 2, "Admise en 1re année"),
+                               (clock.THIS_YEAR - 1, "Admise en 2e année")]:
+        past = factories.school_year(combs, start_year)
         course = structure["courses"][0]
         old = type(course).objects.create(site=combs, school_year=past,
                                           discipline=structure["fm"], weekday=2,
@@ -189,22 +181,23 @@ def test_history_newest_year_first(parent_client, parent, lea, combs, structure)
                                           end_time=course.end_time)
         Enrollment.objects.create(student=lea, course=old, level="Cycle 1", result=result)
     page = parent_client.get(reverse("students:history", args=[lea.pk])).text
-    assert page.index("2025-2026") < page.index("2024-2025")
-    assert "Admise en 2e année" in page and "2026-2027" not in page
+    assert page.index(clock.year_name(clock.THIS_YEAR - 1)) < page.index(
+        clock.year_name(clock.THIS_YEAR - 2))
+    assert "Admise en 2e année" in page and THIS_YEAR not in page
 
 
-def test_between_two_years_the_next_one_is_shown(parent_client, lea, combs, structure):
-    past = SchoolYear.objects.create(site=combs, name="2025-2026", start_date=date(2025, 9, 15),
-                                     end_date=date(2026, 6, 28))
+def test_between_two_years_the_next_one_is_shown(parent_client, parent, lea, combs, structure):
+    past = factories.school_year(combs, clock.THIS_YEAR - 1)
     old = type(structure["courses"][0]).objects.create(
         site=combs, school_year=past, discipline=structure["piano"], weekday=1,
         start_time=structure["courses"][0].start_time, end_time=structure["courses"][0].end_time)
     Enrollment.objects.create(student=lea, course=old, result="Admise")
-    with time_machine.travel(datetime(2026, 7, 10, 10, tzinfo=PARIS)):
+    with time_machine.travel(datetime(clock.THIS_YEAR, 7, 10, 10, tzinfo=PARIS)):
+        parent_client.force_login(parent)  # That day may be weeks ahead: a fresh session.
         courses = parent_client.get(reverse("students:courses", args=[lea.pk])).text
-        assert "Danse classique" in courses and "2026-2027" in courses
+        assert "Danse classique" in courses and THIS_YEAR in courses
         history = parent_client.get(reverse("students:history", args=[lea.pk])).text
-        assert "2025-2026" in history and "2026-2027" not in history
+        assert past.name in history and THIS_YEAR not in history
         assert "Certificat médical à imprimer" in parent_client.get(
             reverse("students:detail", args=[lea.pk])).text
 
@@ -252,7 +245,7 @@ def test_printable_forms_are_prefilled(parent_client, lea, combs, form_name, tit
     assert response["Cache-Control"] == "private, no-store"
     assert response["Content-Disposition"].startswith("attachment")
     text = " ".join(pdf_text(response).split())
-    for expected in [title, "Martin", "Léa", "12/03/2015", "Danse classique", "2026-2027",
+    for expected in [title, "Martin", "Léa", "12/03/2015", "Danse classique", THIS_YEAR,
                      "Conservatoire Maurice Ohana"]:
         assert expected in text, expected
     reader = PdfReader(io.BytesIO(response.content))
@@ -276,24 +269,29 @@ def test_calendar_feed_gives_weekly_events_without_closures(parent_client, lea, 
     assert len(events) == Enrollment.objects.count() == 4
     fm = next(e for e in events if str(e["summary"]) == "Léa – Formation musicale")
     start = fm.decoded("dtstart")
-    assert start == datetime(2026, 9, 16, 17, 0, tzinfo=PARIS)
+    first_wednesday = year.start_date + timedelta(days=(2 - year.start_date.weekday()) % 7)
+    assert start == datetime.combine(first_wednesday, time(17), tzinfo=PARIS)
     assert fm["rrule"]["FREQ"] == ["WEEKLY"]
     rule = rrulestr(fm["rrule"].to_ical().decode(), dtstart=start)
     excluded = {d.dt for exdate in [fm["exdate"]] for d in exdate.dts}
     occurrences = [o for o in rule if o not in excluded]
-    # Same local time before and after the change to winter time (25 October 2026).
+    # Same local time before and after the change to winter time (end of October).
     assert {o.astimezone(PARIS).time() for o in occurrences} == {start.time()}
     assert [o.astimezone(PARIS).utcoffset() for o in occurrences[:2]] == [timedelta(hours=2)] * 2
     assert occurrences[-1].astimezone(PARIS).utcoffset() == timedelta(hours=2)
     assert any(o.astimezone(PARIS).utcoffset() == timedelta(hours=1) for o in occurrences)
-    closed = [o for o in occurrences if date(2026, 10, 17) <= o.date() <= date(2026, 11, 1)]
+    # The Toussaint holidays run from a Saturday to a Sunday.
+    holidays = year.closures.get()
+    closed = [o for o in occurrences if holidays.start_date <= o.date() <= holidays.end_date]
     assert closed == []
-    assert date(2026, 10, 14) in {o.date() for o in occurrences}
-    assert date(2026, 11, 4) in {o.date() for o in occurrences}
+    assert holidays.start_date - timedelta(days=3) in {o.date() for o in occurrences}
+    assert holidays.end_date + timedelta(days=3) in {o.date() for o in occurrences}
     assert max(o.date() for o in occurrences) <= year.end_date
     assert calendar.walk("VTIMEZONE"), "the time zone is described in the feed"
     assert str(fm["uid"]).endswith("@testserver")
-    assert fm["exdate"].to_ical().startswith(b"20261021T170000") and fm["exdate"].params["TZID"] == "Europe/Paris"
+    first_closed = holidays.start_date + timedelta(days=4)
+    assert fm["exdate"].to_ical().startswith(f"{first_closed:%Y%m%d}T170000".encode())
+    assert fm["exdate"].params["TZID"] == "Europe/Paris"
 
 
 def test_calendar_token_is_unguessable_and_renewable(parent_client, lea):
@@ -329,15 +327,15 @@ def count_queries(parent, structure, students):
     from django.test.utils import CaptureQueriesContext
 
     site = parent.family.site
-    past = SchoolYear.objects.get_or_create(site=site, name="2025-2026", defaults={
-        "start_date": date(2025, 9, 15), "end_date": date(2026, 6, 28)})[0]
+    past = (SchoolYear.objects.filter(site=site, name=clock.year_name(clock.THIS_YEAR - 1)).first()
+            or factories.school_year(site, clock.THIS_YEAR - 1))
     old = type(structure["courses"][0]).objects.get_or_create(
         site=site, school_year=past, discipline=structure["fm"], weekday=3,
         start_time=structure["courses"][0].start_time,
         end_time=structure["courses"][0].end_time)[0]
     for n in range(students):
-        student = students_data.student(parent.family, f"Élève {n}",
-                                        courses=[*structure["courses"], old])
+        student = factories.student(parent.family, f"Élève {n}",
+                                    courses=[*structure["courses"], old])
         StudentDocument.objects.create(student=student, kind=structure["medical"], file="x.pdf",
                                        original_name="x.pdf", content_type="application/pdf",
                                        size=1)
@@ -356,9 +354,12 @@ def count_queries(parent, structure, students):
     return counts
 
 
-def test_query_counts_are_bounded_and_do_not_grow(parent, structure):
-    one = count_queries(parent, structure, 1)
-    five = count_queries(parent, structure, 5)
+@pytest.mark.parametrize("days_after_the_start", [60, -30], ids=["in-year", "summer"])
+def test_query_counts_are_bounded_and_do_not_grow(parent, structure, year, days_after_the_start):
+    day = year.start_date + timedelta(days=days_after_the_start)
+    with time_machine.travel(datetime.combine(day, time(10), tzinfo=PARIS)):
+        one = count_queries(parent, structure, 1)
+        five = count_queries(parent, structure, 5)
     assert one == five
     assert max(one.values()) <= 8, one
 

@@ -1,5 +1,4 @@
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -8,8 +7,7 @@ from students.models import Course, Enrollment, SchoolYear, Student
 
 
 @pytest.fixture
-def secretary(db):
-    call_command("load_demo_data", "--force", stdout=open("/dev/null", "w"))
+def secretary(demo):
     client = Client()
     client.force_login(User.objects.get(username="secretariat-combs"))
     return client

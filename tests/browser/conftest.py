@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_parent
+from tests.factories import make_parent
 
 # Playwright's sync API runs an event loop in the test thread; the live
 # server's database access from that thread is safe here.
@@ -64,7 +64,7 @@ def browser_context_args(browser_context_args):
 
 
 def sign_in(page, url, site="Conservatoire Maurice Ohana – Combs-la-Ville", username="demo"):
-    from tests.conftest import PASSWORD
+    from tests.factories import PASSWORD
 
     page.goto(f"{url}/connexion/")
     page.get_by_label("Site").select_option(label=site)

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests import billing_data
+from tests import factories
 
 from .conftest import axe_violations, page_width, sign_in
 
@@ -20,10 +20,10 @@ def billing_portal(portal, combs):
     family = User.objects.get(site=combs, username="demo").family
     family.reference_email = "famille.martin@example.org"
     family.save()
-    billing_data.payer(family)
-    billing_data.simulator(combs)
-    billing_data.issued(family, label="Cotisations", lines=[("Piano", "1186.00")])
-    billing_data.issued(family, label="Location", lines=[("Violon", "60.00")])
+    factories.payer(family)
+    factories.simulator(combs)
+    factories.issued(family, label="Cotisations", lines=[("Piano", "1186.00")])
+    factories.issued(family, label="Location", lines=[("Violon", "60.00")])
     return portal
 
 

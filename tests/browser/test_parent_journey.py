@@ -3,7 +3,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import PASSWORD, make_parent
+from tests.factories import PASSWORD, make_parent
 
 from .conftest import axe_violations, page_width, sign_in
 
@@ -40,8 +40,9 @@ def test_parent_signs_in_sets_preferences_and_signs_out(page: Page, portal, view
     assert larger >= normal_size * 1.2
     font = page.evaluate("getComputedStyle(document.body).fontFamily")
     assert "OpenDyslexic" in font
-    # The font file itself is served from this site.
-    assert page.evaluate("document.fonts.check('16px OpenDyslexic')")
+    # The font file itself is served from this site (waiting for it: a busy machine is slow).
+    assert page.evaluate("document.fonts.load('16px OpenDyslexic').then("
+                         "faces => faces.length > 0 && document.fonts.check('16px OpenDyslexic'))")
     assert axe_violations(page) == []
 
     page.get_by_role("button", name="Déconnexion").click()

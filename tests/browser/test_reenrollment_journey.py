@@ -8,8 +8,8 @@ from email.header import decode_header, make_header
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests import files, reenrollment_data, students_data
-from tests.conftest import PASSWORD
+from tests import clock, factories, files
+from tests.factories import PASSWORD
 from tests.mail_sink import SMTPSink
 
 from .conftest import axe_violations, page_width, sign_in
@@ -29,10 +29,10 @@ def campaign_portal(portal, combs):
     family = User.objects.get(site=combs, username="demo").family
     family.reference_email = "famille.martin@example.org"
     family.save()
-    data = reenrollment_data.campaign(combs)
+    data = factories.campaign(combs)
     courses = data["courses"]
-    students_data.student(family, "Léa", courses=[courses[0], courses[2]])  # FM and dance.
-    students_data.student(family, "Hugo", courses=[courses[1]], sex="M")  # Piano.
+    factories.student(family, "Léa", courses=[courses[0], courses[2]])  # FM and dance.
+    factories.student(family, "Hugo", courses=[courses[1]], sex="M")  # Piano.
     for kind in [data["proof"], data["insurance"]]:
         FamilyDocument.objects.create(family=family, kind=kind, file="x.pdf",
                                       original_name=f"{kind.name}.pdf",
@@ -153,7 +153,9 @@ def test_two_requests_from_the_phone_to_the_secretariats_decisions(
     assert "Le certificat doit être signé par le médecin." in body(incomplete)
     validated = body(next(m for m in family_mails if "validée" in subject(m)))
     assert "Piano" in validated and "Auditorium" in validated
-    assert "08/09/2027" in validated or "8 septembre 2027" in validated
+    meeting = factories.parent_meeting(clock.THIS_YEAR + 1)  # In September.
+    assert any(meeting.strftime(form) in validated
+               for form in ["%d/%m/%Y", f"{meeting.day} septembre %Y"])
     lea_summary = body(next(m for m in secretariat_mails if "Léa" in subject(m)))
     assert "Piano le mercredi si possible." in lea_summary
     assert "/admin/reenrollment/reenrollmentrequest/" in lea_summary

@@ -1,12 +1,9 @@
 import re
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from playwright.sync_api import Page, expect
 
-from tests import students_data
+from tests import factories
 
 from .conftest import axe_violations, page_width, sign_in
 
@@ -17,14 +14,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def students_portal(portal, combs):
     from extranet.models import User
 
-    with time_machine.travel(datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("Europe/Paris"))):
-        family = User.objects.get(site=combs, username="demo").family
-        year = students_data.school_year(combs)
-        structure = students_data.structure(combs, year)
-        courses = structure["courses"]
-        students_data.student(family, "Léa", courses=[courses[0], courses[2]])
-        students_data.student(family, "Hugo", courses=[courses[1]])
-        yield portal
+    family = User.objects.get(site=combs, username="demo").family
+    year = factories.school_year(combs)
+    structure = factories.structure(combs, year)
+    courses = structure["courses"]
+    factories.student(family, "Léa", courses=[courses[0], courses[2]])
+    factories.student(family, "Hugo", courses=[courses[1]])
+    return portal
 
 
 
