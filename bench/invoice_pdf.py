@@ -44,8 +44,7 @@ def measure(repeat):
     user = User.objects.create_user(site=site, username="essai", password=None, family=family)
     invoice = Invoice.objects.create(site=site, family=family, label="Cotisations")
     for n in range(8):
-        InvoiceLine.objects.create(invoice=invoice, label=f"Cours {n}",
-                                   unit_price=Decimal("42.50"))
+        InvoiceLine.objects.create(invoice=invoice, label=f"Cours {n}", unit_price=Decimal("42.50"))
     invoice = ensure_invoice_pdf(ledger.issue(invoice))
     client = Client()
     client.force_login(user)
@@ -62,8 +61,10 @@ def measure(repeat):
         client.get(reverse("bare"), secure=True)
 
     base = timed(bare_page, repeat)
-    return base, {"stored PDF served": timed(stored, repeat),
-                  "PDF rendered again": timed(rendered, max(3, repeat // 4))}
+    return base, {
+        "stored PDF served": timed(stored, repeat),
+        "PDF rendered again": timed(rendered, max(3, repeat // 4)),
+    }
 
 
 def main(argv=None, stdout=sys.stdout):
@@ -81,8 +82,10 @@ def main(argv=None, stdout=sys.stdout):
     # The test client's host name, next to the configured ones.
     hosts = [*settings.ALLOWED_HOSTS, "testserver"]
     try:
-        with transaction.atomic(), override_settings(ROOT_URLCONF="bench.urls",
-                                                     ALLOWED_HOSTS=hosts):
+        with (
+            transaction.atomic(),
+            override_settings(ROOT_URLCONF="bench.urls", ALLOWED_HOSTS=hosts),
+        ):
             base, results = measure(options.repeat)
             raise Rollback
     except Rollback:

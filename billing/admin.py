@@ -10,18 +10,25 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from extranet import tables
 from extranet.admin_scoping import SiteScopedAdmin, SiteScopedInlineMixin, staff_site_id
-from extranet.responses import base_url
 from extranet.formatting import eur
+from extranet.responses import base_url
 
 from . import ledger
-from .models import (Allocation, FamilyAccount, Invoice, InvoiceLine, OnlinePayment, Payment,
-                     PaymentGateway, PaymentMode)
+from .models import (
+    Allocation,
+    FamilyAccount,
+    Invoice,
+    InvoiceLine,
+    OnlinePayment,
+    Payment,
+    PaymentGateway,
+    PaymentMode,
+)
 from .money import money
 from .statement import statement
 
@@ -54,8 +61,12 @@ class PastDueFilter(admin.SimpleListFilter):
         if self.value() not in {"unpaid", "past_due"}:
             return queryset
         # The admin's queryset carries what is paid and credited on each invoice.
-        queryset = queryset.issued().filter(kind=Invoice.Kind.INVOICE).alias(
-            left=F("total") - F("paid") - F("credited")).filter(left__gt=0)
+        queryset = (
+            queryset.issued()
+            .filter(kind=Invoice.Kind.INVOICE)
+            .alias(left=F("total") - F("paid") - F("credited"))
+            .filter(left__gt=0)
+        )
         if self.value() == "past_due":
             queryset = queryset.filter(due_date__lt=timezone.localdate())
         return queryset
@@ -63,20 +74,54 @@ class PastDueFilter(admin.SimpleListFilter):
 
 @admin.register(Invoice)
 class InvoiceAdmin(SiteScopedAdmin):
-    list_display = ["__str__", "family", "kind", "label", "status", "issue_date", "due_date",
-                    "total_display", "left_to_pay"]
-    list_filter = ["status", "kind", PastDueFilter, ("school_year", admin.RelatedOnlyFieldListFilter)]
+    list_display = [
+        "__str__",
+        "family",
+        "kind",
+        "label",
+        "status",
+        "issue_date",
+        "due_date",
+        "total_display",
+        "left_to_pay",
+    ]
+    list_filter = [
+        "status",
+        "kind",
+        PastDueFilter,
+        ("school_year", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["family"]
     search_fields = ["number", "family__name", "label"]
     autocomplete_fields = ["family"]
     date_hierarchy = "issue_date"
     inlines = [InvoiceLineInline]
     actions = ["issue_invoices", "make_credit_note", "export_csv", "export_xlsx"]
-    fields = ["site", "family", "kind", "credited_invoice", "school_year", "label", "due_date",
-              "number", "status", "issue_date", "total", "family_name", "family_address",
-              "pdf_link"]
-    readonly_fields = ["number", "status", "issue_date", "total", "family_name",
-                       "family_address", "pdf_link"]
+    fields = [
+        "site",
+        "family",
+        "kind",
+        "credited_invoice",
+        "school_year",
+        "label",
+        "due_date",
+        "number",
+        "status",
+        "issue_date",
+        "total",
+        "family_name",
+        "family_address",
+        "pdf_link",
+    ]
+    readonly_fields = [
+        "number",
+        "status",
+        "issue_date",
+        "total",
+        "family_name",
+        "family_address",
+        "pdf_link",
+    ]
 
     def get_queryset(self, request):
         return ledger.remaining_of(super().get_queryset(request))
@@ -97,10 +142,18 @@ class InvoiceAdmin(SiteScopedAdmin):
         issued = queryset.filter(status=Invoice.Status.ISSUED).count()
         queryset.filter(status=Invoice.Status.DRAFT).delete()
         if issued:
-            self.message_user(request, ngettext(
-                "%(count)d issued invoice was kept: an issued invoice is corrected by a credit "
-                "note.", "%(count)d issued invoices were kept: an issued invoice is corrected by "
-                "a credit note.", issued) % {"count": issued}, messages.WARNING)
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d issued invoice was kept: an issued invoice is corrected by a credit "
+                    "note.",
+                    "%(count)d issued invoices were kept: an issued invoice is corrected by "
+                    "a credit note.",
+                    issued,
+                )
+                % {"count": issued},
+                messages.WARNING,
+            )
 
     def save_model(self, request, obj, form, change):
         if staff_site_id(request) is None and obj.family_id:
@@ -140,8 +193,14 @@ class InvoiceAdmin(SiteScopedAdmin):
     def get_urls(self):
         from django.urls import path
 
-        return [path("<int:pk>/pdf/", self.admin_site.admin_view(self.pdf_view),
-                     name="billing_invoice_pdf"), *super().get_urls()]
+        return [
+            path(
+                "<int:pk>/pdf/",
+                self.admin_site.admin_view(self.pdf_view),
+                name="billing_invoice_pdf",
+            ),
+            *super().get_urls(),
+        ]
 
     def pdf_view(self, request, pk):
         from django.shortcuts import get_object_or_404
@@ -162,14 +221,16 @@ class InvoiceAdmin(SiteScopedAdmin):
                 issued += 1
             except ValidationError as error:
                 refused.append(f"{invoice}: {' '.join(error.messages)}")
-        self.message_user(request, ngettext("%(count)d invoice issued.",
-                                            "%(count)d invoices issued.", issued)
-                          % {"count": issued}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d invoice issued.", "%(count)d invoices issued.", issued)
+            % {"count": issued},
+            messages.SUCCESS,
+        )
         for message in refused:
             self.message_user(request, message, messages.ERROR)
 
-    @admin.action(description=_("Make a credit note for the selected invoice"),
-                  permissions=["add"])
+    @admin.action(description=_("Make a credit note for the selected invoice"), permissions=["add"])
     def make_credit_note(self, request, queryset):
         invoices = list(queryset.issued().filter(kind=Invoice.Kind.INVOICE)[:2])
         if len(invoices) != 1:
@@ -180,35 +241,57 @@ class InvoiceAdmin(SiteScopedAdmin):
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             return None
-        self.message_user(request, gettext("Draft credit note made: adjust its lines to what "
-                                           "is credited, then issue it."), messages.SUCCESS)
+        self.message_user(
+            request,
+            gettext("Draft credit note made: adjust its lines to what is credited, then issue it."),
+            messages.SUCCESS,
+        )
         return redirect("admin:billing_invoice_change", note.pk)
 
     def export_rows(self, queryset):
-        for invoice in queryset.issued().select_related("family").order_by("issue_date",
-                                                                           "number"):
+        for invoice in queryset.issued().select_related("family").order_by("issue_date", "number"):
             sign = -1 if invoice.kind == Invoice.Kind.CREDIT_NOTE else 1
-            yield [invoice.number, date_format(invoice.issue_date, "SHORT_DATE_FORMAT"),
-                   invoice.get_kind_display(), invoice.family_name, invoice.family.name,
-                   invoice.label, sign * invoice.total,
-                   ledger.remaining(invoice) if sign > 0 else Decimal(0)]
+            yield [
+                invoice.number,
+                date_format(invoice.issue_date, "SHORT_DATE_FORMAT"),
+                invoice.get_kind_display(),
+                invoice.family_name,
+                invoice.family.name,
+                invoice.label,
+                sign * invoice.total,
+                ledger.remaining(invoice) if sign > 0 else Decimal(0),
+            ]
 
     def export_headers(self):
-        return [gettext("Number"), gettext("Issue date"), gettext("Kind"), gettext("Payer"),
-                gettext("Family"), gettext("Label"), gettext("Amount"), gettext("Left to pay")]
+        return [
+            gettext("Number"),
+            gettext("Issue date"),
+            gettext("Kind"),
+            gettext("Payer"),
+            gettext("Family"),
+            gettext("Label"),
+            gettext("Amount"),
+            gettext("Left to pay"),
+        ]
 
-    @admin.action(description=_("Export the selected issued invoices (CSV)"),
-                  permissions=["view"])
+    @admin.action(description=_("Export the selected issued invoices (CSV)"), permissions=["view"])
     def export_csv(self, request, queryset):
-        return tables.csv_response(f"factures-{timezone.localdate():%Y-%m-%d}",
-                                   self.export_headers(), self.export_rows(queryset))
+        return tables.csv_response(
+            f"factures-{timezone.localdate():%Y-%m-%d}",
+            self.export_headers(),
+            self.export_rows(queryset),
+        )
 
-    @admin.action(description=_("Export the selected issued invoices (Excel)"),
-                  permissions=["view"])
+    @admin.action(
+        description=_("Export the selected issued invoices (Excel)"), permissions=["view"]
+    )
     def export_xlsx(self, request, queryset):
-        return tables.xlsx_response(f"factures-{timezone.localdate():%Y-%m-%d}",
-                                    gettext("Invoices"), self.export_headers(),
-                                    self.export_rows(queryset))
+        return tables.xlsx_response(
+            f"factures-{timezone.localdate():%Y-%m-%d}",
+            gettext("Invoices"),
+            self.export_headers(),
+            self.export_rows(queryset),
+        )
 
 
 class AllocationFormSet(forms.BaseInlineFormSet):
@@ -227,8 +310,11 @@ class AllocationFormSet(forms.BaseInlineFormSet):
                 continue
             current = ledger.remaining_of(Invoice.objects.filter(pk=invoice.pk)).get()
             if amount > ledger.remaining(current):
-                form.add_error("amount", _("Only %(left)s left to pay on this invoice.")
-                               % {"left": eur(ledger.remaining(current))})
+                form.add_error(
+                    "amount",
+                    _("Only %(left)s left to pay on this invoice.")
+                    % {"left": eur(ledger.remaining(current))},
+                )
             total += amount
         if payment.amount is not None and total > payment.amount:
             raise ValidationError(_("The invoices settled add up to more than the payment."))
@@ -256,16 +342,24 @@ class PaymentAdmin(SiteScopedAdmin):
     """A payment is recorded once, with its receipt; a mistake is corrected
     by the accounting office, not by editing the payment."""
 
-    list_display = ["receipt_number", "date", "family", "mode_label", "reference",
-                    "amount_display"]
+    list_display = ["receipt_number", "date", "family", "mode_label", "reference", "amount_display"]
     list_filter = ["mode", ("other_mode", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["family", "other_mode"]
     search_fields = ["receipt_number", "reference", "family__name"]
     autocomplete_fields = ["family"]
     date_hierarchy = "date"
     inlines = [AllocationInline]
-    fields = ["site", "family", "date", "mode", "other_mode", "reference", "amount",
-              "receipt_number", "recorded_by"]
+    fields = [
+        "site",
+        "family",
+        "date",
+        "mode",
+        "other_mode",
+        "reference",
+        "amount",
+        "receipt_number",
+        "recorded_by",
+    ]
     readonly_fields = ["receipt_number", "recorded_by"]
     actions = ["export_csv", "export_xlsx"]
 
@@ -286,13 +380,23 @@ class PaymentAdmin(SiteScopedAdmin):
         if change:
             return
         payment = form.instance
-        allocations = [(f.cleaned_data["invoice"], f.cleaned_data["amount"])
-                       for formset in formsets for f in formset.forms
-                       if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        allocations = [
+            (f.cleaned_data["invoice"], f.cleaned_data["amount"])
+            for formset in formsets
+            for f in formset.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
         saved = ledger.record_payment(
-            payment.family, payment.amount, payment.mode, allocations, user=request.user,
-            reference=payment.reference, date=payment.date, other_mode=payment.other_mode,
-            base_url=base_url(request))
+            payment.family,
+            payment.amount,
+            payment.mode,
+            allocations,
+            user=request.user,
+            reference=payment.reference,
+            date=payment.date,
+            other_mode=payment.other_mode,
+            base_url=base_url(request),
+        )
         payment.pk = saved.pk
         payment.receipt_number = saved.receipt_number
         for formset in formsets:  # For the admin's log of what was added.
@@ -301,23 +405,41 @@ class PaymentAdmin(SiteScopedAdmin):
 
     def export_rows(self, queryset):
         for payment in queryset.select_related("family", "other_mode").order_by("date", "pk"):
-            yield [payment.receipt_number, date_format(payment.date, "SHORT_DATE_FORMAT"),
-                   payment.family.name, payment.mode_label, payment.reference, payment.amount]
+            yield [
+                payment.receipt_number,
+                date_format(payment.date, "SHORT_DATE_FORMAT"),
+                payment.family.name,
+                payment.mode_label,
+                payment.reference,
+                payment.amount,
+            ]
 
     def export_headers(self):
-        return [gettext("Receipt"), gettext("Date"), gettext("Family"), gettext("Payment mode"),
-                gettext("Operation number"), gettext("Amount")]
+        return [
+            gettext("Receipt"),
+            gettext("Date"),
+            gettext("Family"),
+            gettext("Payment mode"),
+            gettext("Operation number"),
+            gettext("Amount"),
+        ]
 
     @admin.action(description=_("Export the selected payments (CSV)"), permissions=["view"])
     def export_csv(self, request, queryset):
-        return tables.csv_response(f"reglements-{timezone.localdate():%Y-%m-%d}",
-                                   self.export_headers(), self.export_rows(queryset))
+        return tables.csv_response(
+            f"reglements-{timezone.localdate():%Y-%m-%d}",
+            self.export_headers(),
+            self.export_rows(queryset),
+        )
 
     @admin.action(description=_("Export the selected payments (Excel)"), permissions=["view"])
     def export_xlsx(self, request, queryset):
-        return tables.xlsx_response(f"reglements-{timezone.localdate():%Y-%m-%d}",
-                                    gettext("Payments"), self.export_headers(),
-                                    self.export_rows(queryset))
+        return tables.xlsx_response(
+            f"reglements-{timezone.localdate():%Y-%m-%d}",
+            gettext("Payments"),
+            self.export_headers(),
+            self.export_rows(queryset),
+        )
 
 
 @admin.register(PaymentMode)
@@ -334,8 +456,13 @@ class PaymentGatewayForm(forms.ModelForm):
     # notifications would go.
     ALLOWED = {
         PaymentGateway.Backend.PAYFIP: {"numcli", "saisie"},
-        PaymentGateway.Backend.SYSTEMPAY: {"vads_site_id", "vads_ctx_mode", "signature_algo",
-                                           "vads_payment_cards", "vads_language"},
+        PaymentGateway.Backend.SYSTEMPAY: {
+            "vads_site_id",
+            "vads_ctx_mode",
+            "signature_algo",
+            "vads_payment_cards",
+            "vads_language",
+        },
         PaymentGateway.Backend.DUMMY: set(),
     }
 
@@ -345,20 +472,29 @@ class PaymentGatewayForm(forms.ModelForm):
         if backend and isinstance(options, dict):
             unknown = sorted(set(options) - self.ALLOWED.get(backend, set()))
             if unknown and "options" not in self.errors:
-                self.add_error("options", _("Not a parameter of this service: %(keys)s.")
-                               % {"keys": ", ".join(unknown)})
+                self.add_error(
+                    "options",
+                    _("Not a parameter of this service: %(keys)s.") % {"keys": ", ".join(unknown)},
+                )
         return cleaned
 
     def clean_options(self):
         options = self.cleaned_data["options"] or {}
         if not isinstance(options, dict):
             raise ValidationError(_("Give the parameters as a JSON object."))
-        secret = [key for key in options if "secret" in key.lower() or "key" in key.lower()
-                  or "password" in key.lower()]
+        secret = [
+            key
+            for key in options
+            if "secret" in key.lower() or "key" in key.lower() or "password" in key.lower()
+        ]
         if secret:
-            raise ValidationError(_("Secrets (%(keys)s) are not kept here: give them to the "
-                                    "server administrator for the PAYMENT_SECRETS setting.")
-                                  % {"keys": ", ".join(secret)})
+            raise ValidationError(
+                _(
+                    "Secrets (%(keys)s) are not kept here: give them to the "
+                    "server administrator for the PAYMENT_SECRETS setting."
+                )
+                % {"keys": ", ".join(secret)}
+            )
         return options
 
     def clean_backend(self):
@@ -411,12 +547,17 @@ class FamilyAccountAdmin(ReadOnlyAdmin):
     def has_apply_credit_permission(self, request):
         return request.user.has_perm("billing.add_allocation")
 
-    @admin.action(description=_("Apply the families' credit to their unpaid invoices"),
-                  permissions=["apply_credit"])
+    @admin.action(
+        description=_("Apply the families' credit to their unpaid invoices"),
+        permissions=["apply_credit"],
+    )
     def apply_credit(self, request, queryset):
         total = sum((ledger.apply_credit(family) for family in queryset), Decimal(0))
-        self.message_user(request, _("%(amount)s applied to unpaid invoices.")
-                          % {"amount": eur(total)}, messages.SUCCESS)
+        self.message_user(
+            request,
+            _("%(amount)s applied to unpaid invoices.") % {"amount": eur(total)},
+            messages.SUCCESS,
+        )
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("billing.view_invoice")

@@ -13,8 +13,12 @@ def receipt_message(payment, base_url):
     to = family_address(family)
     if not to:
         return None
-    context = {"payment": payment, "family": family, "site": family.site,
-               "billing_url": f"{base_url}{reverse('billing:statement')}"}
+    context = {
+        "payment": payment,
+        "family": family,
+        "site": family.site,
+        "billing_url": f"{base_url}{reverse('billing:statement')}",
+    }
     message = build_message("billing/emails/receipt", context, [to], reply_to=family.site.email)
     with payment.receipt_pdf.open("rb") as pdf:
         message.attach(f"recu-{payment.receipt_number}.pdf", pdf.read(), "application/pdf")

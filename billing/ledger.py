@@ -34,21 +34,36 @@ def postal_address(family):
     guardian = next((g for g in guardians if g.is_payer), guardians[0] if guardians else None)
     if guardian is None:
         return family.name, ""
-    lines = [str(guardian), guardian.address_line1, guardian.address_line2,
-             f"{guardian.postal_code} {guardian.city}".strip()]
+    lines = [
+        str(guardian),
+        guardian.address_line1,
+        guardian.address_line2,
+        f"{guardian.postal_code} {guardian.city}".strip(),
+    ]
     if guardian.country and guardian.country.lower() != "france":
         lines.append(guardian.country)
-    return f"{guardian.first_name} {guardian.last_name}".strip(), "\n".join(l for l in lines if l)
+    name = f"{guardian.first_name} {guardian.last_name}".strip()
+    return name, "\n".join(line for line in lines if line)
 
 
 def remaining_of(invoices):
     """Each invoice with `paid`, `credited` and `remaining` annotated."""
-    paid = Allocation.objects.filter(invoice=OuterRef("pk")).values("invoice").annotate(
-        s=Sum("amount")).values("s")
-    credited = Invoice.objects.issued().filter(credited_invoice=OuterRef("pk")).values(
-        "credited_invoice").annotate(s=Sum("total")).values("s")
-    return invoices.annotate(paid=Coalesce(Subquery(paid), ZERO),
-                             credited=Coalesce(Subquery(credited), ZERO))
+    paid = (
+        Allocation.objects.filter(invoice=OuterRef("pk"))
+        .values("invoice")
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+    credited = (
+        Invoice.objects.issued()
+        .filter(credited_invoice=OuterRef("pk"))
+        .values("credited_invoice")
+        .annotate(s=Sum("total"))
+        .values("s")
+    )
+    return invoices.annotate(
+        paid=Coalesce(Subquery(paid), ZERO), credited=Coalesce(Subquery(credited), ZERO)
+    )
 
 
 def remaining(invoice):
@@ -63,8 +78,11 @@ def issue(invoice, today=None):
 
     today = today or timezone.localdate()
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update(of=("self",)).select_related(
-            "site", "family").get(pk=invoice.pk)
+        invoice = (
+            Invoice.objects.select_for_update(of=("self",))
+            .select_related("site", "family")
+            .get(pk=invoice.pk)
+        )
         if invoice.is_issued:
             raise IssuedInvoiceError()
         lines = list(invoice.lines.all())
@@ -76,8 +94,10 @@ def issue(invoice, today=None):
             lock(Invoice.objects.filter(pk=invoice.credited_invoice_id))
             credited = remaining_of(Invoice.objects.filter(pk=invoice.credited_invoice_id)).get()
             if total > money(credited.total - credited.credited):
-                raise ValidationError(_("A credit note cannot exceed what is left of the "
-                                        "invoice it corrects."), code="too_much")
+                raise ValidationError(
+                    _("A credit note cannot exceed what is left of the invoice it corrects."),
+                    code="too_much",
+                )
         invoice.number = next_number(invoice.site_id, Invoice.PREFIXES[invoice.kind], today.year)
         invoice.issue_date = today
         invoice.due_date = invoice.due_date or today + timedelta(days=settings.INVOICE_DUE_DAYS)
@@ -100,39 +120,69 @@ def make_credit_note(invoice):
         lock(Invoice.objects.filter(pk=invoice.pk))
         invoice = remaining_of(Invoice.objects.filter(pk=invoice.pk)).get()
         if not invoice.is_issued or invoice.kind != Invoice.Kind.INVOICE:
-            raise ValidationError(_("Only an issued invoice is corrected by a credit note."),
-                                  code="not_issued")
+            raise ValidationError(
+                _("Only an issued invoice is corrected by a credit note."), code="not_issued"
+            )
         if money(invoice.total - invoice.credited) <= 0:
-            raise ValidationError(_("%(number)s is already wholly credited.")
-                                  % {"number": invoice.number}, code="credited")
+            raise ValidationError(
+                _("%(number)s is already wholly credited.") % {"number": invoice.number},
+                code="credited",
+            )
         lines = list(invoice.lines.all())
-        note = Invoice(site_id=invoice.site_id, family_id=invoice.family_id,
-                       kind=Invoice.Kind.CREDIT_NOTE, credited_invoice=invoice,
-                       school_year_id=invoice.school_year_id,
-                       label=_("Credit note on %(number)s") % {"number": invoice.number},
-                       total=money(sum((line.amount for line in lines), Decimal(0))))
+        note = Invoice(
+            site_id=invoice.site_id,
+            family_id=invoice.family_id,
+            kind=Invoice.Kind.CREDIT_NOTE,
+            credited_invoice=invoice,
+            school_year_id=invoice.school_year_id,
+            label=_("Credit note on %(number)s") % {"number": invoice.number},
+            total=money(sum((line.amount for line in lines), Decimal(0))),
+        )
         note.full_clean()
         note.save()
         InvoiceLine.objects.bulk_create(
-            InvoiceLine(invoice=note, label=line.label, student_id=line.student_id,
-                        discipline_id=line.discipline_id, quantity=line.quantity,
-                        unit_price=line.unit_price, amount=line.amount,
-                        position=line.position)
-            for line in lines)
+            InvoiceLine(
+                invoice=note,
+                label=line.label,
+                student_id=line.student_id,
+                discipline_id=line.discipline_id,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                amount=line.amount,
+                position=line.position,
+            )
+            for line in lines
+        )
     return note
 
 
-def record_payment(family, amount, mode, allocations, user=None, reference="", date=None,
-                   other_mode=None, base_url=""):
+def record_payment(
+    family,
+    amount,
+    mode,
+    allocations,
+    user=None,
+    reference="",
+    date=None,
+    other_mode=None,
+    base_url="",
+):
     """A payment settling `allocations` [(invoice, amount)]; its receipt is
     numbered now, rendered and e-mailed after the commit."""
     from .tasks import send_receipt
 
     amount = money(amount)
     with transaction.atomic():
-        payment = Payment(site=family.site, family=family, amount=amount, mode=mode,
-                          other_mode=other_mode, reference=reference, recorded_by=user,
-                          date=date or timezone.localdate())
+        payment = Payment(
+            site=family.site,
+            family=family,
+            amount=amount,
+            mode=mode,
+            other_mode=other_mode,
+            reference=reference,
+            recorded_by=user,
+            date=date or timezone.localdate(),
+        )
         payment.full_clean()
         check_allocations(family, amount, allocations)
         # Numbered in the year it is recorded, even for a cheque dated earlier.
@@ -140,7 +190,8 @@ def record_payment(family, amount, mode, allocations, user=None, reference="", d
         payment.save()
         Allocation.objects.bulk_create(
             Allocation(payment=payment, invoice=invoice, amount=money(part))
-            for invoice, part in allocations)
+            for invoice, part in allocations
+        )
         transaction.on_commit(partial(send_receipt.enqueue, payment.pk, base_url))
     return payment
 
@@ -165,45 +216,74 @@ def check_allocations(family, amount, allocations):
     total = 0
     for invoice, part in allocations:
         found = current.get(invoice.pk)
-        if (found is None or found.family_id != family.pk or not found.is_issued
-                or found.kind != Invoice.Kind.INVOICE):
-            raise ValidationError(_("Only issued invoices of this family can be settled."),
-                                  code="foreign")
+        if (
+            found is None
+            or found.family_id != family.pk
+            or not found.is_issued
+            or found.kind != Invoice.Kind.INVOICE
+        ):
+            raise ValidationError(
+                _("Only issued invoices of this family can be settled."), code="foreign"
+            )
         if money(part) <= 0:
-            raise ValidationError(_("Each amount settled must be more than zero."),
-                                  code="not_positive")
+            raise ValidationError(
+                _("Each amount settled must be more than zero."), code="not_positive"
+            )
         if money(part) > remaining(found):
             raise ValidationError(
                 _("%(number)s has only %(left)s € left to pay.")
-                % {"number": found.number, "left": remaining(found)}, code="too_much")
+                % {"number": found.number, "left": remaining(found)},
+                code="too_much",
+            )
         total += money(part)
     if total > amount:
-        raise ValidationError(_("The invoices settled add up to more than the payment."),
-                              code="over")
+        raise ValidationError(
+            _("The invoices settled add up to more than the payment."), code="over"
+        )
 
 
 def apply_credit(family):
     """Settle the family's unpaid invoices, oldest due first, with what its
     payments left unallocated. Returns the amount applied."""
     with transaction.atomic():
-        lock(Invoice.objects.filter(family=family, kind=Invoice.Kind.INVOICE,
-                                    status=Invoice.Status.ISSUED))
-        list(Payment.objects.select_for_update(of=("self",)).filter(family=family)
-             .values_list("pk", flat=True))
-        used = Allocation.objects.filter(payment=OuterRef("pk")).values("payment").annotate(
-            s=Sum("amount")).values("s")
-        payments = [p for p in Payment.objects.filter(family=family).annotate(
-            used=Coalesce(Subquery(used), ZERO)).order_by("date", "pk") if p.amount > p.used]
-        invoices = [i for i in remaining_of(Invoice.objects.issued().filter(
-            family=family, kind=Invoice.Kind.INVOICE)).order_by("due_date", "number")
-            if remaining(i) > 0]
+        lock(
+            Invoice.objects.filter(
+                family=family, kind=Invoice.Kind.INVOICE, status=Invoice.Status.ISSUED
+            )
+        )
+        list(
+            Payment.objects.select_for_update(of=("self",))
+            .filter(family=family)
+            .values_list("pk", flat=True)
+        )
+        used = (
+            Allocation.objects.filter(payment=OuterRef("pk"))
+            .values("payment")
+            .annotate(s=Sum("amount"))
+            .values("s")
+        )
+        payments = [
+            p
+            for p in Payment.objects.filter(family=family)
+            .annotate(used=Coalesce(Subquery(used), ZERO))
+            .order_by("date", "pk")
+            if p.amount > p.used
+        ]
+        invoices = [
+            i
+            for i in remaining_of(
+                Invoice.objects.issued().filter(family=family, kind=Invoice.Kind.INVOICE)
+            ).order_by("due_date", "number")
+            if remaining(i) > 0
+        ]
         applied = Decimal(0)
         new = []
         for payment in payments:
             credit = money(payment.amount - payment.used)
             for invoice in invoices:
                 left = remaining(invoice) - sum(
-                    (a.amount for a in new if a.invoice_id == invoice.pk), Decimal(0))
+                    (a.amount for a in new if a.invoice_id == invoice.pk), Decimal(0)
+                )
                 part = min(credit, left)
                 if part <= 0:
                     continue
@@ -214,8 +294,9 @@ def apply_credit(family):
                     break
         # Merge with an existing allocation of the same pair.
         for allocation in new:
-            existing = Allocation.objects.filter(payment=allocation.payment,
-                                                 invoice=allocation.invoice).first()
+            existing = Allocation.objects.filter(
+                payment=allocation.payment, invoice=allocation.invoice
+            ).first()
             if existing:
                 existing.amount = money(existing.amount + allocation.amount)
                 existing.save(update_fields=["amount"])

@@ -7,8 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from extranet.models import Site
 from documents.models import documents_storage
+from extranet.models import Site
 from families.models import Family
 from students.models import Discipline, SchoolYear, Student
 
@@ -19,8 +19,9 @@ class IssuedInvoiceError(ValidationError):
     """An issued invoice or credit note never changes: correct it with a credit note."""
 
     def __init__(self):
-        super().__init__(_("An issued invoice cannot be changed or deleted: make a credit note."),
-                         code="issued")
+        super().__init__(
+            _("An issued invoice cannot be changed or deleted: make a credit note."), code="issued"
+        )
 
 
 def pdf_path(instance, filename):
@@ -59,36 +60,50 @@ class Invoice(models.Model):
 
     PREFIXES = {Kind.INVOICE: "FAC", Kind.CREDIT_NOTE: "AV"}
 
-    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.PROTECT,
-                             related_name="invoices")
-    family = models.ForeignKey(Family, verbose_name=_("family"), on_delete=models.PROTECT,
-                               related_name="invoices")
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="invoices"
+    )
+    family = models.ForeignKey(
+        Family, verbose_name=_("family"), on_delete=models.PROTECT, related_name="invoices"
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind, default=Kind.INVOICE)
-    status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.DRAFT,
-                              editable=False)
-    school_year = models.ForeignKey(SchoolYear, verbose_name=_("school year"),
-                                    on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="invoices")
-    label = models.CharField(_("label"), max_length=120,
-                             help_text=_("For example “Cotisations 2026-2027”."))
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status, default=Status.DRAFT, editable=False
+    )
+    school_year = models.ForeignKey(
+        SchoolYear,
+        verbose_name=_("school year"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoices",
+    )
+    label = models.CharField(
+        _("label"), max_length=120, help_text=_("For example “Cotisations 2026-2027”.")
+    )
     credited_invoice = models.ForeignKey(
-        "self", verbose_name=_("invoice corrected"), on_delete=models.PROTECT, null=True,
-        blank=True, related_name="credit_notes",
+        "self",
+        verbose_name=_("invoice corrected"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
         help_text=_("For a credit note: the issued invoice it corrects."),
     )
     number = models.CharField(_("number"), max_length=20, blank=True, editable=False)
     issue_date = models.DateField(_("issue date"), null=True, blank=True, editable=False)
     due_date = models.DateField(_("due date"), null=True, blank=True)
-    total = models.DecimalField(_("total"), max_digits=10, decimal_places=2, default=0,
-                                editable=False)
+    total = models.DecimalField(
+        _("total"), max_digits=10, decimal_places=2, default=0, editable=False
+    )
     # Copied at issue: the invoice keeps what it said, even if the family moves.
-    family_name = models.CharField(_("family's name"), max_length=200, blank=True,
-                                   editable=False)
+    family_name = models.CharField(_("family's name"), max_length=200, blank=True, editable=False)
     family_address = models.TextField(_("family's address"), blank=True, editable=False)
     site_name = models.CharField(_("site's name"), max_length=200, blank=True, editable=False)
     site_address = models.TextField(_("site's address"), blank=True, editable=False)
-    pdf = models.FileField(_("PDF"), storage=documents_storage, upload_to=pdf_path, blank=True,
-                           editable=False)
+    pdf = models.FileField(
+        _("PDF"), storage=documents_storage, upload_to=pdf_path, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = InvoiceQuerySet.as_manager()
@@ -98,14 +113,19 @@ class Invoice(models.Model):
         verbose_name_plural = _("invoices")
         ordering = ["-issue_date", "-number", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["site", "number"], condition=~Q(number=""),
-                                    name="unique_invoice_number_per_site"),
+            models.UniqueConstraint(
+                fields=["site", "number"],
+                condition=~Q(number=""),
+                name="unique_invoice_number_per_site",
+            ),
         ]
         indexes = [models.Index(fields=["family", "status"])]
 
     def __str__(self):
         return self.number or _("Draft %(kind)s: %(label)s") % {
-            "kind": self.get_kind_display(), "label": self.label}
+            "kind": self.get_kind_display(),
+            "label": self.label,
+        }
 
     @property
     def is_issued(self):
@@ -117,8 +137,10 @@ class Invoice(models.Model):
 
     def issued_in_database(self):
         """Asked of the database, not of this object, which may be older."""
-        return self.pk is not None and Invoice._base_manager.filter(
-            pk=self.pk, status=self.Status.ISSUED).exists()
+        return (
+            self.pk is not None
+            and Invoice._base_manager.filter(pk=self.pk, status=self.Status.ISSUED).exists()
+        )
 
     def save(self, *args, **kwargs):
         # Once issued, only the PDF may still be stored (it is made after
@@ -136,11 +158,12 @@ class Invoice(models.Model):
         errors = {}
         if self.kind == self.Kind.CREDIT_NOTE:
             if self.credited_invoice_id is None:
-                errors["credited_invoice"] = _("Say which issued invoice the credit note "
-                                               "corrects.")
-            elif (self.credited_invoice.kind != self.Kind.INVOICE
-                  or not self.credited_invoice.is_issued
-                  or self.credited_invoice.family_id != self.family_id):
+                errors["credited_invoice"] = _("Say which issued invoice the credit note corrects.")
+            elif (
+                self.credited_invoice.kind != self.Kind.INVOICE
+                or not self.credited_invoice.is_issued
+                or self.credited_invoice.family_id != self.family_id
+            ):
                 errors["credited_invoice"] = _("Choose an issued invoice of the same family.")
         elif self.credited_invoice_id is not None:
             errors["credited_invoice"] = _("Only a credit note corrects an invoice.")
@@ -165,8 +188,9 @@ class InvoiceLineQuerySet(models.QuerySet):
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
-        if Invoice._base_manager.filter(pk__in={o.invoice_id for o in objs},
-                                        status=Invoice.Status.ISSUED).exists():
+        if Invoice._base_manager.filter(
+            pk__in={o.invoice_id for o in objs}, status=Invoice.Status.ISSUED
+        ).exists():
             raise IssuedInvoiceError()
         return super().bulk_create(objs, *args, **kwargs)
 
@@ -174,21 +198,37 @@ class InvoiceLineQuerySet(models.QuerySet):
 def refuse_if_issued(invoice_id):
     """Within a transaction: wait for an issue in progress, then refuse if
     the invoice is issued."""
-    status = (Invoice._base_manager.select_for_update(of=("self",)).filter(pk=invoice_id)
-              .values_list("status", flat=True).first())
+    status = (
+        Invoice._base_manager.select_for_update(of=("self",))
+        .filter(pk=invoice_id)
+        .values_list("status", flat=True)
+        .first()
+    )
     if status == Invoice.Status.ISSUED:
         raise IssuedInvoiceError()
 
 
 class InvoiceLine(models.Model):
-    invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE,
-                                related_name="lines")
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE, related_name="lines"
+    )
     label = models.CharField(_("label"), max_length=200)
-    student = models.ForeignKey(Student, verbose_name=_("student"), on_delete=models.PROTECT,
-                                null=True, blank=True, related_name="+")
-    discipline = models.ForeignKey(Discipline, verbose_name=_("discipline"),
-                                   on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+")
+    student = models.ForeignKey(
+        Student,
+        verbose_name=_("student"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    discipline = models.ForeignKey(
+        Discipline,
+        verbose_name=_("discipline"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     quantity = models.DecimalField(_("quantity"), max_digits=8, decimal_places=2, default=1)
     unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2)
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2, editable=False)
@@ -208,8 +248,9 @@ class InvoiceLine(models.Model):
         if self.quantity is not None and self.quantity <= 0:
             raise ValidationError({"quantity": _("The quantity must be more than zero.")})
         if self.unit_price is not None and self.unit_price < 0:
-            raise ValidationError({"unit_price": _("A price cannot be negative: use a credit "
-                                                   "note.")})
+            raise ValidationError(
+                {"unit_price": _("A price cannot be negative: use a credit note.")}
+            )
         # The invoice may not be saved yet (added with its lines in the admin).
         invoice = self.invoice if InvoiceLine.invoice.is_cached(self) else None
         student = self.student if self.student_id else None
@@ -232,8 +273,9 @@ class InvoiceLine(models.Model):
 class PaymentMode(models.Model):
     """A mode of payment of the site's own, beside the usual ones."""
 
-    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.CASCADE,
-                             related_name="payment_modes")
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="payment_modes"
+    )
     name = models.CharField(_("name"), max_length=60)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -256,28 +298,42 @@ class Payment(models.Model):
         ANCV = "ancv", _("ANCV holiday vouchers")
         OTHER = "other", _("other")
 
-    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.PROTECT,
-                             related_name="payments")
-    family = models.ForeignKey(Family, verbose_name=_("family"), on_delete=models.PROTECT,
-                               related_name="payments")
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="payments"
+    )
+    family = models.ForeignKey(
+        Family, verbose_name=_("family"), on_delete=models.PROTECT, related_name="payments"
+    )
     date = models.DateField(_("date"), default=timezone.localdate)
     mode = models.CharField(_("payment mode"), max_length=14, choices=Mode)
-    other_mode = models.ForeignKey(PaymentMode, verbose_name=_("other mode"),
-                                   on_delete=models.PROTECT, null=True, blank=True)
+    other_mode = models.ForeignKey(
+        PaymentMode, verbose_name=_("other mode"), on_delete=models.PROTECT, null=True, blank=True
+    )
     reference = models.CharField(
-        _("operation number"), max_length=80, blank=True,
+        _("operation number"),
+        max_length=80,
+        blank=True,
         help_text=_("Cheque number, bank transaction reference…"),
     )
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
-    invoices = models.ManyToManyField(Invoice, through="Allocation", verbose_name=_("invoices"),
-                                      related_name="payments")
-    receipt_number = models.CharField(_("receipt number"), max_length=20, blank=True,
-                                      editable=False)
-    receipt_pdf = models.FileField(_("receipt"), storage=documents_storage, upload_to=pdf_path,
-                                   blank=True, editable=False)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"),
-                                    on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+", editable=False)
+    invoices = models.ManyToManyField(
+        Invoice, through="Allocation", verbose_name=_("invoices"), related_name="payments"
+    )
+    receipt_number = models.CharField(
+        _("receipt number"), max_length=20, blank=True, editable=False
+    )
+    receipt_pdf = models.FileField(
+        _("receipt"), storage=documents_storage, upload_to=pdf_path, blank=True, editable=False
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     class Meta:
@@ -285,9 +341,11 @@ class Payment(models.Model):
         verbose_name_plural = _("payments")
         ordering = ["-date", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["site", "receipt_number"],
-                                    condition=~Q(receipt_number=""),
-                                    name="unique_receipt_number_per_site"),
+            models.UniqueConstraint(
+                fields=["site", "receipt_number"],
+                condition=~Q(receipt_number=""),
+                name="unique_receipt_number_per_site",
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
         ]
 
@@ -296,8 +354,11 @@ class Payment(models.Model):
 
     @property
     def mode_label(self):
-        return str(self.other_mode) if self.mode == self.Mode.OTHER and self.other_mode else \
-            self.get_mode_display()
+        return (
+            str(self.other_mode)
+            if self.mode == self.Mode.OTHER and self.other_mode
+            else self.get_mode_display()
+        )
 
     def clean(self):
         if self.mode == self.Mode.OTHER and not self.other_mode_id:
@@ -309,12 +370,16 @@ class Payment(models.Model):
 class Allocation(models.Model):
     """The part of a payment that settles an invoice."""
 
-    payment = models.ForeignKey(Payment, verbose_name=_("payment"), on_delete=models.CASCADE,
-                                related_name="allocations")
-    invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT,
-                                related_name="allocations",
-                                limit_choices_to={"status": Invoice.Status.ISSUED,
-                                                  "kind": Invoice.Kind.INVOICE})
+    payment = models.ForeignKey(
+        Payment, verbose_name=_("payment"), on_delete=models.CASCADE, related_name="allocations"
+    )
+    invoice = models.ForeignKey(
+        Invoice,
+        verbose_name=_("invoice"),
+        on_delete=models.PROTECT,
+        related_name="allocations",
+        limit_choices_to={"status": Invoice.Status.ISSUED, "kind": Invoice.Kind.INVOICE},
+    )
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
 
     class Meta:
@@ -338,15 +403,20 @@ class PaymentGateway(models.Model):
         SYSTEMPAY = "systempayv2", _("PayZen / SystemPay")
         DUMMY = "dummy", _("Simulated bank (development only)")
 
-    site = models.OneToOneField(Site, verbose_name=_("site"), on_delete=models.CASCADE,
-                                related_name="payment_gateway")
+    site = models.OneToOneField(
+        Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="payment_gateway"
+    )
     backend = models.CharField(_("service"), max_length=20, choices=Backend)
     options = models.JSONField(
-        _("parameters"), default=dict, blank=True,
-        help_text=_("The service's parameters that are not secret, for example "
-                    "{\"numcli\": \"012345\", \"saisie\": \"W\"} for PayFiP or "
-                    "{\"vads_site_id\": \"12345678\", \"vads_ctx_mode\": \"PRODUCTION\"} "
-                    "for PayZen."),
+        _("parameters"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "The service's parameters that are not secret, for example "
+            '{"numcli": "012345", "saisie": "W"} for PayFiP or '
+            '{"vads_site_id": "12345678", "vads_ctx_mode": "PRODUCTION"} '
+            "for PayZen."
+        ),
     )
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -369,23 +439,32 @@ class OnlinePayment(models.Model):
         EXPIRED = "expired", _("abandoned")
         ANOMALY = "anomaly", _("to check: the bank's amount differs")
 
-    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.PROTECT,
-                             related_name="+")
-    family = models.ForeignKey(Family, verbose_name=_("family"), on_delete=models.PROTECT,
-                               related_name="online_payments")
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="+"
+    )
+    family = models.ForeignKey(
+        Family, verbose_name=_("family"), on_delete=models.PROTECT, related_name="online_payments"
+    )
     reference = models.CharField(_("reference"), max_length=40, unique=True)
     backend = models.CharField(_("service"), max_length=20, choices=PaymentGateway.Backend)
-    transaction_id = models.CharField(_("bank transaction"), max_length=120, blank=True,
-                                      db_index=True)
+    transaction_id = models.CharField(
+        _("bank transaction"), max_length=120, blank=True, db_index=True
+    )
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
     invoices = models.ManyToManyField(Invoice, verbose_name=_("invoices"), related_name="+")
-    status = models.CharField(_("status"), max_length=8, choices=Status,
-                              default=Status.PENDING)
-    payment = models.OneToOneField(Payment, verbose_name=_("payment"), on_delete=models.PROTECT,
-                                   null=True, blank=True, related_name="online_payment")
+    status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.PENDING)
+    payment = models.OneToOneField(
+        Payment,
+        verbose_name=_("payment"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="online_payment",
+    )
     bank_data = models.JSONField(_("what the bank sent"), default=dict, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
     expires_at = models.DateTimeField(_("abandoned after"))
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)

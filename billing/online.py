@@ -46,7 +46,8 @@ def backend(gateway, base_url):
         **gateway.options,
         **settings.PAYMENT_SECRETS.get(site.slug, {}),
         "normal_return_url": f"{base_url}{reverse('billing:payment_return')}",
-        "automatic_return_url": f"{base_url}{reverse('billing:payment_notification', args=[site.slug])}",
+        "automatic_return_url": base_url
+        + reverse("billing:payment_notification", args=[site.slug]),
     }
     if gateway.backend == PaymentGateway.Backend.DUMMY:
         options["origin"] = site.name
@@ -68,14 +69,17 @@ def start(family, invoices, user, email, base_url):
     online, current = reserve(family, gateway, invoices, user)
     try:
         transaction_id, kind, data = backend(gateway, base_url).request(
-            online.amount, email=email, orderid=online.reference,
-            subject=_("Invoices %(numbers)s") % {"numbers": ", ".join(i.number for i in current)})
+            online.amount,
+            email=email,
+            orderid=online.reference,
+            subject=_("Invoices %(numbers)s") % {"numbers": ", ".join(i.number for i in current)},
+        )
     except Exception:
         # Nobody reached the bank's page: the invoices can be paid again at once.
-        logger.warning("Online payment %s could not be started", online.reference,
-                       exc_info=True)
+        logger.warning("Online payment %s could not be started", online.reference, exc_info=True)
         OnlinePayment.objects.filter(pk=online.pk, status=OnlinePayment.Status.PENDING).update(
-            status=OnlinePayment.Status.REFUSED, completed_at=timezone.now())
+            status=OnlinePayment.Status.REFUSED, completed_at=timezone.now()
+        )
         raise
     online.transaction_id = transaction_id
     online.save(update_fields=["transaction_id"])
@@ -95,33 +99,48 @@ def reserve(family, gateway, invoices, user):
     with transaction.atomic():
         lock(Invoice.objects.filter(family=family, pk__in=ids))
         # Read after the lock: only a later query sees what the first tab committed.
-        current = list(remaining_of(Invoice.objects.issued().filter(
-            family=family, kind=Invoice.Kind.INVOICE, pk__in=ids)))
+        current = list(
+            remaining_of(
+                Invoice.objects.issued().filter(
+                    family=family, kind=Invoice.Kind.INVOICE, pk__in=ids
+                )
+            )
+        )
         if not current or len(current) != len(invoices):
             raise ValidationError(_("Choose invoices of your family to pay."), code="foreign")
-        if OnlinePayment.objects.filter(status=OnlinePayment.Status.PENDING,
-                                        expires_at__gt=timezone.now(),
-                                        invoices__in=current).exists():
-            raise ValidationError(_("A payment of these invoices is in progress. Wait for the "
-                                    "bank's answer (a few minutes at most) before trying again."),
-                                  code="in_progress")
+        if OnlinePayment.objects.filter(
+            status=OnlinePayment.Status.PENDING, expires_at__gt=timezone.now(), invoices__in=current
+        ).exists():
+            raise ValidationError(
+                _(
+                    "A payment of these invoices is in progress. Wait for the "
+                    "bank's answer (a few minutes at most) before trying again."
+                ),
+                code="in_progress",
+            )
         amount = money(sum((remaining(i) for i in current), Decimal(0)))
         if any(remaining(i) <= 0 for i in current) or amount <= 0:
-            raise ValidationError(_("One of these invoices has nothing left to pay."),
-                                  code="paid")
+            raise ValidationError(_("One of these invoices has nothing left to pay."), code="paid")
         online = OnlinePayment.objects.create(
-            site=family.site, family=family, backend=gateway.backend, amount=amount,
-            reference=secrets.token_hex(8), created_by=user,
-            expires_at=timezone.now() + timedelta(minutes=settings.PAYMENT_EXPIRY_MINUTES))
+            site=family.site,
+            family=family,
+            backend=gateway.backend,
+            amount=amount,
+            reference=secrets.token_hex(8),
+            created_by=user,
+            expires_at=timezone.now() + timedelta(minutes=settings.PAYMENT_EXPIRY_MINUTES),
+        )
         online.invoices.set(current)
     return online, current
 
 
 def notified_amount(backend_name, bank_data):
     """The amount the bank says it took, in euros."""
+
     def first(key):
         value = bank_data.get(key)
         return value[0] if isinstance(value, list) else value
+
     try:
         if backend_name == PaymentGateway.Backend.DUMMY:
             return money(Decimal(first("amount")))
@@ -149,20 +168,25 @@ def handle_notification(site, query_string, base_url):
         raise NotificationError(f"unreadable: {error}") from error
     if not response.signed:
         raise NotificationError("not signed")
-    if response.test and not (settings.PAYMENT_ALLOW_TEST
-                              or gateway.backend == PaymentGateway.Backend.DUMMY):
+    if response.test and not (
+        settings.PAYMENT_ALLOW_TEST or gateway.backend == PaymentGateway.Backend.DUMMY
+    ):
         raise NotificationError("a test payment, on a site taking real ones")
     anomaly = None
     with transaction.atomic():
-        online = (OnlinePayment.objects.select_for_update(of=("self",))
-                  .select_related("family__site")
-                  .filter(site=site, transaction_id=response.order_id).first())
+        online = (
+            OnlinePayment.objects.select_for_update(of=("self",))
+            .select_related("family__site")
+            .filter(site=site, transaction_id=response.order_id)
+            .first()
+        )
         if online is None:
             raise NotificationError(f"unknown transaction {response.order_id}")
         if online.status == OnlinePayment.Status.PAID:
             return online, response.return_content  # Told twice: recorded once.
-        online.bank_data = {k: v for k, v in response.bank_data.items()
-                            if isinstance(v, (str, int, list))}
+        online.bank_data = {
+            k: v for k, v in response.bank_data.items() if isinstance(v, (str, int, list))
+        }
         if response.result in (eopayment.PAID, eopayment.ACCEPTED):
             if notified_amount(online.backend, response.bank_data) != online.amount:
                 # Kept for the secretariat to look at: the bank may have taken
@@ -172,8 +196,12 @@ def handle_notification(site, query_string, base_url):
                 anomaly = "amount differs"
             else:
                 record_paid(online, response, base_url)
-        elif response.result in (eopayment.DENIED, eopayment.CANCELLED, eopayment.ERROR,
-                                 eopayment.EXPIRED):
+        elif response.result in (
+            eopayment.DENIED,
+            eopayment.CANCELLED,
+            eopayment.ERROR,
+            eopayment.EXPIRED,
+        ):
             online.status = OnlinePayment.Status.REFUSED
             online.completed_at = timezone.now()
             online.save(update_fields=["status", "completed_at", "bank_data"])
@@ -196,9 +224,14 @@ def record_paid(online, response, base_url):
         if part > 0:
             allocations.append((invoice, part))
             left -= part
-    payment = record_payment(online.family, online.amount, Payment.Mode.ONLINE_CARD,
-                             allocations, reference=str(response.transaction_id)[:80],
-                             base_url=base_url)
+    payment = record_payment(
+        online.family,
+        online.amount,
+        Payment.Mode.ONLINE_CARD,
+        allocations,
+        reference=str(response.transaction_id)[:80],
+        base_url=base_url,
+    )
     online.payment = payment
     online.status = OnlinePayment.Status.PAID
     online.completed_at = timezone.now()
@@ -209,6 +242,6 @@ def expire_abandoned(now=None):
     """Pending payments past their time are abandoned; a late notification
     of success is still recorded."""
     now = now or timezone.now()
-    return OnlinePayment.objects.filter(status=OnlinePayment.Status.PENDING,
-                                        expires_at__lte=now).update(
-        status=OnlinePayment.Status.EXPIRED)
+    return OnlinePayment.objects.filter(
+        status=OnlinePayment.Status.PENDING, expires_at__lte=now
+    ).update(status=OnlinePayment.Status.EXPIRED)

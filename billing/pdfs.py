@@ -37,10 +37,15 @@ def _store(model, pk, field, name, pdf):
 
 def invoice_pdf_bytes(invoice):
     lines = list(invoice.lines.select_related("student", "discipline"))
-    return render_pdf("billing/pdf/invoice.html", {
-        "invoice": invoice, "lines": lines, "site": invoice.site,
-        "logo_uri": logo_uri(invoice.site),
-    })
+    return render_pdf(
+        "billing/pdf/invoice.html",
+        {
+            "invoice": invoice,
+            "lines": lines,
+            "site": invoice.site,
+            "logo_uri": logo_uri(invoice.site),
+        },
+    )
 
 
 def ensure_invoice_pdf(invoice):
@@ -49,35 +54,48 @@ def ensure_invoice_pdf(invoice):
     if invoice.pdf:
         return invoice
     invoice = Invoice.objects.select_related("site", "credited_invoice").get(pk=invoice.pk)
-    return _store(Invoice, invoice.pk, "pdf", f"{invoice.number}.pdf",
-                  invoice_pdf_bytes(invoice))
+    return _store(Invoice, invoice.pk, "pdf", f"{invoice.number}.pdf", invoice_pdf_bytes(invoice))
 
 
 def receipt_pdf_bytes(payment):
     allocations = list(payment.allocations.select_related("invoice").order_by("invoice__number"))
-    return render_pdf("billing/pdf/receipt.html", {
-        "payment": payment, "allocations": allocations, "site": payment.site,
-        "family": payment.family, "logo_uri": logo_uri(payment.site),
-        "unallocated": money(payment.amount - sum((a.amount for a in allocations), Decimal(0))),
-    })
+    return render_pdf(
+        "billing/pdf/receipt.html",
+        {
+            "payment": payment,
+            "allocations": allocations,
+            "site": payment.site,
+            "family": payment.family,
+            "logo_uri": logo_uri(payment.site),
+            "unallocated": money(payment.amount - sum((a.amount for a in allocations), Decimal(0))),
+        },
+    )
 
 
 def ensure_receipt_pdf(payment):
     if payment.receipt_pdf:
         return payment
     payment = Payment.objects.select_related("site", "family").get(pk=payment.pk)
-    return _store(Payment, payment.pk, "receipt_pdf", f"{payment.receipt_number}.pdf",
-                  receipt_pdf_bytes(payment))
+    return _store(
+        Payment,
+        payment.pk,
+        "receipt_pdf",
+        f"{payment.receipt_number}.pdf",
+        receipt_pdf_bytes(payment),
+    )
 
 
 def paid_by_student(family, year):
     """[(student name, amount)] paid in calendar `year`: each part of a
     payment shared between the invoice's students as its lines are, to the
     cent, the rounding remainder going to the last share."""
-    allocations = Allocation.objects.filter(
-        payment__family=family, payment__date__year=year,
-        invoice__kind=Invoice.Kind.INVOICE).select_related("invoice").prefetch_related(
-        "invoice__lines__student")
+    allocations = (
+        Allocation.objects.filter(
+            payment__family=family, payment__date__year=year, invoice__kind=Invoice.Kind.INVOICE
+        )
+        .select_related("invoice")
+        .prefetch_related("invoice__lines__student")
+    )
     totals = defaultdict(Decimal)
     for allocation in allocations:
         shares = defaultdict(Decimal)
@@ -101,9 +119,16 @@ def attestation_pdf(family, year):
     payments = list(Payment.objects.filter(family=family, date__year=year).order_by("date"))
     allocated = sum((amount for _name, amount in rows), Decimal(0))
     unallocated = money(sum((p.amount for p in payments), Decimal(0)) - allocated)
-    return render_pdf("billing/pdf/attestation.html", {
-        "family": family, "site": family.site, "year": year, "rows": rows,
-        "payments": payments, "total": money(sum((p.amount for p in payments), Decimal(0))),
-        "unallocated": unallocated,
-        "logo_uri": logo_uri(family.site),
-    })
+    return render_pdf(
+        "billing/pdf/attestation.html",
+        {
+            "family": family,
+            "site": family.site,
+            "year": year,
+            "rows": rows,
+            "payments": payments,
+            "total": money(sum((p.amount for p in payments), Decimal(0))),
+            "unallocated": unallocated,
+            "logo_uri": logo_uri(family.site),
+        },
+    )

@@ -33,7 +33,8 @@ def statement(family, year=None):
         # A payment counts in a year for what it settled of that year's invoices.
         invoices = invoices.filter(school_year=year)
         payments = payments.filter(allocations__invoice__school_year=year).annotate(
-            counted=Sum("allocations__amount", filter=Q(allocations__invoice__school_year=year)))
+            counted=Sum("allocations__amount", filter=Q(allocations__invoice__school_year=year))
+        )
     invoices = list(remaining_of(invoices))
     payments = list(payments)
     for payment in payments:
@@ -41,25 +42,44 @@ def statement(family, year=None):
     lines = []
     for invoice in invoices:
         credit_note = invoice.kind == Invoice.Kind.CREDIT_NOTE
-        lines.append(Line(
-            invoice.issue_date, "", invoice.number,
-            (_("CREDIT NOTE") if credit_note else _("INVOICE")) + f" – {invoice.label}",
-            None if credit_note else invoice.total, invoice.total if credit_note else None,
-            reverse("billing:invoice_pdf", args=[invoice.pk]),
-            _("Open the invoice %(number)s (PDF)") % {"number": invoice.number}))
+        lines.append(
+            Line(
+                invoice.issue_date,
+                "",
+                invoice.number,
+                (_("CREDIT NOTE") if credit_note else _("INVOICE")) + f" – {invoice.label}",
+                None if credit_note else invoice.total,
+                invoice.total if credit_note else None,
+                reverse("billing:invoice_pdf", args=[invoice.pk]),
+                _("Open the invoice %(number)s (PDF)") % {"number": invoice.number},
+            )
+        )
     for payment in payments:
-        lines.append(Line(
-            payment.date, payment.mode_label, payment.reference or payment.receipt_number,
-            _("PAYMENT"), None, payment.counted,
-            reverse("billing:receipt_pdf", args=[payment.pk]),
-            _("Open the receipt %(number)s (PDF)") % {"number": payment.receipt_number}))
+        lines.append(
+            Line(
+                payment.date,
+                payment.mode_label,
+                payment.reference or payment.receipt_number,
+                _("PAYMENT"),
+                None,
+                payment.counted,
+                reverse("billing:receipt_pdf", args=[payment.pk]),
+                _("Open the receipt %(number)s (PDF)") % {"number": payment.receipt_number},
+            )
+        )
     lines.sort(key=lambda line: (line.date, line.number), reverse=True)
-    billed = money(sum((i.total for i in invoices if i.kind == Invoice.Kind.INVOICE), Decimal(0))
-                   - sum((i.total for i in invoices if i.kind != Invoice.Kind.INVOICE),
-                         Decimal(0)))
+    billed = money(
+        sum((i.total for i in invoices if i.kind == Invoice.Kind.INVOICE), Decimal(0))
+        - sum((i.total for i in invoices if i.kind != Invoice.Kind.INVOICE), Decimal(0))
+    )
     paid = money(sum((p.counted for p in payments), Decimal(0)))
     unpaid = [i for i in invoices if i.kind == Invoice.Kind.INVOICE and remaining(i) > 0]
     for invoice in unpaid:
         invoice.remaining = remaining(invoice)
-    return {"lines": lines, "billed": billed, "paid": paid, "balance": money(paid - billed),
-            "unpaid": sorted(unpaid, key=lambda i: (i.due_date, i.number))}
+    return {
+        "lines": lines,
+        "billed": billed,
+        "paid": paid,
+        "balance": money(paid - billed),
+        "unpaid": sorted(unpaid, key=lambda i: (i.due_date, i.number)),
+    }

@@ -29,6 +29,11 @@ def send_receipt(payment_id, base_url, attempt=1):
     message = receipt_message(payment, base_url)
     if message is None:
         return "no address"
-    deliver(message, attempt, requeue=lambda run_after: send_receipt.using(
-        run_after=run_after).enqueue(payment_id, base_url, attempt=attempt + 1))
+    deliver(
+        message,
+        attempt,
+        requeue=lambda run_after: send_receipt.using(run_after=run_after).enqueue(
+            payment_id, base_url, attempt=attempt + 1
+        ),
+    )
     return "sent"

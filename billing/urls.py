@@ -11,7 +11,10 @@ urlpatterns = [
     path("attestation-<int:year>.pdf", views.attestation, name="attestation"),
     path("payer/", views.pay, name="pay"),
     path("paiement/retour/", views.payment_return, name="payment_return"),
-    path("paiement/notification/<slug:site_slug>/", views.payment_notification,
-         name="payment_notification"),
+    path(
+        "paiement/notification/<slug:site_slug>/",
+        views.payment_notification,
+        name="payment_notification",
+    ),
     path("banque-simulee/", views.simulated_bank, name="simulated_bank"),
 ]

@@ -16,8 +16,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from extranet.decorators import family_required
-from extranet.responses import base_url, private_file
 from extranet.models import Site
+from extranet.responses import base_url, private_file
 from families.emails import family_address
 from students.models import SchoolYear
 
@@ -38,10 +38,14 @@ def statement_view(request):
     years = list(SchoolYear.objects.filter(site=family.site_id).order_by("-start_date"))
     year = next((y for y in years if str(y.pk) == request.GET.get("annee")), None)
     context = {
-        **statement(family, year), "years": years, "year": year,
+        **statement(family, year),
+        "years": years,
+        "year": year,
         "can_pay": online.gateway_for(family.site) is not None,
-        "payment_years": sorted({d.year for d in Payment.objects.filter(
-            family=family).dates("date", "year")}, reverse=True),
+        "payment_years": sorted(
+            {d.year for d in Payment.objects.filter(family=family).dates("date", "year")},
+            reverse=True,
+        ),
     }
     return render(request, "billing/statement.html", context)
 
@@ -68,8 +72,11 @@ def attestation(request, year):
     family = request.user.family
     if not Payment.objects.filter(family=family, date__year=year).exists():
         raise Http404("No payment that year.")
-    return private_file(io.BytesIO(attestation_pdf(family, year)),
-                        f"attestation-paiement-{year}.pdf", "application/pdf")
+    return private_file(
+        io.BytesIO(attestation_pdf(family, year)),
+        f"attestation-paiement-{year}.pdf",
+        "application/pdf",
+    )
 
 
 @transaction.non_atomic_requests  # The bank is called outside any transaction.
@@ -88,15 +95,18 @@ def pay(request):
     if len(invoices) != len(set(ids)):
         raise Http404("Not the family's invoices.")
     try:
-        started, kind, data = online.start(family, invoices, request.user,
-                                           family_address(family) or request.user.email,
-                                           base_url(request))
+        started, kind, data = online.start(
+            family,
+            invoices,
+            request.user,
+            family_address(family) or request.user.email,
+            base_url(request),
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("billing:statement")
     except eopayment.PaymentException:
-        messages.error(request, _("The online payment service cannot be reached; try again "
-                                  "later."))
+        messages.error(request, _("The online payment service cannot be reached; try again later."))
         return redirect("billing:statement")
     if kind == eopayment.URL:
         return redirect(data)
@@ -109,14 +119,17 @@ def pay(request):
 def payment_return(request):
     """Where the bank sends the family back: it shows the state the bank's
     notification left, and never records anything itself."""
-    latest = OnlinePayment.objects.filter(family=request.user.family).order_by(
-        "-created_at").first()
+    latest = (
+        OnlinePayment.objects.filter(family=request.user.family).order_by("-created_at").first()
+    )
     if latest is None:
         return redirect("billing:statement")
-    expired = (latest.status == OnlinePayment.Status.PENDING
-               and latest.expires_at <= timezone.now())
-    return render(request, "billing/payment_return.html",
-                  {"online": latest, "expired": expired, "Status": OnlinePayment.Status})
+    expired = latest.status == OnlinePayment.Status.PENDING and latest.expires_at <= timezone.now()
+    return render(
+        request,
+        "billing/payment_return.html",
+        {"online": latest, "expired": expired, "Status": OnlinePayment.Status},
+    )
 
 
 @transaction.non_atomic_requests  # The bank is called outside any transaction.
@@ -126,8 +139,11 @@ def payment_notification(request, site_slug):
     """The bank's server calls this, without session or CSRF token: only
     the backend's verification (signature, web service) is trusted."""
     site = get_object_or_404(Site, slug=site_slug, is_active=True)
-    query = request.body.decode("utf-8", "replace") if request.method == "POST" else \
-        request.META.get("QUERY_STRING", "")
+    query = (
+        request.body.decode("utf-8", "replace")
+        if request.method == "POST"
+        else request.META.get("QUERY_STRING", "")
+    )
     try:
         _online, content = online.handle_notification(site, query, base_url(request))
     except online.NotificationError as error:
@@ -144,15 +160,22 @@ def simulated_bank(request):
     if not settings.PAYMENT_SIMULATOR:
         raise Http404
     data = request.GET if request.method == "GET" else request.POST
-    pending = get_object_or_404(OnlinePayment, transaction_id=data.get("transaction_id", ""),
-                                family=request.user.family,
-                                backend=PaymentGateway.Backend.DUMMY,
-                                status=OnlinePayment.Status.PENDING)
+    pending = get_object_or_404(
+        OnlinePayment,
+        transaction_id=data.get("transaction_id", ""),
+        family=request.user.family,
+        backend=PaymentGateway.Backend.DUMMY,
+        status=OnlinePayment.Status.PENDING,
+    )
     if request.method == "GET":
-        return render(request, "billing/simulated_bank.html",
-                      {"online": pending, "query": request.GET})
-    fields = {"transaction_id": pending.transaction_id, "signed": "1",
-              "amount": data.get("amount", "")}
+        return render(
+            request, "billing/simulated_bank.html", {"online": pending, "query": request.GET}
+        )
+    fields = {
+        "transaction_id": pending.transaction_id,
+        "signed": "1",
+        "amount": data.get("amount", ""),
+    }
     if "pay" in data:
         fields["ok"] = "1"
     # What the bank's server would post to the notification address, handed

@@ -10,8 +10,7 @@ between them is only which kinds are asked (`extra`) and for when (`Period`).
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from django.db.models import Exists, OuterRef, Q, Subquery
-from django.db.models import TextChoices
+from django.db.models import Exists, OuterRef, Q, Subquery, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -51,7 +50,8 @@ def next_year(campaign, day=None):
     """For a re-enrollment: documents sent since the campaign opened count,
     and so do those still valid on next year's first day."""
     start = DocumentKind(validity=DocumentKind.Validity.SCHOOL_YEAR).valid_since(
-        campaign.school_year.start_date)
+        campaign.school_year.start_date
+    )
     return Period(day or timezone.localdate(), min(campaign.opens_at, _start_of(start)))
 
 
@@ -85,8 +85,11 @@ def state_of(kind, document, period, address_changed_at=None):
     since = kind.valid_since(period.day)
     if since is not None and timezone.localdate(document.uploaded_at) < since:
         return State.EXPIRED
-    if (period.next_year_cutoff and kind.validity == DocumentKind.Validity.SCHOOL_YEAR
-            and document.uploaded_at < period.next_year_cutoff):
+    if (
+        period.next_year_cutoff
+        and kind.validity == DocumentKind.Validity.SCHOOL_YEAR
+        and document.uploaded_at < period.next_year_cutoff
+    ):
         return State.NEXT_YEAR
     return State(document.status)
 
@@ -96,7 +99,9 @@ def asked_kinds(site_id, scope, extra=Q()):
     of that scope and those `extra` adds (a discipline's, a campaign's)."""
     return (
         DocumentKind.objects.filter(site=site_id, scope=scope, is_active=True)
-        .filter(Q(required=True) | extra).distinct().order_by("position", "name")
+        .filter(Q(required=True) | extra)
+        .distinct()
+        .order_by("position", "name")
     )
 
 
@@ -114,9 +119,12 @@ def checklist(kinds, documents, period, address_changed_at=None, asked_ids=None)
     for document in documents:
         latest.setdefault(document.kind_id, document)
     return [
-        ChecklistItem(kind, latest.get(kind.pk),
-                      state_of(kind, latest.get(kind.pk), period, address_changed_at),
-                      asked=asked_ids is None or kind.pk in asked_ids)
+        ChecklistItem(
+            kind,
+            latest.get(kind.pk),
+            state_of(kind, latest.get(kind.pk), period, address_changed_at),
+            asked=asked_ids is None or kind.pk in asked_ids,
+        )
         for kind in kinds
     ]
 
@@ -125,8 +133,9 @@ def owed(items):
     return [item for item in items if item.needs_upload]
 
 
-def owed_kinds(documents, *, site, scope, period, extra=Q(), address_changed_at=None,
-               next_year_cutoff=None):
+def owed_kinds(
+    documents, *, site, scope, period, extra=Q(), address_changed_at=None, next_year_cutoff=None
+):
     """The asked kinds whose latest document is to send, as a queryset meant
     for `Exists()` inside a query of owners.
 
@@ -136,9 +145,13 @@ def owed_kinds(documents, *, site, scope, period, extra=Q(), address_changed_at=
     conditions are `state_of()`'s, in the same order of thought.
     """
     latest = documents.filter(kind=OuterRef("pk")).order_by("-uploaded_at", "-pk")
-    kinds = asked_kinds(site, scope, extra).order_by().annotate(
-        latest_at=Subquery(latest.values("uploaded_at")[:1]),
-        latest_status=Subquery(latest.values("status")[:1]),
+    kinds = (
+        asked_kinds(site, scope, extra)
+        .order_by()
+        .annotate(
+            latest_at=Subquery(latest.values("uploaded_at")[:1]),
+            latest_status=Subquery(latest.values("status")[:1]),
+        )
     )
     to_send = Q(latest_at__isnull=True) | Q(latest_status=Status.REFUSED)
     if address_changed_at is not None:
@@ -155,13 +168,21 @@ def _expired(day):
     rules = [DocumentKind(validity=DocumentKind.Validity.SCHOOL_YEAR)] + [
         DocumentKind(validity=DocumentKind.Validity.MONTHS, validity_months=months)
         for months in DocumentKind.objects.filter(validity=DocumentKind.Validity.MONTHS)
-        .values_list("validity_months", flat=True).distinct().order_by()
+        .values_list("validity_months", flat=True)
+        .distinct()
+        .order_by()
     ]
     expired = Q(pk__in=[])
     for rule in rules:
-        expired |= Q(validity=rule.validity, latest_at__lt=_start_of(rule.valid_since(day)),
-                     **({"validity_months": rule.validity_months}
-                        if rule.validity == DocumentKind.Validity.MONTHS else {}))
+        expired |= Q(
+            validity=rule.validity,
+            latest_at__lt=_start_of(rule.valid_since(day)),
+            **(
+                {"validity_months": rule.validity_months}
+                if rule.validity == DocumentKind.Validity.MONTHS
+                else {}
+            ),
+        )
     return expired
 
 

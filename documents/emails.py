@@ -8,7 +8,14 @@ def document_refused(document, base_url):
     to = family.contact_email()
     if not to:
         return
-    context = {"family": family, "site": family.site, "document": document,
-               "family_url": f"{base_url}{document.get_portal_path()}"}
-    enqueue(build_message("documents/emails/document_refused", context, [to],
-                          reply_to=family.site.email))
+    context = {
+        "family": family,
+        "site": family.site,
+        "document": document,
+        "family_url": f"{base_url}{document.get_portal_path()}",
+    }
+    enqueue(
+        build_message(
+            "documents/emails/document_refused", context, [to], reply_to=family.site.email
+        )
+    )

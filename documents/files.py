@@ -27,5 +27,6 @@ def store_upload(document, form, request):
 
 def document_response(document, as_attachment=True):
     """The stored file, under its original name, never sniffed as HTML."""
-    return private_file(document.file.open("rb"), document.original_name,
-                        document.content_type, as_attachment)
+    return private_file(
+        document.file.open("rb"), document.original_name, document.content_type, as_attachment
+    )

@@ -12,15 +12,20 @@ class DocumentUploadForm(forms.Form):
         queryset=DocumentKind.objects.none(),
         label=_("Kind of document"),
         empty_label=_("Choose the kind of document"),
-        error_messages={"required": _("Choose the kind of document."),
-                        "invalid_choice": _("Choose a kind of document from the list.")},
+        error_messages={
+            "required": _("Choose the kind of document."),
+            "invalid_choice": _("Choose a kind of document from the list."),
+        },
     )
     file = forms.FileField(
         label=_("File (PDF, JPEG or PNG)"),
-        error_messages={"required": _("Choose a file on your device."),
-                        "empty": _("The file is empty.")},
+        error_messages={
+            "required": _("Choose a file on your device."),
+            "empty": _("The file is empty."),
+        },
         widget=forms.ClearableFileInput(
-            attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
+            attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
+        ),
     )
 
     def __init__(self, kinds, *args, **kwargs):

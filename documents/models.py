@@ -32,7 +32,8 @@ class DocumentKind(models.Model):
     scope = models.CharField(_("concerns"), max_length=10, choices=Scope, default=Scope.FAMILY)
     required = models.BooleanField(_("required"), default=False)
     proves_address = models.BooleanField(
-        _("proof of address"), default=False,
+        _("proof of address"),
+        default=False,
         help_text=_("Asked again whenever a guardian's address changes."),
     )
     validity = models.CharField(
@@ -106,15 +107,23 @@ class BaseDocument(models.Model):
     size = models.PositiveIntegerField(_("size in bytes"))
     uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
     refusal_reason = models.TextField(_("reason for refusal"), blank=True)
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     storage_folder = "documents"

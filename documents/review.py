@@ -25,9 +25,14 @@ Status = BaseDocument.Status
 class DocumentReviewForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("status") == Status.REFUSED and not cleaned.get("refusal_reason", "").strip():
-            self.add_error("refusal_reason",
-                           _("Say why the document is refused: the family receives this reason."))
+        if (
+            cleaned.get("status") == Status.REFUSED
+            and not cleaned.get("refusal_reason", "").strip()
+        ):
+            self.add_error(
+                "refusal_reason",
+                _("Say why the document is refused: the family receives this reason."),
+            )
         return cleaned
 
 
@@ -39,11 +44,32 @@ class DocumentReviewAdmin(SiteScopedAdmin):
     list_display = ["uploaded_at", "owner", "kind", "status", "file_link"]
     list_filter = ["status", ("kind", admin.RelatedOnlyFieldListFilter)]
     ordering = ["uploaded_at"]  # Oldest first: the next to review.
-    readonly_fields = ["owner", "kind", "original_name", "content_type", "size", "uploaded_at",
-                       "uploaded_by", "reviewed_at", "reviewed_by", "preview"]
-    fields = ["owner", "kind", "preview", "original_name", "content_type", "size",
-              "uploaded_at", "uploaded_by", "status", "refusal_reason", "reviewed_at",
-              "reviewed_by"]
+    readonly_fields = [
+        "owner",
+        "kind",
+        "original_name",
+        "content_type",
+        "size",
+        "uploaded_at",
+        "uploaded_by",
+        "reviewed_at",
+        "reviewed_by",
+        "preview",
+    ]
+    fields = [
+        "owner",
+        "kind",
+        "preview",
+        "original_name",
+        "content_type",
+        "size",
+        "uploaded_at",
+        "uploaded_by",
+        "status",
+        "refusal_reason",
+        "reviewed_at",
+        "reviewed_by",
+    ]
     actions = ["accept"]
 
     @property
@@ -52,8 +78,11 @@ class DocumentReviewAdmin(SiteScopedAdmin):
 
     def get_urls(self):
         return [
-            path("<int:pk>/fichier/", self.admin_site.admin_view(self.file_view),
-                 name=self.file_url_name),
+            path(
+                "<int:pk>/fichier/",
+                self.admin_site.admin_view(self.file_view),
+                name=self.file_url_name,
+            ),
             *super().get_urls(),
         ]
 
@@ -96,9 +125,14 @@ class DocumentReviewAdmin(SiteScopedAdmin):
     def accept(self, request, queryset):
         with transaction.atomic():
             count = queryset.exclude(status=Status.ACCEPTED).update(
-                status=Status.ACCEPTED, refusal_reason="", reviewed_at=timezone.now(),
+                status=Status.ACCEPTED,
+                refusal_reason="",
+                reviewed_at=timezone.now(),
                 reviewed_by=request.user,
             )
-        self.message_user(request, ngettext("%(count)d document accepted.",
-                                            "%(count)d documents accepted.", count)
-                          % {"count": count}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d document accepted.", "%(count)d documents accepted.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

@@ -30,7 +30,9 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # names such as /J#61vaScript, and on the raw bytes as a second net.
 PDF_ACTIVE_KEYS = {"/JS", "/JavaScript", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia", "/XFA"}
 PDF_ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/RichMediaExecute", "/SubmitForm"}
-PDF_ACTIVE_CONTENT = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA)(?![A-Za-z0-9])")
+PDF_ACTIVE_CONTENT = re.compile(
+    rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA)(?![A-Za-z0-9])"
+)
 PDF_MAX_OBJECTS = 200_000
 KEPT_IMAGE_INFO = ("icc_profile", "transparency")
 
@@ -57,24 +59,30 @@ def check_document(upload):
         )
     data = upload.read(limit + 1)
     if len(data) > limit:
-        refuse(_("The file is too large; the limit is %(limit)s.") % {"limit": filesizeformat(limit)},
-               "too_large")
+        refuse(
+            _("The file is too large; the limit is %(limit)s.") % {"limit": filesizeformat(limit)},
+            "too_large",
+        )
     if not data:
         refuse(_("The file is empty."), "empty")
     if data.startswith(PDF_MAGIC):
         return _check_pdf(data)
     if data.startswith(JPEG_MAGIC) or data.startswith(PNG_MAGIC):
         return _check_image(data)
-    refuse(_("This file is neither a PDF nor a JPEG or PNG image. Only these formats are accepted."),
-           "format")
+    refuse(
+        _("This file is neither a PDF nor a JPEG or PNG image. Only these formats are accepted."),
+        "format",
+    )
 
 
 def _check_pdf(data):
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
-            refuse(_("This PDF is protected by a password. Send a PDF without protection."),
-                   "encrypted")
+            refuse(
+                _("This PDF is protected by a password. Send a PDF without protection."),
+                "encrypted",
+            )
         if len(reader.pages) == 0:
             refuse(_("This PDF has no page."), "empty")
         for page in reader.pages:
@@ -140,8 +148,10 @@ def _check_image(data):
                 refuse(_("Only JPEG and PNG images are accepted."), "format")
             width, height = image.size
             if width * height > settings.DOCUMENT_MAX_PIXELS:
-                refuse(_("This image is too large in pixels; send a smaller scan or photo."),
-                       "too_many_pixels")
+                refuse(
+                    _("This image is too large in pixels; send a smaller scan or photo."),
+                    "too_many_pixels",
+                )
             image.load()
             image = ImageOps.exif_transpose(image)
             fmt = "JPEG" if data.startswith(JPEG_MAGIC) else "PNG"
@@ -160,8 +170,9 @@ def _check_image(data):
     except ValidationError:
         raise
     except Image.DecompressionBombError:
-        refuse(_("This image is too large in pixels; send a smaller scan or photo."),
-               "too_many_pixels")
+        refuse(
+            _("This image is too large in pixels; send a smaller scan or photo."), "too_many_pixels"
+        )
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         refuse(_("This image is damaged or incomplete and cannot be read."), "damaged")
     if fmt == "JPEG":

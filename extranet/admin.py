@@ -87,15 +87,33 @@ class UserAdmin(SiteScopedAdmin, BaseUserAdmin):
         ),
         (
             _("Display preferences"),
-            {"fields": ["pref_large_text", "pref_high_contrast", "pref_reduced_motion",
-                        "pref_dyslexia_font"]},
+            {
+                "fields": [
+                    "pref_large_text",
+                    "pref_high_contrast",
+                    "pref_reduced_motion",
+                    "pref_dyslexia_font",
+                ]
+            },
         ),
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
-        (None, {"classes": ["wide"],
-                "fields": ["site", "username", "family", "email", "usable_password",
-                           "password1", "password2"]}),
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": [
+                    "site",
+                    "username",
+                    "family",
+                    "email",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ],
+            },
+        ),
     ]
     readonly_fields = ["last_login", "date_joined"]
 

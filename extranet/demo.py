@@ -28,18 +28,19 @@ SITES = [
         "phone": "+33296015820",
         "email": "centre.culturel@example.org",
         "welcome_text": (
-            "Ce portail interne et sécurisé est dédié aux usagers du Centre culturel de "
-            "Ploufragan."
+            "Ce portail interne et sécurisé est dédié aux usagers du Centre culturel de Ploufragan."
         ),
     },
 ]
+
 
 def secretariat_group(app_label=None, codenames=()):
     """The demo secretaries' group; each app's demo grants it its permissions."""
     group, _ = Group.objects.get_or_create(name="Secrétariat")
     if codenames:
-        group.permissions.add(*Permission.objects.filter(
-            content_type__app_label=app_label, codename__in=codenames))
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+        )
     return group
 
 
@@ -53,7 +54,8 @@ def ensure_account(site, username, **fields):
     """Create the account once; an existing one (maybe with a changed
     password) is left as it is."""
     user, created = User.objects.get_or_create(
-        site=site, username=username, defaults={**fields, "password": demo_password_hash()})
+        site=site, username=username, defaults={**fields, "password": demo_password_hash()}
+    )
     return user
 
 
@@ -70,9 +72,10 @@ def load(stdout):
         email="secretariat-combs@example.org",
         is_staff=True,
     )
-    secretary.groups.add(secretariat_group(
-        "extranet", ["view_site", "change_site", "view_user", "add_user", "change_user"]))
-    ensure_account(
-        None, "admin", email="admin@example.org", is_staff=True, is_superuser=True
+    secretary.groups.add(
+        secretariat_group(
+            "extranet", ["view_site", "change_site", "view_user", "add_user", "change_user"]
+        )
     )
+    ensure_account(None, "admin", email="admin@example.org", is_staff=True, is_superuser=True)
     stdout.write("Sites, secretariat-combs and admin ready.")

@@ -1,8 +1,8 @@
 from functools import partial
 
 from django import forms
-from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import authenticate
+from django.contrib.auth import forms as auth_forms
 from django.db import transaction
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -100,10 +100,15 @@ class LoginForm(forms.Form):
             if throttling.record("login", self.request, scope, username):
                 # Once per window; whether the account exists is the worker's
                 # business, so the answer here is the same either way.
-                transaction.on_commit(partial(
-                    notify_login_failures.enqueue,
-                    site.pk, username, base_url(self.request), get_language(),
-                ))
+                transaction.on_commit(
+                    partial(
+                        notify_login_failures.enqueue,
+                        site.pk,
+                        username,
+                        base_url(self.request),
+                        get_language(),
+                    )
+                )
             raise forms.ValidationError(self.invalid_login_message, code="invalid_login")
         throttling.signed_in(self.request, scope, username)
         return cleaned
@@ -139,12 +144,17 @@ class PasswordResetRequestForm(forms.Form):
 class DisplayPreferencesForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["pref_large_text", "pref_high_contrast", "pref_reduced_motion",
-                  "pref_dyslexia_font"]
+        fields = [
+            "pref_large_text",
+            "pref_high_contrast",
+            "pref_reduced_motion",
+            "pref_dyslexia_font",
+        ]
         help_texts = {
             "pref_large_text": _("Text about one third larger on every page."),
-            "pref_high_contrast": _("Black text on a white background, underlined links, "
-                                    "thicker borders."),
+            "pref_high_contrast": _(
+                "Black text on a white background, underlined links, thicker borders."
+            ),
             "pref_reduced_motion": _("No animations or transitions."),
             "pref_dyslexia_font": _("OpenDyslexic, a typeface designed for dyslexic readers."),
         }

@@ -54,8 +54,9 @@ def deliver(message, attempt, requeue):
             logger.error("Giving up on e-mail %r after %d attempts", message.subject, attempt)
             raise
         run_after = timezone.now() + retry_delay(attempt)
-        logger.warning("E-mail %r not sent (attempt %d), retrying at %s",
-                       message.subject, attempt, run_after)
+        logger.warning(
+            "E-mail %r not sent (attempt %d), retrying at %s", message.subject, attempt, run_after
+        )
         requeue(run_after)
         raise
 

@@ -88,11 +88,13 @@ class AccountManager(UserManager):
             .exclude(email="", family__isnull=True)
             .select_related("site", "family")
         )
-        by_username = [user for user in accounts.filter(username__iexact=identifier)]
+        by_username = list(accounts.filter(username__iexact=identifier))
         if by_username:
             return by_username
         return list(
-            accounts.filter(Q(email__iexact=identifier) | Q(family__reference_email__iexact=identifier))
+            accounts.filter(
+                Q(email__iexact=identifier) | Q(family__reference_email__iexact=identifier)
+            )
         )
 
     def get_by_natural_key(self, username):
@@ -140,9 +142,7 @@ class User(AbstractUser):
         verbose_name_plural = _("accounts")
         constraints = [
             # Case-insensitive: "Dupont" and "dupont" are one identifiant.
-            models.UniqueConstraint(
-                Lower("username"), "site", name="unique_username_per_site"
-            ),
+            models.UniqueConstraint(Lower("username"), "site", name="unique_username_per_site"),
             models.UniqueConstraint(
                 Lower("username"),
                 condition=Q(site__isnull=True),
@@ -207,5 +207,6 @@ class InvitationCode(models.Model):
 
     def is_usable(self):
         expiry = self.created_at + timedelta(days=settings.INVITATION_VALID_DAYS)
-        return (timezone.now() < expiry and self.user.is_active
-                and not self.user.has_usable_password())
+        return (
+            timezone.now() < expiry and self.user.is_active and not self.user.has_usable_password()
+        )

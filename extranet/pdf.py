@@ -28,8 +28,9 @@ class LocalFilesFetcher(URLFetcher):
 
 def render_pdf(template, context):
     html = render_to_string(template, context)
-    return HTML(string=html, base_url=STATIC_DIR.as_uri() + "/",
-                url_fetcher=LocalFilesFetcher()).write_pdf()
+    return HTML(
+        string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=LocalFilesFetcher()
+    ).write_pdf()
 
 
 def logo_uri(site):

@@ -11,8 +11,9 @@ def base_url(request):
 def private_file(content, filename, content_type, as_attachment=True):
     """A family's or the secretariat's file (an open file or a BytesIO): never
     cached by a shared cache, never sniffed as HTML."""
-    response = FileResponse(content, as_attachment=as_attachment, filename=filename,
-                            content_type=content_type)
+    response = FileResponse(
+        content, as_attachment=as_attachment, filename=filename, content_type=content_type
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -287,9 +287,7 @@ else:
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "OPTIONS": {
-                "file_path": os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
-            },
+            "OPTIONS": {"file_path": os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))},
         }
     }
 

@@ -41,13 +41,15 @@ def xlsx_response(filename, title, headers, rows):
     sheet.title = str(title)[:31]
     sheet.append(headers)
     for row in rows:
-        sheet.append([value if isinstance(value, (int, float, Decimal)) else safe(value)
-                      for value in row])
+        sheet.append(
+            [value if isinstance(value, (int, float, Decimal)) else safe(value) for value in row]
+        )
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(
         buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     return response

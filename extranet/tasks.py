@@ -69,7 +69,9 @@ def invitation_context(user, base_url):
     token = invitation_token_generator.make_token(user)
     path = reverse("invitation_confirm", kwargs={"uidb64": uid, "token": token})
     context = {
-        "user": user, "site": user.site, "invitation_url": f"{base_url}{path}",
+        "user": user,
+        "site": user.site,
+        "invitation_url": f"{base_url}{path}",
         "login_url": f"{base_url}{reverse('login')}",
         "valid_days": settings.INVITATION_VALID_DAYS,
     }
@@ -80,17 +82,28 @@ def invitation_context(user, base_url):
 def send_invitation(user_id, base_url, language=None, attempt=1):
     """The first-connection e-mail: the site, the identifiant and a link to
     choose a password. Never a password."""
-    user = get_user_model().objects.select_related("site", "family").filter(
-        pk=user_id, is_active=True).first()
+    user = (
+        get_user_model()
+        .objects.select_related("site", "family")
+        .filter(pk=user_id, is_active=True)
+        .first()
+    )
     if user is None or not user.contact_email:
         return "no address"
     message = build_message(
-        "extranet/emails/invitation", invitation_context(user, base_url),
-        to=[user.contact_email], reply_to=user.site.email if user.site else None,
+        "extranet/emails/invitation",
+        invitation_context(user, base_url),
+        to=[user.contact_email],
+        reply_to=user.site.email if user.site else None,
         language=language,
     )
-    deliver(message, attempt, requeue=lambda run_after: send_invitation.using(
-        run_after=run_after).enqueue(user_id, base_url, language, attempt=attempt + 1))
+    deliver(
+        message,
+        attempt,
+        requeue=lambda run_after: send_invitation.using(run_after=run_after).enqueue(
+            user_id, base_url, language, attempt=attempt + 1
+        ),
+    )
     return "sent"
 
 
@@ -112,11 +125,19 @@ def notify_login_failures(site_id, username, base_url, language=None, attempt=1)
         "reset_url": f"{base_url}{reverse('password_reset')}",
     }
     message = build_message(
-        "extranet/emails/login_failures", context, to=[user.contact_email],
-        reply_to=site.email or None, language=language,
+        "extranet/emails/login_failures",
+        context,
+        to=[user.contact_email],
+        reply_to=site.email or None,
+        language=language,
     )
-    deliver(message, attempt, requeue=lambda run_after: notify_login_failures.using(
-        run_after=run_after).enqueue(site_id, username, base_url, language, attempt=attempt + 1))
+    deliver(
+        message,
+        attempt,
+        requeue=lambda run_after: notify_login_failures.using(run_after=run_after).enqueue(
+            site_id, username, base_url, language, attempt=attempt + 1
+        ),
+    )
     return "sent"
 
 

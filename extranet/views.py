@@ -18,13 +18,13 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_safe
 
+from . import throttling
 from .forms import (
     DisplayPreferencesForm,
     LoginForm,
     PasswordChangeForm,
     PasswordResetRequestForm,
 )
-from . import throttling
 from .models import InvitationCode, Site
 from .responses import base_url
 from .tasks import request_password_reset
@@ -155,15 +155,26 @@ class InvitationConfirmView(PasswordResetConfirmView):
 def invitation_code(request, code):
     """The short link of a posted letter: on to a fresh first-connection link."""
     if throttling.wait_seconds("code", request, None, ""):
-        return render(request, "extranet/password_reset_confirm.html",
-                      {"validlink": False, "invitation": True}, status=429)
+        return render(
+            request,
+            "extranet/password_reset_confirm.html",
+            {"validlink": False, "invitation": True},
+            status=429,
+        )
     normalised = code.replace("-", "").upper()
-    found = (InvitationCode.objects.select_related("user").filter(code=normalised).first()
-             if len(normalised) == 8 else None)
+    found = (
+        InvitationCode.objects.select_related("user").filter(code=normalised).first()
+        if len(normalised) == 8
+        else None
+    )
     if found is None or not found.is_usable():
         throttling.record("code", request, None, "")
-        return render(request, "extranet/password_reset_confirm.html",
-                      {"validlink": False, "invitation": True}, status=404)
+        return render(
+            request,
+            "extranet/password_reset_confirm.html",
+            {"validlink": False, "invitation": True},
+            status=404,
+        )
     uid = urlsafe_base64_encode(force_bytes(found.user.pk))
     token = invitation_token_generator.make_token(found.user)
     return redirect("invitation_confirm", uidb64=uid, token=token)

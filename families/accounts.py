@@ -12,7 +12,7 @@ BATCH = 1000
 
 
 def base_identifiant(name):
-    """"Müller" → "muller", "N'Diaye" → "ndiaye", "Le Goff" → "le-goff"."""
+    """ "Müller" → "muller", "N'Diaye" → "ndiaye", "Le Goff" → "le-goff"."""
     return slugify(name.replace("'", "").replace("’", ""))[:140] or "famille"
 
 
@@ -28,22 +28,29 @@ def next_free(base, taken):
 def create_accounts(site):
     """One account for each family of `site` that has none. Returns them."""
     User = get_user_model()
-    taken = {name.lower() for name in User.objects.filter(site=site)
-             .values_list("username", flat=True)}
+    taken = {
+        name.lower() for name in User.objects.filter(site=site).values_list("username", flat=True)
+    }
     # Identifiants from the legacy export first, so that a name-made one never
     # takes them; then the others, in name order.
-    families = (Family.objects.filter(site=site, accounts__isnull=True)
-                .order_by(Case(When(legacy_username="", then=1), default=0), "name", "pk")
-                .only("pk", "name", "legacy_username"))
+    families = (
+        Family.objects.filter(site=site, accounts__isnull=True)
+        .order_by(Case(When(legacy_username="", then=1), default=0), "name", "pk")
+        .only("pk", "name", "legacy_username")
+    )
     accounts = []
     for family in families.iterator(chunk_size=2000):
         wanted = family.legacy_username.lower() or base_identifiant(family.name)
-        accounts.append(User(
-            site=site, family_id=family.pk, username=next_free(wanted, taken),
-            # No e-mail copy: mail goes to the family's reference address.
-            last_name=family.name[:150],
-            # No hashing: an unusable password until the invitation is used.
-            password=make_password(None),
-        ))
+        accounts.append(
+            User(
+                site=site,
+                family_id=family.pk,
+                username=next_free(wanted, taken),
+                # No e-mail copy: mail goes to the family's reference address.
+                last_name=family.name[:150],
+                # No hashing: an unusable password until the invitation is used.
+                password=make_password(None),
+            )
+        )
     User.objects.bulk_create(accounts, batch_size=BATCH)
     return accounts

@@ -15,8 +15,10 @@ class MissingDocumentsFilter(admin.SimpleListFilter):
     parameter_name = "documents"
 
     def lookups(self, request, model_admin):
-        return [("missing", _("required document to send")),
-                ("complete", _("all required documents sent"))]
+        return [
+            ("missing", _("required document to send")),
+            ("complete", _("all required documents sent")),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "missing":
@@ -30,15 +32,41 @@ class GuardianInline(SiteScopedInlineMixin, admin.StackedInline):
     model = Guardian
     extra = 0
     fieldsets = [
-        (None, {"fields": [("position", "civility"), ("last_name", "birth_name", "first_name"),
-                           ("birth_date", "birth_place", "birth_department"),
-                           ("marital_status", "pcs", "profession")]}),
-        (_("Address"), {"fields": ["address_line1", "address_line2",
-                                   ("postal_code", "city", "country"), "lives_elsewhere"]}),
-        (_("Phones and e-mail"), {"fields": [("home_phone", "mobile_phone", "work_phone"), "email",
-                                             ("extra_phone_1_label", "extra_phone_1"),
-                                             ("extra_phone_2_label", "extra_phone_2"),
-                                             ("extra_phone_3_label", "extra_phone_3"), "is_payer"]}),
+        (
+            None,
+            {
+                "fields": [
+                    ("position", "civility"),
+                    ("last_name", "birth_name", "first_name"),
+                    ("birth_date", "birth_place", "birth_department"),
+                    ("marital_status", "pcs", "profession"),
+                ]
+            },
+        ),
+        (
+            _("Address"),
+            {
+                "fields": [
+                    "address_line1",
+                    "address_line2",
+                    ("postal_code", "city", "country"),
+                    "lives_elsewhere",
+                ]
+            },
+        ),
+        (
+            _("Phones and e-mail"),
+            {
+                "fields": [
+                    ("home_phone", "mobile_phone", "work_phone"),
+                    "email",
+                    ("extra_phone_1_label", "extra_phone_1"),
+                    ("extra_phone_2_label", "extra_phone_2"),
+                    ("extra_phone_3_label", "extra_phone_3"),
+                    "is_payer",
+                ]
+            },
+        ),
     ]
 
 
@@ -58,17 +86,38 @@ class FamilyDocumentInline(admin.TabularInline):
 class FamilyAdmin(ScopedHistoryAdmin):
     list_display = ["name", "site", "reference_email", "reference_mobile", "updated_at"]
     list_filter = [("site", admin.RelatedOnlyFieldListFilter), MissingDocumentsFilter]
-    search_fields = ["name", "external_ref", "reference_email", "guardians__last_name",
-                     "guardians__first_name", "guardians__email", "accounts__username"]
+    search_fields = [
+        "name",
+        "external_ref",
+        "reference_email",
+        "guardians__last_name",
+        "guardians__first_name",
+        "guardians__email",
+        "accounts__username",
+    ]
     list_select_related = ["site"]
     readonly_fields = ["address_changed_at", "created_at", "updated_at"]
-    fields = ["site", "name", "reference_email", "reference_mobile", "external_ref",
-              "address_changed_at", "created_at", "updated_at"]
+    fields = [
+        "site",
+        "name",
+        "reference_email",
+        "reference_mobile",
+        "external_ref",
+        "address_changed_at",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [GuardianInline, FamilyDocumentInline]
 
-    PHONE_FIELDS = ["reference_mobile", "guardians__home_phone", "guardians__mobile_phone",
-                    "guardians__work_phone", "guardians__extra_phone_1",
-                    "guardians__extra_phone_2", "guardians__extra_phone_3"]
+    PHONE_FIELDS = [
+        "reference_mobile",
+        "guardians__home_phone",
+        "guardians__mobile_phone",
+        "guardians__work_phone",
+        "guardians__extra_phone_1",
+        "guardians__extra_phone_2",
+        "guardians__extra_phone_3",
+    ]
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)

@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 
+from django.contrib import messages
 from django.db.models import BooleanField, DateField
 from django.utils import formats
-from django.contrib import messages
 from django.utils.translation import gettext as _
 
 from extranet.formatting import phone_fr
@@ -40,8 +40,12 @@ def changes_between(instance_before, instance_after, field_names):
         old, new = getattr(instance_before, name), getattr(instance_after, name)
         if (old or None) != (new or None):
             changes.append(
-                Change(name, str(field.verbose_name).capitalize(), readable(field, old),
-                       readable(field, new))
+                Change(
+                    name,
+                    str(field.verbose_name).capitalize(),
+                    readable(field, old),
+                    readable(field, new),
+                )
             )
     return changes
 

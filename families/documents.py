@@ -20,8 +20,7 @@ def family_checklist(family, period=None, extra=None):
         kinds = list(asked_kinds(family.site_id, FAMILY, extra))
         asked_ids = None
     documents = FamilyDocument.objects.filter(family=family).select_related("kind")
-    return checklist(kinds, documents, period or this_year(), family.address_changed_at,
-                     asked_ids)
+    return checklist(kinds, documents, period or this_year(), family.address_changed_at, asked_ids)
 
 
 def family_owes(family="pk", period=None, **kwargs):
@@ -30,6 +29,9 @@ def family_owes(family="pk", period=None, **kwargs):
     prefix = "" if family == "pk" else f"{family}__"
     return owes(
         FamilyDocument.objects.filter(family=OuterRef(OuterRef(family))),
-        site=OuterRef(f"{prefix}site"), scope=FAMILY, period=period or this_year(),
-        address_changed_at=OuterRef(f"{prefix}address_changed_at"), **kwargs,
+        site=OuterRef(f"{prefix}site"),
+        scope=FAMILY,
+        period=period or this_year(),
+        address_changed_at=OuterRef(f"{prefix}address_changed_at"),
+        **kwargs,
     )

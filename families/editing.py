@@ -75,6 +75,11 @@ def _acknowledge(instance, changes, address_changed, request, previous_email="")
             address_changed_at=family.address_changed_at, version=F("version") + 1
         )
     emails.changes_acknowledgement(
-        family, instance, changes, address_changed, request.user,
-        base_url(request), previous_email=previous_email,
+        family,
+        instance,
+        changes,
+        address_changed,
+        request.user,
+        base_url(request),
+        previous_email=previous_email,
     )

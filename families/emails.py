@@ -9,8 +9,9 @@ def family_address(family):
     return family.contact_email()
 
 
-def changes_acknowledgement(family, record, changes, address_changed, author, base_url,
-                            previous_email=""):
+def changes_acknowledgement(
+    family, record, changes, address_changed, author, base_url, previous_email=""
+):
     """To the reference e-mail; when that address itself changed, to the
     previous one too, so that a hijacked account cannot go unnoticed."""
     to = [address for address in [family_address(family), previous_email] if address]
@@ -19,8 +20,12 @@ def changes_acknowledgement(family, record, changes, address_changed, author, ba
         return
     site = family.site
     context = {
-        "family": family, "site": site, "record": record, "changes": changes,
-        "address_changed": address_changed, "author": author,
+        "family": family,
+        "site": site,
+        "record": record,
+        "changes": changes,
+        "address_changed": address_changed,
+        "author": author,
         "family_url": f"{base_url}{reverse('families:family')}",
     }
     enqueue(build_message("families/emails/changes", context, to, reply_to=site.email))

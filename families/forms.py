@@ -43,12 +43,33 @@ class GuardianForm(VersionedForm):
     class Meta:
         model = Guardian
         fields = [
-            "civility", "last_name", "birth_name", "first_name", "birth_date", "birth_place",
-            "birth_department", "marital_status", "pcs", "profession",
-            "address_line1", "address_line2", "postal_code", "city", "country",
-            "home_phone", "mobile_phone", "work_phone", "email",
-            "extra_phone_1_label", "extra_phone_1", "extra_phone_2_label", "extra_phone_2",
-            "extra_phone_3_label", "extra_phone_3", "is_payer", "lives_elsewhere",
+            "civility",
+            "last_name",
+            "birth_name",
+            "first_name",
+            "birth_date",
+            "birth_place",
+            "birth_department",
+            "marital_status",
+            "pcs",
+            "profession",
+            "address_line1",
+            "address_line2",
+            "postal_code",
+            "city",
+            "country",
+            "home_phone",
+            "mobile_phone",
+            "work_phone",
+            "email",
+            "extra_phone_1_label",
+            "extra_phone_1",
+            "extra_phone_2_label",
+            "extra_phone_2",
+            "extra_phone_3_label",
+            "extra_phone_3",
+            "is_payer",
+            "lives_elsewhere",
         ]
         widgets = {
             "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -56,8 +77,9 @@ class GuardianForm(VersionedForm):
             "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
             "address_line1": forms.TextInput(attrs={"autocomplete": "address-line1"}),
             "address_line2": forms.TextInput(attrs={"autocomplete": "address-line2"}),
-            "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code",
-                                                  "inputmode": "numeric"}),
+            "postal_code": forms.TextInput(
+                attrs={"autocomplete": "postal-code", "inputmode": "numeric"}
+            ),
             "city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
             "country": forms.TextInput(attrs={"autocomplete": "country-name"}),
             "email": forms.EmailInput(attrs={"autocomplete": "email"}),
@@ -77,6 +99,8 @@ class GuardianForm(VersionedForm):
         cleaned = super().clean()
         for n in (1, 2, 3):
             if cleaned.get(f"extra_phone_{n}") and not cleaned.get(f"extra_phone_{n}_label"):
-                self.add_error(f"extra_phone_{n}_label",
-                               _("Say whose number this is, for example “grand-mère”."))
+                self.add_error(
+                    f"extra_phone_{n}_label",
+                    _("Say whose number this is, for example “grand-mère”."),
+                )
         return cleaned

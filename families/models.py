@@ -31,15 +31,22 @@ class Family(models.Model):
         help_text=_("Where the secretariat's text messages go. One per family."),
     )
     external_ref = models.CharField(
-        _("external reference"), max_length=64, blank=True,
+        _("external reference"),
+        max_length=64,
+        blank=True,
         help_text=_("Reference of the family in the previous software, for imports."),
     )
     legacy_username = models.CharField(
-        _("identifiant in the previous software"), max_length=150, blank=True,
+        _("identifiant in the previous software"),
+        max_length=150,
+        blank=True,
         help_text=_("Used as the identifiant when the account is created."),
     )
     address_changed_at = models.DateTimeField(
-        _("address changed on"), null=True, blank=True, editable=False,
+        _("address changed on"),
+        null=True,
+        blank=True,
+        editable=False,
         help_text=_("A proof of address uploaded before this date no longer counts."),
     )
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -100,7 +107,9 @@ class Guardian(models.Model):
     )
     birth_place = models.CharField(_("place of birth"), max_length=100, blank=True)
     birth_department = models.CharField(
-        _("department of birth"), max_length=3, blank=True,
+        _("department of birth"),
+        max_length=3,
+        blank=True,
         validators=[validators.validate_department],
         help_text=_("01 to 95, 2A, 2B, 971 to 976; 99 if born abroad."),
     )
@@ -121,16 +130,24 @@ class Guardian(models.Model):
     work_phone = PhoneNumberField(_("work phone"), blank=True, region="FR")
     email = models.EmailField(_("e-mail"), blank=True)
     extra_phone_1 = PhoneNumberField(_("additional phone 1"), blank=True, region="FR")
-    extra_phone_1_label = models.CharField(_("label of additional phone 1"), max_length=40, blank=True)
+    extra_phone_1_label = models.CharField(
+        _("label of additional phone 1"), max_length=40, blank=True
+    )
     extra_phone_2 = PhoneNumberField(_("additional phone 2"), blank=True, region="FR")
-    extra_phone_2_label = models.CharField(_("label of additional phone 2"), max_length=40, blank=True)
+    extra_phone_2_label = models.CharField(
+        _("label of additional phone 2"), max_length=40, blank=True
+    )
     extra_phone_3 = PhoneNumberField(_("additional phone 3"), blank=True, region="FR")
-    extra_phone_3_label = models.CharField(_("label of additional phone 3"), max_length=40, blank=True)
+    extra_phone_3_label = models.CharField(
+        _("label of additional phone 3"), max_length=40, blank=True
+    )
     is_payer = models.BooleanField(_("pays the invoices"), default=False)
-    external_ref = models.CharField(_("external reference"), max_length=64, blank=True,
-                                    db_index=True)
+    external_ref = models.CharField(
+        _("external reference"), max_length=64, blank=True, db_index=True
+    )
     lives_elsewhere = models.BooleanField(
-        _("lives at another address"), default=False,
+        _("lives at another address"),
+        default=False,
         help_text=_("For example separated parents, each with their own address."),
     )
     version = models.PositiveIntegerField(default=1, editable=False)

@@ -14,7 +14,10 @@ OLDEST_PLAUSIBLE_AGE = 120
 def validate_department(value):
     if value and not DEPARTMENT_RE.match(value.upper()):
         raise ValidationError(
-            _("Enter a French department code: 01 to 95, 2A, 2B, 971 to 976, or 99 if born abroad."),
+            _(
+                "Enter a French department code: 01 to 95, 2A, 2B, 971 to 976, "
+                "or 99 if born abroad."
+            ),
             code="department",
         )
 

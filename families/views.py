@@ -1,4 +1,3 @@
-from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -61,8 +60,13 @@ def _edit(request, instance, form_class, template, title):
 
 @family_required
 def edit_family(request):
-    return _edit(request, request.user.family, FamilyContactForm, "families/family_form.html",
-                 _("Family contacts"))
+    return _edit(
+        request,
+        request.user.family,
+        FamilyContactForm,
+        "families/family_form.html",
+        _("Family contacts"),
+    )
 
 
 @family_required
@@ -78,8 +82,9 @@ def add_guardian(request):
         guardian, changes = create_guardian(form, request.user.family, request)
         remember_changes(request, changes, guardian.lives_elsewhere, reverse("families:family"))
         return redirect("families:changes_saved")
-    return render(request, "families/guardian_form.html",
-                  {"form": form, "title": _("New guardian")})
+    return render(
+        request, "families/guardian_form.html", {"form": form, "title": _("New guardian")}
+    )
 
 
 @family_required

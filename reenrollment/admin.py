@@ -11,9 +11,9 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from documents.uploads import check_document
 from extranet.admin_scoping import ScopedHistoryAdmin, SiteScopedAdmin, staff_site_id
 from extranet.responses import base_url
-from documents.uploads import check_document
 from students.models import Course, Discipline
 
 from . import exports, queries, workflow
@@ -49,8 +49,10 @@ class SchoolRulesAdmin(SiteScopedAdmin):
     def is_locked(obj):
         # What families accepted must stay what they read: once a campaign
         # uses a version, or a family accepted it, a change is a new version.
-        return obj is not None and (obj.campaigns.exists() or ReenrollmentRequest.objects.filter(
-            rules_accepted=obj).exists())
+        return obj is not None and (
+            obj.campaigns.exists()
+            or ReenrollmentRequest.objects.filter(rules_accepted=obj).exists()
+        )
 
     def get_readonly_fields(self, request, obj=None):
         return ["site", "version", "text", "pdf"] if self.is_locked(obj) else ["pdf"]
@@ -61,8 +63,14 @@ class SchoolRulesAdmin(SiteScopedAdmin):
         return ["site", "version", "text", "file", "pdf"]
 
     def get_urls(self):
-        return [path("<int:pk>/pdf/", self.admin_site.admin_view(self.pdf_view),
-                     name="reenrollment_schoolrules_pdf"), *super().get_urls()]
+        return [
+            path(
+                "<int:pk>/pdf/",
+                self.admin_site.admin_view(self.pdf_view),
+                name="reenrollment_schoolrules_pdf",
+            ),
+            *super().get_urls(),
+        ]
 
     def pdf_view(self, request, pk):
         rules = get_object_or_404(self.get_queryset(request), pk=pk)
@@ -72,8 +80,11 @@ class SchoolRulesAdmin(SiteScopedAdmin):
 
     @admin.display(description=_("current PDF"))
     def pdf(self, obj):
-        url = (reverse("admin:reenrollment_schoolrules_pdf", args=[obj.pk])
-               if obj is not None and obj.file else None)
+        url = (
+            reverse("admin:reenrollment_schoolrules_pdf", args=[obj.pk])
+            if obj is not None and obj.file
+            else None
+        )
         return render_to_string("admin/reenrollment/schoolrules/_pdf_link.html", {"url": url})
 
 
@@ -99,8 +110,15 @@ class ReenrollmentCampaignAdmin(SiteScopedAdmin):
     list_filter = [("site", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["site", "school_year", "rules"]
     filter_horizontal = ["family_documents", "student_documents"]
-    fields = ["site", "school_year", ("opens_at", "closes_at"), "instructions", "rules",
-              "family_documents", "student_documents"]
+    fields = [
+        "site",
+        "school_year",
+        ("opens_at", "closes_at"),
+        "instructions",
+        "rules",
+        "family_documents",
+        "student_documents",
+    ]
 
 
 class DisciplineFilter(admin.SimpleListFilter):
@@ -111,8 +129,10 @@ class DisciplineFilter(admin.SimpleListFilter):
         disciplines = Discipline.objects.order_by("name")
         if (site_id := staff_site_id(request)) is not None:
             disciplines = disciplines.filter(site_id=site_id)
-        return [(d.pk, f"{d.name} ({d.site.slug})" if site_id is None else d.name)
-                for d in disciplines.select_related("site")]
+        return [
+            (d.pk, f"{d.name} ({d.site.slug})" if site_id is None else d.name)
+            for d in disciplines.select_related("site")
+        ]
 
     def queryset(self, request, queryset):
         if not (self.value() or "").isdigit():
@@ -139,12 +159,16 @@ class MissingDocumentsFilter(admin.SimpleListFilter):
 
 class DecisionForm(forms.ModelForm):
     decision = forms.ChoiceField(
-        label=_("Decision"), required=False, widget=forms.RadioSelect,
-        choices=[("", _("no change")), (Status.IN_REVIEW, _("take up (the family can no "
-                                                             "longer change it)")),
-                 (Status.INCOMPLETE, _("incomplete: tell the family what is missing")),
-                 (Status.VALIDATED, _("validate with the courses below")),
-                 (Status.REFUSED, _("refuse, with the reason below"))],
+        label=_("Decision"),
+        required=False,
+        widget=forms.RadioSelect,
+        choices=[
+            ("", _("no change")),
+            (Status.IN_REVIEW, _("take up (the family can no longer change it)")),
+            (Status.INCOMPLETE, _("incomplete: tell the family what is missing")),
+            (Status.VALIDATED, _("validate with the courses below")),
+            (Status.REFUSED, _("refuse, with the reason below")),
+        ],
     )
 
     # When the secretary opened the request: a family change since then
@@ -163,9 +187,11 @@ class DecisionForm(forms.ModelForm):
         self.fields["seen"].initial = request.updated_at.isoformat()
         courses = Course.objects.filter(school_year=request.campaign.school_year_id)
         self.fields["assigned_courses"].queryset = courses.select_related(
-            "discipline", "teacher").order_by("discipline__name", "weekday", "start_time")
+            "discipline", "teacher"
+        ).order_by("discipline__name", "weekday", "start_time")
         self.fields["assigned_courses"].help_text = _(
-            "Next year's courses. Proposed from the wishes: check them before validating.")
+            "Next year's courses. Proposed from the wishes: check them before validating."
+        )
         self.initial["assigned_courses"] = [c.pk for c in workflow.proposed_courses(request)]
 
     def clean_seen(self):
@@ -180,10 +206,13 @@ class DecisionForm(forms.ModelForm):
         if decision := cleaned.get("decision"):
             try:
                 workflow.check_decision(
-                    self.instance, decision, cleaned.get("seen"),
+                    self.instance,
+                    decision,
+                    cleaned.get("seen"),
                     note=cleaned.get("missing_note", ""),
                     reason=cleaned.get("refusal_reason", ""),
-                    courses=cleaned.get("assigned_courses") or [])
+                    courses=cleaned.get("assigned_courses") or [],
+                )
             except workflow.NotAllowed as error:
                 self.add_error(error.field, error.message)
         return cleaned
@@ -193,42 +222,109 @@ class DecisionForm(forms.ModelForm):
 class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
     site_path = "campaign__site"
     form = DecisionForm
-    list_display = ["student", "family", "campaign", "status", "wishes_summary", "submitted_at",
-                    "changed_after_sending_at"]
-    list_filter = [("campaign", admin.RelatedOnlyFieldListFilter), "status", DisciplineFilter,
-                   MissingDocumentsFilter]
+    list_display = [
+        "student",
+        "family",
+        "campaign",
+        "status",
+        "wishes_summary",
+        "submitted_at",
+        "changed_after_sending_at",
+    ]
+    list_filter = [
+        ("campaign", admin.RelatedOnlyFieldListFilter),
+        "status",
+        DisciplineFilter,
+        MissingDocumentsFilter,
+    ]
     list_select_related = ["student__family", "campaign__school_year"]
     search_fields = ["student__last_name", "student__first_name", "student__family__name"]
     date_hierarchy = "submitted_at"
     ordering = ["submitted_at"]
     actions = ["take_up", "validate_simple", "export_csv", "export_xlsx"]
-    readonly_fields = ["student", "family", "campaign", "status", "submitted_at",
-                       "changed_after_sending_at", "wishes_review", "musicianship_level",
-                       "comment", "documents_review", "rules_version", "rules_accepted_at",
-                       "rules_accepted_by", "decided_at", "decided_by"]
+    readonly_fields = [
+        "student",
+        "family",
+        "campaign",
+        "status",
+        "submitted_at",
+        "changed_after_sending_at",
+        "wishes_review",
+        "musicianship_level",
+        "comment",
+        "documents_review",
+        "rules_version",
+        "rules_accepted_at",
+        "rules_accepted_by",
+        "decided_at",
+        "decided_by",
+    ]
 
     def get_queryset(self, request):
         # Wishes read once for the list, the proposals and the review fields.
-        return super().get_queryset(request).prefetch_related(
-            Prefetch("wishes", Wish.objects.select_related("discipline", "enrollment__course")))
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch("wishes", Wish.objects.select_related("discipline", "enrollment__course"))
+            )
+        )
 
     def has_add_permission(self, request):
         return False  # Families make requests; the secretariat decides on them.
 
     def get_fieldsets(self, request, obj=None):
-        request_fields = (None, {"fields": ["student", "family", "campaign", "status",
-                                            ("submitted_at", "changed_after_sending_at")]})
-        wishes = (_("Wishes and documents"), {"fields": [
-            "wishes_review", "musicianship_level", "comment", "documents_review",
-            ("rules_version", "rules_accepted_at", "rules_accepted_by")]})
+        request_fields = (
+            None,
+            {
+                "fields": [
+                    "student",
+                    "family",
+                    "campaign",
+                    "status",
+                    ("submitted_at", "changed_after_sending_at"),
+                ]
+            },
+        )
+        wishes = (
+            _("Wishes and documents"),
+            {
+                "fields": [
+                    "wishes_review",
+                    "musicianship_level",
+                    "comment",
+                    "documents_review",
+                    ("rules_version", "rules_accepted_at", "rules_accepted_by"),
+                ]
+            },
+        )
         if obj is not None and obj.is_decided:
-            decided = (_("Decision"), {"fields": ["decided_at", "decided_by",
-                                                  "assigned_courses", "missing_note",
-                                                  "refusal_reason"]})
+            decided = (
+                _("Decision"),
+                {
+                    "fields": [
+                        "decided_at",
+                        "decided_by",
+                        "assigned_courses",
+                        "missing_note",
+                        "refusal_reason",
+                    ]
+                },
+            )
             return [request_fields, wishes, decided]
-        decision = (_("Decision"), {"fields": ["decision", "assigned_courses", "missing_note",
-                                               "refusal_reason", ("decided_at", "decided_by"),
-                                               "seen"]})
+        decision = (
+            _("Decision"),
+            {
+                "fields": [
+                    "decision",
+                    "assigned_courses",
+                    "missing_note",
+                    "refusal_reason",
+                    ("decided_at", "decided_by"),
+                    "seen",
+                ]
+            },
+        )
         return [request_fields, wishes, decision]
 
     def get_readonly_fields(self, request, obj=None):
@@ -247,8 +343,10 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
 
     @admin.display(description=_("wishes"))
     def wishes_review(self, obj):
-        return render_to_string("admin/reenrollment/reenrollmentrequest/_wishes_review.html",
-                                {"wishes": list(obj.wishes.all())})
+        return render_to_string(
+            "admin/reenrollment/reenrollmentrequest/_wishes_review.html",
+            {"wishes": list(obj.wishes.all())},
+        )
 
     @admin.display(description=_("documents"))
     def documents_review(self, obj):
@@ -258,11 +356,13 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
             url = None
             if item.document is not None:
                 meta = item.document._meta
-                url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change",
-                              args=[item.document.pk])
+                url = reverse(
+                    f"admin:{meta.app_label}_{meta.model_name}_change", args=[item.document.pk]
+                )
             items.append((item, url))
-        return render_to_string("admin/reenrollment/reenrollmentrequest/_documents_review.html",
-                                {"items": items})
+        return render_to_string(
+            "admin/reenrollment/reenrollmentrequest/_documents_review.html", {"items": items}
+        )
 
     def save_model(self, request, obj, form, change):
         cleaned = form.cleaned_data
@@ -270,9 +370,16 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
             workflow.save_notes(obj, request.user)
             return
         try:
-            workflow.decide(obj, decision, request.user, base_url(request), cleaned["seen"],
-                            note=cleaned["missing_note"], reason=cleaned["refusal_reason"],
-                            courses=cleaned["assigned_courses"])
+            workflow.decide(
+                obj,
+                decision,
+                request.user,
+                base_url(request),
+                cleaned["seen"],
+                note=cleaned["missing_note"],
+                reason=cleaned["refusal_reason"],
+                courses=cleaned["assigned_courses"],
+            )
         except workflow.NotAllowed as error:
             # Checked by the form a moment ago: the family or another
             # secretary acted meanwhile.
@@ -285,29 +392,46 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
     @admin.action(description=_("Take up the selected requests"), permissions=["change"])
     def take_up(self, request, queryset):
         count = workflow.take_up(queryset, request.user)
-        self.message_user(request, ngettext("%(count)d request taken up.",
-                                            "%(count)d requests taken up.", count)
-                          % {"count": count}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d request taken up.", "%(count)d requests taken up.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
-    @admin.action(description=_("Validate the selected requests that only continue courses"),
-                  permissions=["change"])
+    @admin.action(
+        description=_("Validate the selected requests that only continue courses"),
+        permissions=["change"],
+    )
     def validate_simple(self, request, queryset):
         validated, left = workflow.validate_simple(queryset, request.user, base_url(request))
-        self.message_user(request, ngettext("%(count)d request validated.",
-                                            "%(count)d requests validated.", len(validated))
-                          % {"count": len(validated)}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d request validated.", "%(count)d requests validated.", len(validated)
+            )
+            % {"count": len(validated)},
+            messages.SUCCESS,
+        )
         if left:
-            self.message_user(request, _("Left to look at one by one (new discipline, missing "
-                                         "document or no course found): %(names)s")
-                              % {"names": ", ".join(str(r.student) for r in left)},
-                              messages.WARNING)
+            self.message_user(
+                request,
+                _(
+                    "Left to look at one by one (new discipline, missing "
+                    "document or no course found): %(names)s"
+                )
+                % {"names": ", ".join(str(r.student) for r in left)},
+                messages.WARNING,
+            )
 
-    @admin.action(description=_("Export the selected requests and wishes (CSV)"),
-                  permissions=["view"])
+    @admin.action(
+        description=_("Export the selected requests and wishes (CSV)"), permissions=["view"]
+    )
     def export_csv(self, request, queryset):
         return exports.csv_response(queryset)
 
-    @admin.action(description=_("Export the selected requests and wishes (Excel)"),
-                  permissions=["view"])
+    @admin.action(
+        description=_("Export the selected requests and wishes (Excel)"), permissions=["view"]
+    )
     def export_xlsx(self, request, queryset):
         return exports.xlsx_response(queryset)

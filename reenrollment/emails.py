@@ -13,8 +13,12 @@ from .queries import request_summary
 def _context(request, base_url):
     family = request.student.family
     return {
-        "request": request, "student": request.student, "family": family,
-        "site": family.site, "campaign": request.campaign, "year": request.campaign.school_year,
+        "request": request,
+        "student": request.student,
+        "family": family,
+        "site": family.site,
+        "campaign": request.campaign,
+        "year": request.campaign.school_year,
         "portal_url": f"{base_url}{reverse('reenrollment:index')}",
         **request_summary(request),
     }
@@ -35,10 +39,19 @@ def request_sent(request, base_url):
     site = request.student.family.site
     if site.email:
         admin_path = reverse("admin:reenrollment_reenrollmentrequest_change", args=[request.pk])
-        context = {**context, "admin_url": f"{base_url}{admin_path}",
-                   "family_email": family_address(request.student.family)}
-        enqueue(build_message("reenrollment/emails/sent_secretariat", context, [site.email],
-                              reply_to=context["family_email"] or None))
+        context = {
+            **context,
+            "admin_url": f"{base_url}{admin_path}",
+            "family_email": family_address(request.student.family),
+        }
+        enqueue(
+            build_message(
+                "reenrollment/emails/sent_secretariat",
+                context,
+                [site.email],
+                reply_to=context["family_email"] or None,
+            )
+        )
 
 
 def request_incomplete(request, base_url):
@@ -57,9 +70,14 @@ def request_validated(request, courses, base_url):
         **_context(request, base_url),
         "collective": [c for c in courses if c.is_collective],
         "individual": [c for c in courses if not c.is_collective],
-        "meetings": sorted((c for c in courses if c.parent_meeting
-                            and c.discipline.category == Discipline.Category.INSTRUMENT),
-                           key=lambda c: c.parent_meeting),
+        "meetings": sorted(
+            (
+                c
+                for c in courses
+                if c.parent_meeting and c.discipline.category == Discipline.Category.INSTRUMENT
+            ),
+            key=lambda c: c.parent_meeting,
+        ),
         "methods": [c for c in courses if c.methods],
     }
     _to_family(request, "reenrollment/emails/validated", context)

@@ -21,49 +21,59 @@ class WishesForm(forms.Form):
     comment. Choices come from the site's offer for next year."""
 
     musicianship_level = forms.ChoiceField(
-        label=_("Formation musicale level proposed"), required=False,
-        help_text=_("The level the teacher proposed for next year, if the student takes "
-                    "formation musicale."),
+        label=_("Formation musicale level proposed"),
+        required=False,
+        help_text=_(
+            "The level the teacher proposed for next year, if the student takes formation musicale."
+        ),
     )
     comment = forms.CharField(
-        label=_("Comment for the secretariat"), required=False, max_length=2000,
+        label=_("Comment for the secretariat"),
+        required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("For example the instrument chosen, a preferred time slot, a constraint."),
     )
 
-    def __init__(self, *args, enrollments, disciplines, levels, request=None, wishes=(),
-                 **kwargs):
+    def __init__(self, *args, enrollments, disciplines, levels, request=None, wishes=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.enrollments = enrollments
         kept = {w.enrollment_id: w.choice for w in wishes if w.enrollment_id}
-        new = [w.discipline_id for w in sorted(wishes, key=lambda w: w.rank)
-               if w.choice == Wish.Choice.NEW]
+        new = [
+            w.discipline_id
+            for w in sorted(wishes, key=lambda w: w.rank)
+            if w.choice == Wish.Choice.NEW
+        ]
         fields = {}
         for enrollment in enrollments:
             course = enrollment.course
             label = str(course.discipline) + (f" – {course.level}" if course.level else "")
             fields[f"enrollment_{enrollment.pk}"] = forms.ChoiceField(
                 label=label,
-                choices=[(Wish.Choice.CONTINUE, _("I continue")),
-                         (Wish.Choice.STOP, _("I stop"))],
+                choices=[(Wish.Choice.CONTINUE, _("I continue")), (Wish.Choice.STOP, _("I stop"))],
                 widget=forms.RadioSelect,
                 initial=kept.get(enrollment.pk, Wish.Choice.CONTINUE),
-                error_messages={"required": _("Say whether the student continues."),
-                                "invalid_choice": _("Choose “I continue” or “I stop”.")},
+                error_messages={
+                    "required": _("Say whether the student continues."),
+                    "invalid_choice": _("Choose “I continue” or “I stop”."),
+                },
             )
         self.discipline_choices = {d.pk: d for d in disciplines}
         for n in range(NEW_WISHES):
             fields[f"new_{n + 1}"] = forms.TypedChoiceField(
-                label=RANK_LABELS[n], required=False, coerce=int, empty_value=None,
+                label=RANK_LABELS[n],
+                required=False,
+                coerce=int,
+                empty_value=None,
                 choices=[("", _("No new discipline"))] + [(d.pk, d.name) for d in disciplines],
                 initial=new[n] if n < len(new) else None,
                 error_messages={"invalid_choice": _("Choose a discipline from the list.")},
             )
         # Enrollments first, then new wishes, then level and comment.
         self.fields = {**fields, **self.fields}
-        self.fields["musicianship_level"].choices = (
-            [("", _("Not concerned"))] + [(level, level) for level in levels]
-        )
+        self.fields["musicianship_level"].choices = [("", _("Not concerned"))] + [
+            (level, level) for level in levels
+        ]
         if request is not None:
             self.fields["musicianship_level"].initial = request.musicianship_level
             self.fields["comment"].initial = request.comment
@@ -83,7 +93,8 @@ class WishesForm(forms.Form):
         cleaned = super().clean()
         seen = set()
         continued = {
-            e.course.discipline_id for e in self.enrollments
+            e.course.discipline_id
+            for e in self.enrollments
             if cleaned.get(f"enrollment_{e.pk}") == Wish.Choice.CONTINUE
         }
         for n in range(NEW_WISHES):
@@ -100,9 +111,12 @@ class WishesForm(forms.Form):
             return cleaned
         if not continued and not seen:
             raise forms.ValidationError(
-                _("Choose at least one course to continue or one new discipline. If the student "
-                  "leaves the conservatoire, no request is needed: tell the secretariat."),
-                code="nothing_wished")
+                _(
+                    "Choose at least one course to continue or one new discipline. If the student "
+                    "leaves the conservatoire, no request is needed: tell the secretariat."
+                ),
+                code="nothing_wished",
+            )
         return cleaned
 
     def wishes(self):
@@ -110,16 +124,19 @@ class WishesForm(forms.Form):
         stands for."""
         result = []
         for enrollment in self.enrollments:
-            result.append(Wish(enrollment=enrollment,
-                               discipline_id=enrollment.course.discipline_id,
-                               choice=self.cleaned_data[f"enrollment_{enrollment.pk}"]))
+            result.append(
+                Wish(
+                    enrollment=enrollment,
+                    discipline_id=enrollment.course.discipline_id,
+                    choice=self.cleaned_data[f"enrollment_{enrollment.pk}"],
+                )
+            )
         rank = 0
         for n in range(NEW_WISHES):
             discipline_id = self.cleaned_data.get(f"new_{n + 1}")
             if discipline_id is not None:
                 rank += 1
-                result.append(Wish(discipline_id=discipline_id,
-                                   choice=Wish.Choice.NEW, rank=rank))
+                result.append(Wish(discipline_id=discipline_id, choice=Wish.Choice.NEW, rank=rank))
         return result
 
 
@@ -140,8 +157,10 @@ class AcceptanceForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if "rules" in cleaned and cleaned["rules"] != self.rules.pk:
-            raise forms.ValidationError(_("The school rules have just changed: read this new "
-                                          "version, then accept it."), code="rules_changed")
+            raise forms.ValidationError(
+                _("The school rules have just changed: read this new version, then accept it."),
+                code="rules_changed",
+            )
         return cleaned
 
 
@@ -149,5 +168,6 @@ class ReenrollmentUploadForm(DocumentUploadForm):
     """The shared upload form, offering the kinds this request asks for."""
 
     def __init__(self, kinds, *args, **kwargs):
-        super().__init__(DocumentKind.objects.filter(pk__in=[kind.pk for kind in kinds]),
-                         *args, **kwargs)
+        super().__init__(
+            DocumentKind.objects.filter(pk__in=[kind.pk for kind in kinds]), *args, **kwargs
+        )

@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from extranet.models import Site
 from documents.models import DocumentKind, documents_storage
+from extranet.models import Site
 from students.models import Course, Discipline, Enrollment, SchoolYear, Student
 
 
@@ -22,22 +22,27 @@ class SchoolRules(models.Model):
     """One version of a site's règlement intérieur. A new version is a new
     row, so that what a family accepted stays readable."""
 
-    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.CASCADE,
-                             related_name="school_rules")
-    version = models.CharField(_("version"), max_length=40,
-                               help_text=_("For example “2027” or “adopted 12 May 2027”."))
-    text = models.TextField(_("text"), blank=True,
-                            help_text=_("Shown to families before they accept."))
-    file = models.FileField(_("PDF"), storage=documents_storage, upload_to=rules_path,
-                            blank=True)
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="school_rules"
+    )
+    version = models.CharField(
+        _("version"), max_length=40, help_text=_("For example “2027” or “adopted 12 May 2027”.")
+    )
+    text = models.TextField(
+        _("text"), blank=True, help_text=_("Shown to families before they accept.")
+    )
+    file = models.FileField(_("PDF"), storage=documents_storage, upload_to=rules_path, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("school rules")
         verbose_name_plural = _("school rules")
         ordering = ["site", "-created_at"]
-        constraints = [models.UniqueConstraint(fields=["site", "version"],
-                                               name="unique_rules_version_per_site")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "version"], name="unique_rules_version_per_site"
+            )
+        ]
 
     def __str__(self):
         return _("School rules, version %(version)s") % {"version": self.version}
@@ -68,31 +73,49 @@ class ReenrollmentCampaign(models.Model):
         OPEN = "open", pgettext_lazy("campaign", "open")
         CLOSED = "closed", pgettext_lazy("campaign", "closed")
 
-    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.CASCADE,
-                             related_name="reenrollment_campaigns")
+    site = models.ForeignKey(
+        Site,
+        verbose_name=_("site"),
+        on_delete=models.CASCADE,
+        related_name="reenrollment_campaigns",
+    )
     school_year = models.ForeignKey(
-        SchoolYear, verbose_name=_("school year of the re-enrollment"), on_delete=models.PROTECT,
+        SchoolYear,
+        verbose_name=_("school year of the re-enrollment"),
+        on_delete=models.PROTECT,
         related_name="reenrollment_campaigns",
         help_text=_("The coming year the families re-enroll for."),
     )
     opens_at = models.DateTimeField(_("opens on"))
     closes_at = models.DateTimeField(_("closes on"))
     instructions = models.TextField(_("instructions for families"), blank=True)
-    rules = models.ForeignKey(SchoolRules, verbose_name=_("school rules to accept"),
-                              on_delete=models.PROTECT, related_name="campaigns")
+    rules = models.ForeignKey(
+        SchoolRules,
+        verbose_name=_("school rules to accept"),
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+    )
     family_documents = models.ManyToManyField(
-        DocumentKind, verbose_name=_("documents asked of each family"), blank=True,
+        DocumentKind,
+        verbose_name=_("documents asked of each family"),
+        blank=True,
         related_name="campaigns_as_family_document",
         limit_choices_to={"scope": DocumentKind.Scope.FAMILY},
-        help_text=_("For example a proof of address of less than 3 months, the tax notice, "
-                    "the civil liability certificate."),
+        help_text=_(
+            "For example a proof of address of less than 3 months, the tax notice, "
+            "the civil liability certificate."
+        ),
     )
     student_documents = models.ManyToManyField(
-        DocumentKind, verbose_name=_("documents asked of each student"), blank=True,
+        DocumentKind,
+        verbose_name=_("documents asked of each student"),
+        blank=True,
         related_name="campaigns_as_student_document",
         limit_choices_to={"scope": DocumentKind.Scope.STUDENT},
-        help_text=_("Documents required by a discipline (a medical certificate for dance) "
-                    "are added for its students."),
+        help_text=_(
+            "Documents required by a discipline (a medical certificate for dance) "
+            "are added for its students."
+        ),
     )
 
     objects = CampaignQuerySet.as_manager()
@@ -102,10 +125,13 @@ class ReenrollmentCampaign(models.Model):
         verbose_name_plural = _("re-enrollment campaigns")
         ordering = ["-opens_at"]
         constraints = [
-            models.UniqueConstraint(fields=["site", "school_year"],
-                                    name="unique_campaign_per_year"),
-            models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")),
-                                   name="campaign_closes_after_opening"),
+            models.UniqueConstraint(
+                fields=["site", "school_year"], name="unique_campaign_per_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")),
+                name="campaign_closes_after_opening",
+            ),
         ]
 
     def __str__(self):
@@ -133,9 +159,9 @@ class ReenrollmentCampaign(models.Model):
     def previous_year(self):
         """The year being completed, whose enrollments the families continue."""
         return (
-            SchoolYear.objects.filter(site=self.site_id,
-                                      start_date__lt=self.school_year.start_date)
-            .order_by("-start_date").first()
+            SchoolYear.objects.filter(site=self.site_id, start_date__lt=self.school_year.start_date)
+            .order_by("-start_date")
+            .first()
         )
 
 
@@ -155,44 +181,70 @@ class ReenrollmentRequest(models.Model):
     # Decided: nothing left to change, for anyone.
     DECIDED = {Status.VALIDATED, Status.REFUSED}
 
-    campaign = models.ForeignKey(ReenrollmentCampaign, verbose_name=_("campaign"),
-                                 on_delete=models.PROTECT, related_name="requests")
-    student = models.ForeignKey(Student, verbose_name=_("student"), on_delete=models.CASCADE,
-                                related_name="reenrollment_requests")
+    campaign = models.ForeignKey(
+        ReenrollmentCampaign,
+        verbose_name=_("campaign"),
+        on_delete=models.PROTECT,
+        related_name="requests",
+    )
+    student = models.ForeignKey(
+        Student,
+        verbose_name=_("student"),
+        on_delete=models.CASCADE,
+        related_name="reenrollment_requests",
+    )
     status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.DRAFT)
-    musicianship_level = models.CharField(_("formation musicale level"), max_length=60,
-                                          blank=True)
+    musicianship_level = models.CharField(_("formation musicale level"), max_length=60, blank=True)
     comment = models.TextField(_("comment"), blank=True, max_length=2000)
     wishes_saved_at = models.DateTimeField(_("wishes saved"), null=True, blank=True)
     rules_accepted = models.ForeignKey(
-        SchoolRules, verbose_name=_("school rules accepted"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
+        SchoolRules,
+        verbose_name=_("school rules accepted"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    rules_version = models.CharField(_("version of the rules accepted"), max_length=40,
-                                     blank=True)
+    rules_version = models.CharField(_("version of the rules accepted"), max_length=40, blank=True)
     rules_accepted_at = models.DateTimeField(_("rules accepted on"), null=True, blank=True)
     rules_accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("rules accepted by"),
-        on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rules accepted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     submitted_at = models.DateTimeField(_("sent on"), null=True, blank=True)
-    changed_after_sending_at = models.DateTimeField(_("changed after sending on"), null=True,
-                                                    blank=True)
+    changed_after_sending_at = models.DateTimeField(
+        _("changed after sending on"), null=True, blank=True
+    )
     missing_note = models.TextField(
-        _("what is missing"), blank=True, max_length=2000,
+        _("what is missing"),
+        blank=True,
+        max_length=2000,
         help_text=_("When the request is incomplete: the family receives this text."),
     )
     refusal_reason = models.TextField(
-        _("reason for refusal"), blank=True, max_length=2000,
+        _("reason for refusal"),
+        blank=True,
+        max_length=2000,
         help_text=_("When the request is refused: the family receives this text."),
     )
     assigned_courses = models.ManyToManyField(
-        Course, verbose_name=_("courses for next year"), blank=True, related_name="+",
+        Course,
+        verbose_name=_("courses for next year"),
+        blank=True,
+        related_name="+",
     )
     decided_at = models.DateTimeField(_("decided on"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -203,19 +255,26 @@ class ReenrollmentRequest(models.Model):
         verbose_name = _("re-enrollment request")
         verbose_name_plural = _("re-enrollment requests")
         ordering = ["campaign", "student__family__name", "student__first_name"]
-        constraints = [models.UniqueConstraint(fields=["campaign", "student"],
-                                               name="one_request_per_student_and_campaign")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "student"], name="one_request_per_student_and_campaign"
+            )
+        ]
 
     def __str__(self):
         return _("Re-enrollment of %(student)s for %(year)s") % {
-            "student": self.student, "year": self.campaign.school_year}
+            "student": self.student,
+            "year": self.campaign.school_year,
+        }
 
     def family_may_edit(self, now=None):
         if self.status not in self.FAMILY_EDITABLE:
             return False
         # The secretariat asked for something: it can be sent after the closing date.
-        return (self.status == self.Status.INCOMPLETE
-                or self.campaign.state(now) == ReenrollmentCampaign.State.OPEN)
+        return (
+            self.status == self.Status.INCOMPLETE
+            or self.campaign.state(now) == ReenrollmentCampaign.State.OPEN
+        )
 
     @property
     def is_sent(self):
@@ -239,17 +298,27 @@ class Wish(models.Model):
         STOP = "stop", _("stop")
         NEW = "new", _("new discipline")
 
-    request = models.ForeignKey(ReenrollmentRequest, verbose_name=_("request"),
-                                on_delete=models.CASCADE, related_name="wishes")
-    choice = models.CharField(_("choice"), max_length=10, choices=Choice)
-    discipline = models.ForeignKey(Discipline, verbose_name=_("discipline"),
-                                   on_delete=models.PROTECT, related_name="+")
-    enrollment = models.ForeignKey(
-        Enrollment, verbose_name=_("current enrollment"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="+",
+    request = models.ForeignKey(
+        ReenrollmentRequest,
+        verbose_name=_("request"),
+        on_delete=models.CASCADE,
+        related_name="wishes",
     )
-    rank = models.PositiveSmallIntegerField(_("preference"), default=0,
-                                            help_text=_("1 for the first choice."))
+    choice = models.CharField(_("choice"), max_length=10, choices=Choice)
+    discipline = models.ForeignKey(
+        Discipline, verbose_name=_("discipline"), on_delete=models.PROTECT, related_name="+"
+    )
+    enrollment = models.ForeignKey(
+        Enrollment,
+        verbose_name=_("current enrollment"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    rank = models.PositiveSmallIntegerField(
+        _("preference"), default=0, help_text=_("1 for the first choice.")
+    )
 
     class Meta:
         verbose_name = _("wish")
@@ -259,5 +328,7 @@ class Wish(models.Model):
     def __str__(self):
         if self.choice == self.Choice.NEW:
             return _("%(discipline)s (new, choice %(rank)s)") % {
-                "discipline": self.discipline, "rank": self.rank}
+                "discipline": self.discipline,
+                "rank": self.rank,
+            }
         return f"{self.discipline} ({self.get_choice_display()})"

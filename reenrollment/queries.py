@@ -45,17 +45,34 @@ def next_year_first(campaign, previous_year, query):
 
 def offered_disciplines(campaign, previous_year):
     """The site's offer for next year: the disciplines with a course then."""
-    return next_year_first(campaign, previous_year, lambda year_id: (
-        Discipline.objects.filter(site=campaign.site_id, courses__school_year=year_id)
-        .distinct().order_by("name")))
+    return next_year_first(
+        campaign,
+        previous_year,
+        lambda year_id: (
+            Discipline.objects.filter(site=campaign.site_id, courses__school_year=year_id)
+            .distinct()
+            .order_by("name")
+        ),
+    )
 
 
 def musicianship_levels(campaign, previous_year):
     """The formation musicale levels taught next year."""
-    return next_year_first(campaign, previous_year, lambda year_id: (
-        Course.objects.filter(site=campaign.site_id, school_year=year_id,
-                              discipline__category=Discipline.Category.MUSICIANSHIP)
-        .exclude(level="").order_by("level").values_list("level", flat=True).distinct()))
+    return next_year_first(
+        campaign,
+        previous_year,
+        lambda year_id: (
+            Course.objects.filter(
+                site=campaign.site_id,
+                school_year=year_id,
+                discipline__category=Discipline.Category.MUSICIANSHIP,
+            )
+            .exclude(level="")
+            .order_by("level")
+            .values_list("level", flat=True)
+            .distinct()
+        ),
+    )
 
 
 def wishes(request):
@@ -79,10 +96,10 @@ def checklists(request, discipline_ids):
     campaign = request.campaign
     period = next_year(campaign)
     return (
-        family_checklist(request.student.family, period,
-                         Q(campaigns_as_family_document=campaign)),
-        student_checklist(request.student, discipline_ids, period,
-                          Q(campaigns_as_student_document=campaign)),
+        family_checklist(request.student.family, period, Q(campaigns_as_family_document=campaign)),
+        student_checklist(
+            request.student, discipline_ids, period, Q(campaigns_as_student_document=campaign)
+        ),
     )
 
 
@@ -98,13 +115,16 @@ def requests_owing(queryset):
     those owing a document: `checklists()`'s rules in SQL, for the filters
     and exports of the secretariat."""
     campaigns = ReenrollmentCampaign.objects.filter(
-        pk__in=queryset.order_by().values("campaign")).select_related("school_year")
-    cutoffs = [When(campaign=c.pk, then=Value(next_year(c).next_year_cutoff))
-               for c in campaigns]
+        pk__in=queryset.order_by().values("campaign")
+    ).select_related("school_year")
+    cutoffs = [When(campaign=c.pk, then=Value(next_year(c).next_year_cutoff)) for c in campaigns]
     previous_year = (
-        SchoolYear.objects.filter(site=OuterRef("campaign__site"),
-                                  start_date__lt=OuterRef("campaign__school_year__start_date"))
-        .order_by("-start_date").values("pk")[:1]
+        SchoolYear.objects.filter(
+            site=OuterRef("campaign__site"),
+            start_date__lt=OuterRef("campaign__school_year__start_date"),
+        )
+        .order_by("-start_date")
+        .values("pk")[:1]
     )
     queryset = queryset.annotate(
         next_year_cutoff=Case(*cutoffs, default=None, output_field=DateTimeField()),
@@ -113,19 +133,28 @@ def requests_owing(queryset):
     request = OuterRef(OuterRef("pk"))
     planned = Wish.objects.filter(request=request, discipline__required_documents=OuterRef("pk"))
     continued = Enrollment.objects.filter(
-        student=OuterRef(OuterRef("student")), course__school_year=OuterRef(OuterRef("previous_year")),
-        course__discipline__required_documents=OuterRef("pk"))
-    by_discipline = (Q(Exists(planned.exclude(choice=Wish.Choice.STOP)))
-                     | (~Q(Exists(Wish.objects.filter(request=request))) & Q(Exists(continued))))
+        student=OuterRef(OuterRef("student")),
+        course__school_year=OuterRef(OuterRef("previous_year")),
+        course__discipline__required_documents=OuterRef("pk"),
+    )
+    by_discipline = Q(Exists(planned.exclude(choice=Wish.Choice.STOP))) | (
+        ~Q(Exists(Wish.objects.filter(request=request))) & Q(Exists(continued))
+    )
     period = this_year()
     family = family_owes(
-        "student__family", period, extra=Q(campaigns_as_family_document=OuterRef("campaign")),
-        next_year_cutoff=OuterRef("next_year_cutoff"))
+        "student__family",
+        period,
+        extra=Q(campaigns_as_family_document=OuterRef("campaign")),
+        next_year_cutoff=OuterRef("next_year_cutoff"),
+    )
     student = owes(
         StudentDocument.objects.filter(student=OuterRef(OuterRef("student"))),
-        site=OuterRef("campaign__site"), scope=DocumentKind.Scope.STUDENT, period=period,
+        site=OuterRef("campaign__site"),
+        scope=DocumentKind.Scope.STUDENT,
+        period=period,
         extra=Q(campaigns_as_student_document=OuterRef("campaign")) | by_discipline,
-        next_year_cutoff=OuterRef("next_year_cutoff"))
+        next_year_cutoff=OuterRef("next_year_cutoff"),
+    )
     return queryset.filter(family | student)
 
 

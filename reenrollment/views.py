@@ -76,8 +76,9 @@ class Step:
 def load_step(request, student_pk):
     """The student's request of the campaign on show. Another family's
     student is a 404; before the campaign opens there is nothing to see."""
-    student = get_object_or_404(Student.objects.select_related("family__site"), pk=student_pk,
-                                family=request.user.family)
+    student = get_object_or_404(
+        Student.objects.select_related("family__site"), pk=student_pk, family=request.user.family
+    )
     campaign = portal_campaign(request)
     if campaign is None or campaign.state() == State.UPCOMING:
         raise Http404("No campaign open.")
@@ -92,14 +93,18 @@ def load_step(request, student_pk):
     wishes = queries.wishes(req)
     step = Step(campaign, student, req, previous_year, enrollments, wishes)
     step.family_items, step.student_items = queries.checklists(
-        req, queries.planned_discipline_ids(enrollments, wishes))
+        req, queries.planned_discipline_ids(enrollments, wishes)
+    )
     return step
 
 
 def render_step(request, step, name, context=None, status=200):
-    return render(request, f"reenrollment/{name}.html",
-                  {"step": step, "current_step": name, "summary": step.summary, **ENUMS,
-                   **(context or {})}, status=status)
+    return render(
+        request,
+        f"reenrollment/{name}.html",
+        {"step": step, "current_step": name, "summary": step.summary, **ENUMS, **(context or {})},
+        status=status,
+    )
 
 
 def refusal(request, step, error):
@@ -122,8 +127,9 @@ def refuse_if_read_only(request, step):
 @require_safe
 def documents(request, student_pk):
     step = load_step(request, student_pk)
-    return render_step(request, step, "documents", {
-        "upload_form": ReenrollmentUploadForm(step.kinds)})
+    return render_step(
+        request, step, "documents", {"upload_form": ReenrollmentUploadForm(step.kinds)}
+    )
 
 
 @family_required
@@ -147,10 +153,12 @@ def upload(request, student_pk):
 def wishes_form(step, data=None):
     campaign, previous = step.campaign, step.previous_year
     form = WishesForm(
-        data, enrollments=step.enrollments,
+        data,
+        enrollments=step.enrollments,
         disciplines=queries.offered_disciplines(campaign, previous),
         levels=queries.musicianship_levels(campaign, previous),
-        request=step.request, wishes=step.wishes,
+        request=step.request,
+        wishes=step.wishes,
     )
     if not step.editable:
         for form_field in form.fields.values():
@@ -170,16 +178,21 @@ def wishes(request, student_pk):
         return render_step(request, step, "wishes", {"form": form}, status=400)
     try:
         req = workflow.save_wishes(
-            step.campaign, step.student, form.wishes(),
+            step.campaign,
+            step.student,
+            form.wishes(),
             musicianship_level=form.cleaned_data.get("musicianship_level", ""),
-            comment=form.cleaned_data["comment"])
+            comment=form.cleaned_data["comment"],
+        )
     except workflow.NotAllowed as error:
         return refusal(request, step, error)
     if req.is_sent:
         messages.success(request, _("Your changes are saved; the secretariat will see them."))
     else:
-        messages.success(request, _("Your wishes are saved. Last step: read the school rules "
-                                    "and send the request."))
+        messages.success(
+            request,
+            _("Your wishes are saved. Last step: read the school rules and send the request."),
+        )
     return redirect("reenrollment:validation", step.student.pk)
 
 
@@ -220,6 +233,9 @@ def rules_pdf(request, pk):
 
 
 def rules_response(rules):
-    return private_file(rules.file.open("rb"),
-                        f"reglement-interieur-{slugify(rules.version)}.pdf", "application/pdf",
-                        as_attachment=False)
+    return private_file(
+        rules.file.open("rb"),
+        f"reglement-interieur-{slugify(rules.version)}.pdf",
+        "application/pdf",
+        as_attachment=False,
+    )

@@ -36,11 +36,15 @@ class NotAllowed(Exception):
 def _locked(request):
     # Only the request's row: locking the site or the campaign would make
     # every family of the site wait for each other.
-    return ReenrollmentRequest.objects.select_for_update(of=("self",)).select_related(
-        "campaign__site", "campaign__school_year", "student__family__site").get(pk=request.pk)
+    return (
+        ReenrollmentRequest.objects.select_for_update(of=("self",))
+        .select_related("campaign__site", "campaign__school_year", "student__family__site")
+        .get(pk=request.pk)
+    )
 
 
 # The family's side.
+
 
 def check_editable(request):
     if not request.family_may_edit():
@@ -59,7 +63,8 @@ def save_wishes(campaign, student, wishes, musicianship_level="", comment=""):
     for the secretariat."""
     with transaction.atomic():
         request, _created = ReenrollmentRequest.objects.select_for_update().get_or_create(
-            campaign=campaign, student=student)
+            campaign=campaign, student=student
+        )
         check_editable(request)
         now = timezone.now()
         request.musicianship_level = musicianship_level
@@ -80,7 +85,8 @@ def mark_changed_after_sending(request):
     already, the secretariat sees it changed since."""
     if request.pk is not None:
         ReenrollmentRequest.objects.filter(pk=request.pk, status=Status.SUBMITTED).update(
-            changed_after_sending_at=timezone.now())
+            changed_after_sending_at=timezone.now()
+        )
 
 
 def send(request, user, rules, base_url):
@@ -121,30 +127,45 @@ def check_decision(request, decision, seen=None, note="", reason="", courses=())
     if decision not in DECISIONS:
         raise ValueError(f"Not a decision: {decision!r}")
     if seen is not None and request.updated_at != seen:
-        raise NotAllowed(_("The family changed the request while you were looking at it: look "
-                           "at it again before deciding."), code="stale")
+        raise NotAllowed(
+            _(
+                "The family changed the request while you were looking at it: look "
+                "at it again before deciding."
+            ),
+            code="stale",
+        )
     if decision == Status.IN_REVIEW:
         if request.status != Status.SUBMITTED:
-            raise NotAllowed(_("Only a request that has been sent can be taken up."),
-                             "decision", "not_sent")
+            raise NotAllowed(
+                _("Only a request that has been sent can be taken up."), "decision", "not_sent"
+            )
         return
     if not may_decide(request):
-        raise NotAllowed(_("Only a request that has been sent can be decided on."),
-                         "decision", "not_decidable")
+        raise NotAllowed(
+            _("Only a request that has been sent can be decided on."), "decision", "not_decidable"
+        )
     if decision == Status.INCOMPLETE and not note.strip():
-        raise NotAllowed(_("Say what is missing: the family receives this text."),
-                         "missing_note", "required")
+        raise NotAllowed(
+            _("Say what is missing: the family receives this text."), "missing_note", "required"
+        )
     if decision == Status.REFUSED and not reason.strip():
-        raise NotAllowed(_("Say why the request is refused: the family receives this reason."),
-                         "refusal_reason", "required")
+        raise NotAllowed(
+            _("Say why the request is refused: the family receives this reason."),
+            "refusal_reason",
+            "required",
+        )
     if decision == Status.VALIDATED:
         if not courses:
-            raise NotAllowed(_("Choose next year's courses before validating."),
-                             "assigned_courses", "required")
+            raise NotAllowed(
+                _("Choose next year's courses before validating."), "assigned_courses", "required"
+            )
         year_id = request.campaign.school_year_id
         if any(course.school_year_id != year_id for course in courses):
-            raise NotAllowed(_("Choose courses of the school year of the re-enrollment."),
-                             "assigned_courses", "other_year")
+            raise NotAllowed(
+                _("Choose courses of the school year of the re-enrollment."),
+                "assigned_courses",
+                "other_year",
+            )
 
 
 def decide(request, decision, user, base_url, seen=None, note="", reason="", courses=()):
@@ -197,8 +218,9 @@ def _decide(request, status, user, base_url, seen=None, note="", reason="", cour
         if status == Status.VALIDATED:
             request.assigned_courses.set(courses)
             for course in courses:
-                Enrollment.objects.get_or_create(student=request.student, course=course,
-                                                 defaults={"level": course.level})
+                Enrollment.objects.get_or_create(
+                    student=request.student, course=course, defaults={"level": course.level}
+                )
             emails.request_validated(request, courses, base_url)
         elif status == Status.INCOMPLETE:
             emails.request_incomplete(request, base_url)
@@ -237,8 +259,11 @@ def validate_simple(requests, user, base_url):
     candidates = {}
     validated, left = [], []
     wishes = Wish.objects.select_related("discipline", "enrollment__course")
-    for request in decidable.prefetch_related(None).select_related(
-            "campaign", "student").prefetch_related(Prefetch("wishes", wishes)):
+    for request in (
+        decidable.prefetch_related(None)
+        .select_related("campaign", "student")
+        .prefetch_related(Prefetch("wishes", wishes))
+    ):
         request_wishes = list(request.wishes.all())
         if request.campaign_id not in candidates:
             candidates[request.campaign_id] = next_year_courses(request.campaign)
@@ -259,7 +284,9 @@ def proposed_courses(request):
     wishes, while the request can be decided on."""
     if not may_decide(request):
         return []
-    return suggested_courses(request, list(request.wishes.all()), next_year_courses(request.campaign))
+    return suggested_courses(
+        request, list(request.wishes.all()), next_year_courses(request.campaign)
+    )
 
 
 def suggested_courses(request, request_wishes, candidates):
@@ -288,8 +315,10 @@ def suggested_courses(request, request_wishes, candidates):
             return (
                 not level_match,
                 not (before and course.teacher_id == before.teacher_id),
-                not (before and (course.weekday, course.start_time)
-                     == (before.weekday, before.start_time)),
+                not (
+                    before
+                    and (course.weekday, course.start_time) == (before.weekday, before.start_time)
+                ),
                 course.pk,
             )
 
@@ -298,11 +327,15 @@ def suggested_courses(request, request_wishes, candidates):
 
 
 def next_year_courses(campaign):
-    return list(Course.objects.filter(school_year=campaign.school_year_id)
-                .select_related("discipline", "teacher", "room"))
+    return list(
+        Course.objects.filter(school_year=campaign.school_year_id).select_related(
+            "discipline", "teacher", "room"
+        )
+    )
 
 
 def is_simple(request_wishes):
     """Only courses continued (or stopped): no new discipline to place."""
-    return (any(w.choice == Wish.Choice.CONTINUE for w in request_wishes)
-            and not any(w.choice == Wish.Choice.NEW for w in request_wishes))
+    return any(w.choice == Wish.Choice.CONTINUE for w in request_wishes) and not any(
+        w.choice == Wish.Choice.NEW for w in request_wishes
+    )

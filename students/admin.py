@@ -16,15 +16,18 @@ from .models import (
     Teacher,
 )
 
+
 class ClosurePeriodInline(SiteScopedInlineMixin, admin.TabularInline):
     model = ClosurePeriod
     extra = 1
+
 
 @admin.register(SchoolYear)
 class SchoolYearAdmin(SiteScopedAdmin):
     list_display = ["name", "site", "start_date", "end_date"]
     list_filter = [("site", admin.RelatedOnlyFieldListFilter)]
     inlines = [ClosurePeriodInline]
+
 
 @admin.register(Discipline)
 class DisciplineAdmin(SiteScopedAdmin):
@@ -33,29 +36,45 @@ class DisciplineAdmin(SiteScopedAdmin):
     search_fields = ["name"]
     filter_horizontal = ["required_documents"]
 
+
 @admin.register(Teacher)
 class TeacherAdmin(SiteScopedAdmin):
     list_display = ["last_name", "first_name", "site"]
     search_fields = ["last_name", "first_name"]
 
+
 @admin.register(Room)
 class RoomAdmin(SiteScopedAdmin):
     list_display = ["name", "site"]
 
+
 @admin.register(Course)
 class CourseAdmin(SiteScopedAdmin):
-    list_display = ["discipline", "level", "teacher", "weekday", "start_time", "end_time", "room",
-                    "school_year"]
-    list_filter = [("school_year", admin.RelatedOnlyFieldListFilter), "weekday",
-                   ("discipline", admin.RelatedOnlyFieldListFilter)]
+    list_display = [
+        "discipline",
+        "level",
+        "teacher",
+        "weekday",
+        "start_time",
+        "end_time",
+        "room",
+        "school_year",
+    ]
+    list_filter = [
+        ("school_year", admin.RelatedOnlyFieldListFilter),
+        "weekday",
+        ("discipline", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["discipline", "teacher", "room", "school_year"]
     search_fields = ["discipline__name", "level", "teacher__last_name"]
+
 
 class EnrollmentInline(SiteScopedInlineMixin, admin.TabularInline):
     model = Enrollment
     extra = 0
     autocomplete_fields = ["course"]
     fields = ["course", "level", "result", "appreciation"]
+
 
 @admin.register(Student)
 class StudentAdmin(ScopedHistoryAdmin):
@@ -72,6 +91,7 @@ class StudentAdmin(ScopedHistoryAdmin):
             obj.version = F("version") + 1
         super().save_model(request, obj, form, change)
 
+
 @admin.register(Enrollment)
 class EnrollmentAdmin(SiteScopedAdmin):
     site_path = "course__site"
@@ -80,9 +100,9 @@ class EnrollmentAdmin(SiteScopedAdmin):
     search_fields = ["student__last_name", "student__first_name", "course__discipline__name"]
     autocomplete_fields = ["student", "course"]
 
+
 @admin.register(StudentDocument)
 class StudentDocumentAdmin(DocumentReviewAdmin):
     site_path = "student__family__site"
     list_select_related = ["student", "kind"]
     search_fields = ["student__last_name", "student__family__name", "original_name"]
-

@@ -11,8 +11,15 @@ class StudentForm(VersionedForm):
 
     class Meta:
         model = Student
-        fields = ["email", "mobile_phone", "school", "school_class", "image_rights",
-                  "may_leave_alone", "remarks"]
+        fields = [
+            "email",
+            "mobile_phone",
+            "school",
+            "school_class",
+            "image_rights",
+            "may_leave_alone",
+            "remarks",
+        ]
         widgets = {
             "email": forms.EmailInput(attrs={"autocomplete": "email"}),
             "remarks": forms.Textarea(attrs={"rows": 4}),

@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
-from extranet.models import Site
 from documents.models import BaseDocument, DocumentKind
+from extranet.models import Site
 from families.models import Family
 from families.validators import validate_birth_date
 
@@ -29,8 +29,9 @@ class SchoolYearQuerySet(models.QuerySet):
 
 
 class SchoolYear(models.Model):
-    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.CASCADE,
-                             related_name="school_years")
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="school_years"
+    )
     name = models.CharField(_("name"), max_length=20, help_text=_("For example 2026-2027."))
     start_date = models.DateField(_("first day of lessons"))
     end_date = models.DateField(_("last day of lessons"))
@@ -41,7 +42,9 @@ class SchoolYear(models.Model):
         verbose_name = _("school year")
         verbose_name_plural = _("school years")
         ordering = ["-start_date"]
-        constraints = [models.UniqueConstraint(fields=["site", "name"], name="unique_year_per_site")]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "name"], name="unique_year_per_site")
+        ]
 
     def __str__(self):
         return self.name
@@ -54,8 +57,9 @@ class SchoolYear(models.Model):
 class ClosurePeriod(models.Model):
     """School holidays and other days without lessons."""
 
-    school_year = models.ForeignKey(SchoolYear, verbose_name=_("school year"),
-                                    on_delete=models.CASCADE, related_name="closures")
+    school_year = models.ForeignKey(
+        SchoolYear, verbose_name=_("school year"), on_delete=models.CASCADE, related_name="closures"
+    )
     name = models.CharField(_("name"), max_length=80)
     start_date = models.DateField(_("first day without lessons"))
     end_date = models.DateField(_("last day without lessons"))
@@ -82,12 +86,15 @@ class Discipline(models.Model):
         ENSEMBLE = "ensemble", _("ensemble practice")
         OTHER = "other", _("other")
 
-    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.CASCADE,
-                             related_name="disciplines")
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="disciplines"
+    )
     name = models.CharField(_("name"), max_length=100)
     category = models.CharField(_("category"), max_length=15, choices=Category)
     required_documents = models.ManyToManyField(
-        DocumentKind, verbose_name=_("documents required from its students"), blank=True,
+        DocumentKind,
+        verbose_name=_("documents required from its students"),
+        blank=True,
         limit_choices_to={"scope": DocumentKind.Scope.STUDENT},
         help_text=_("For example a medical certificate for dance."),
     )
@@ -102,8 +109,9 @@ class Discipline(models.Model):
 
 
 class Teacher(models.Model):
-    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.CASCADE,
-                             related_name="teachers")
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="teachers"
+    )
     first_name = models.CharField(_("first name"), max_length=100)
     last_name = models.CharField(_("last name"), max_length=100)
 
@@ -117,8 +125,9 @@ class Teacher(models.Model):
 
 
 class Room(models.Model):
-    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.CASCADE,
-                             related_name="rooms")
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="rooms"
+    )
     name = models.CharField(_("name"), max_length=100)
 
     class Meta:
@@ -140,26 +149,43 @@ class Course(models.Model):
         SATURDAY = 5, _("Saturday")
         SUNDAY = 6, _("Sunday")
 
-    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.CASCADE,
-                             related_name="courses")
-    school_year = models.ForeignKey(SchoolYear, verbose_name=_("school year"),
-                                    on_delete=models.PROTECT, related_name="courses")
-    discipline = models.ForeignKey(Discipline, verbose_name=_("discipline"),
-                                   on_delete=models.PROTECT, related_name="courses")
-    level = models.CharField(_("level"), max_length=60, blank=True,
-                             help_text=_("For example “Cycle 1 – 3e année”."))
-    teacher = models.ForeignKey(Teacher, verbose_name=_("teacher"), on_delete=models.PROTECT,
-                                null=True, blank=True, related_name="courses")
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="courses"
+    )
+    school_year = models.ForeignKey(
+        SchoolYear, verbose_name=_("school year"), on_delete=models.PROTECT, related_name="courses"
+    )
+    discipline = models.ForeignKey(
+        Discipline, verbose_name=_("discipline"), on_delete=models.PROTECT, related_name="courses"
+    )
+    level = models.CharField(
+        _("level"), max_length=60, blank=True, help_text=_("For example “Cycle 1 – 3e année”.")
+    )
+    teacher = models.ForeignKey(
+        Teacher,
+        verbose_name=_("teacher"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="courses",
+    )
     weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday)
     start_time = models.TimeField(_("start"))
     end_time = models.TimeField(_("end"))
-    room = models.ForeignKey(Room, verbose_name=_("room"), on_delete=models.PROTECT,
-                             null=True, blank=True, related_name="courses")
+    room = models.ForeignKey(
+        Room,
+        verbose_name=_("room"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="courses",
+    )
     is_collective = models.BooleanField(_("collective lesson"), default=True)
     methods = models.TextField(_("methods and books to buy"), blank=True)
     parent_meeting = models.DateTimeField(_("parent–teacher meeting"), null=True, blank=True)
-    external_ref = models.CharField(_("external reference"), max_length=64, blank=True,
-                                    db_index=True)
+    external_ref = models.CharField(
+        _("external reference"), max_length=64, blank=True, db_index=True
+    )
 
     history = HistoricalRecords()
 
@@ -189,8 +215,9 @@ class Student(models.Model):
         FEMALE = "F", _("female")
         MALE = "M", _("male")
 
-    family = models.ForeignKey(Family, verbose_name=_("family"), on_delete=models.CASCADE,
-                               related_name="students")
+    family = models.ForeignKey(
+        Family, verbose_name=_("family"), on_delete=models.CASCADE, related_name="students"
+    )
     last_name = models.CharField(_("last name"), max_length=100)
     first_name = models.CharField(_("first name"), max_length=100)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex, blank=True)
@@ -201,23 +228,32 @@ class Student(models.Model):
     school = models.CharField(_("school attended"), max_length=150, blank=True)
     school_class = models.CharField(_("class"), max_length=40, blank=True)
     image_rights = models.BooleanField(
-        _("image rights"), default=False,
+        _("image rights"),
+        default=False,
         help_text=_("The conservatoire may publish photos and videos where the student appears."),
     )
     may_leave_alone = models.BooleanField(
-        _("may leave alone after lessons"), default=False,
+        _("may leave alone after lessons"),
+        default=False,
     )
     remarks = models.TextField(
-        _("remarks for the teachers"), blank=True, max_length=2000,
+        _("remarks for the teachers"),
+        blank=True,
+        max_length=2000,
         help_text=_("Health, allergies, anything the teachers should know."),
     )
     guardian = models.OneToOneField(
-        "families.Guardian", verbose_name=_("is also the guardian"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="as_student",
+        "families.Guardian",
+        verbose_name=_("is also the guardian"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="as_student",
         help_text=_("For an adult who studies and holds the family's account."),
     )
-    external_ref = models.CharField(_("external reference"), max_length=64, blank=True,
-                                    db_index=True)
+    external_ref = models.CharField(
+        _("external reference"), max_length=64, blank=True, db_index=True
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
 
     history = HistoricalRecords(excluded_fields=["version"])
@@ -236,13 +272,19 @@ class Student(models.Model):
 
 
 class Enrollment(models.Model):
-    student = models.ForeignKey(Student, verbose_name=_("student"), on_delete=models.CASCADE,
-                                related_name="enrollments")
-    course = models.ForeignKey(Course, verbose_name=_("course"), on_delete=models.PROTECT,
-                               related_name="enrollments")
+    student = models.ForeignKey(
+        Student, verbose_name=_("student"), on_delete=models.CASCADE, related_name="enrollments"
+    )
+    course = models.ForeignKey(
+        Course, verbose_name=_("course"), on_delete=models.PROTECT, related_name="enrollments"
+    )
     level = models.CharField(_("level"), max_length=60, blank=True)
-    result = models.CharField(_("result"), max_length=120, blank=True,
-                              help_text=_("Once the year is over, e.g. “Passage en 4e année”."))
+    result = models.CharField(
+        _("result"),
+        max_length=120,
+        blank=True,
+        help_text=_("Once the year is over, e.g. “Passage en 4e année”."),
+    )
     appreciation = models.TextField(_("appreciation"), blank=True)
 
     history = HistoricalRecords()
@@ -250,8 +292,9 @@ class Enrollment(models.Model):
     class Meta:
         verbose_name = _("enrollment")
         verbose_name_plural = _("enrollments")
-        constraints = [models.UniqueConstraint(fields=["student", "course"],
-                                               name="unique_enrollment")]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "course"], name="unique_enrollment")
+        ]
 
     def __str__(self):
         return f"{self.student} – {self.course}"
@@ -259,14 +302,18 @@ class Enrollment(models.Model):
     def clean(self):
         # Also for a student not saved yet (added with his enrollments).
         family_id = getattr(getattr(self, "student", None), "family_id", None)
-        if family_id and self.course_id:
-            if Family.objects.get(pk=family_id).site_id != self.course.site_id:
-                raise ValidationError({"course": _("The course belongs to another site.")})
+        if (
+            family_id
+            and self.course_id
+            and Family.objects.get(pk=family_id).site_id != self.course.site_id
+        ):
+            raise ValidationError({"course": _("The course belongs to another site.")})
 
 
 class StudentDocument(BaseDocument):
-    student = models.ForeignKey(Student, verbose_name=_("student"), on_delete=models.CASCADE,
-                                related_name="documents")
+    student = models.ForeignKey(
+        Student, verbose_name=_("student"), on_delete=models.CASCADE, related_name="documents"
+    )
 
     storage_folder = "students"
 
@@ -305,6 +352,9 @@ class CalendarFeed(models.Model):
     class Meta:
         verbose_name = _("calendar link")
         verbose_name_plural = _("calendar links")
+
+    def __str__(self):
+        return str(self.family)
 
     def renew(self):
         self.token = new_token()

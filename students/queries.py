@@ -35,8 +35,9 @@ def student_checklist(student, discipline_ids, period=None, extra=Q()):
     """Kinds asked of the student: those flagged required for every student,
     those its disciplines require (this year's, or next year's planned ones
     for a re-enrollment) and those `extra` adds."""
-    kinds = asked_kinds(student.family.site_id, DocumentKind.Scope.STUDENT,
-                        Q(discipline__in=discipline_ids) | extra)
+    kinds = asked_kinds(
+        student.family.site_id, DocumentKind.Scope.STUDENT, Q(discipline__in=discipline_ids) | extra
+    )
     documents = StudentDocument.objects.filter(student=student).select_related("kind")
     return checklist(kinds, documents, period or this_year())
 
@@ -52,8 +53,10 @@ def timetable(students):
         for enrollment in student.current_enrollments:
             days.setdefault(enrollment.course.weekday, []).append((enrollment, student))
     return [
-        (enrollment_list[0][0].course.get_weekday_display(),
-         sorted(enrollment_list, key=lambda pair: pair[0].course.start_time))
+        (
+            enrollment_list[0][0].course.get_weekday_display(),
+            sorted(enrollment_list, key=lambda pair: pair[0].course.start_time),
+        )
         for _, enrollment_list in sorted(days.items())
     ]
 
@@ -61,8 +64,9 @@ def timetable(students):
 def history(student):
     """Enrollments of the years that are over, newest year first."""
     past = (
-        Enrollment.objects.filter(student=student,
-                                  course__school_year__end_date__lt=timezone.localdate())
+        Enrollment.objects.filter(
+            student=student, course__school_year__end_date__lt=timezone.localdate()
+        )
         .select_related("course__discipline", "course__teacher", "course__school_year")
         .order_by("-course__school_year__start_date", "course__discipline__name")
     )
@@ -70,4 +74,3 @@ def history(student):
     for enrollment in past:
         years.setdefault(enrollment.course.school_year, []).append(enrollment)
     return list(years.items())
-

@@ -25,7 +25,8 @@ DANCE = Discipline.Category.DANCE
 
 def student_upload_form(student, *args):
     return DocumentUploadForm(
-        uploadable_kinds(student.family.site_id, DocumentKind.Scope.STUDENT), *args)
+        uploadable_kinds(student.family.site_id, DocumentKind.Scope.STUDENT), *args
+    )
 
 
 def family_student(request, pk):
@@ -72,9 +73,13 @@ def student_detail(request, pk):
         changes, _address_changed = save_versioned(form, request)
     except StaleEdit as stale:
         return _student_page(
-            request, stale.current, status=409,
-            stale_error=_("Somebody else saved this record while you were editing it. The form "
-                          "now shows the current values: enter your changes again, then save."),
+            request,
+            stale.current,
+            status=409,
+            stale_error=_(
+                "Somebody else saved this record while you were editing it. The form "
+                "now shows the current values: enter your changes again, then save."
+            ),
         )
     if not changes:
         messages.info(request, _("Nothing was changed."))
@@ -89,16 +94,22 @@ def student_courses(request, pk):
     student = family_student(request, pk)
     year = queries.current_year(student.family.site)
     enrollments = list(queries.enrollments(year).filter(student=student)) if year else []
-    return render(request, "students/student_courses.html",
-                  {"student": student, "year": year, "enrollments": enrollments})
+    return render(
+        request,
+        "students/student_courses.html",
+        {"student": student, "year": year, "enrollments": enrollments},
+    )
 
 
 @family_required
 @require_safe
 def student_history(request, pk):
     student = family_student(request, pk)
-    return render(request, "students/student_history.html",
-                  {"student": student, "years": queries.history(student)})
+    return render(
+        request,
+        "students/student_history.html",
+        {"student": student, "years": queries.history(student)},
+    )
 
 
 @family_required
@@ -108,10 +119,18 @@ def timetable(request):
     year = queries.current_year(family.site)
     students = list(queries.family_students(family, year)) if year else []
     feed = CalendarFeed.objects.filter(family=family).first()
-    feed_url = request.build_absolute_uri(reverse("calendar_feed", args=[feed.token])) if feed else ""
-    return render(request, "students/timetable.html", {
-        "year": year, "days": queries.timetable(students), "feed_url": feed_url,
-    })
+    feed_url = (
+        request.build_absolute_uri(reverse("calendar_feed", args=[feed.token])) if feed else ""
+    )
+    return render(
+        request,
+        "students/timetable.html",
+        {
+            "year": year,
+            "days": queries.timetable(students),
+            "feed_url": feed_url,
+        },
+    )
 
 
 @family_required
@@ -174,14 +193,19 @@ def student_form_pdf(request, pk, form_name):
     enrollments = list(queries.enrollments(year).filter(student=student)) if year else []
     disciplines = [e.course.discipline for e in enrollments]
     dance = [d for d in disciplines if d.category == DANCE] or disciplines
-    pdf = render_pdf(template, {
-        "student": student, "site": student.family.site, "year": year,
-        "disciplines": dance, "logo_uri": logo_uri(student.family.site),
-    })
+    pdf = render_pdf(
+        template,
+        {
+            "student": student,
+            "site": student.family.site,
+            "year": year,
+            "disciplines": dance,
+            "logo_uri": logo_uri(student.family.site),
+        },
+    )
     response = HttpResponse(pdf, content_type="application/pdf")
     filename = f"{prefix}-{slugify(student.first_name)}-{slugify(student.last_name)}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
-

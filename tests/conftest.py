@@ -53,8 +53,10 @@ def ploufragan(db):
 def demo(db):
     """The data of `make run` (each app's demo.py), by its two sites."""
     call_command("load_demo_data", "--force", stdout=io.StringIO())
-    return {"combs": Site.objects.get(slug="combs-la-ville"),
-            "ploufragan": Site.objects.get(slug="ploufragan")}
+    return {
+        "combs": Site.objects.get(slug="combs-la-ville"),
+        "ploufragan": Site.objects.get(slug="ploufragan"),
+    }
 
 
 @pytest.fixture

@@ -13,13 +13,21 @@ from django.utils import timezone
 
 from billing import ledger
 from billing.models import Invoice, InvoiceLine, PaymentGateway
+from documents.models import DocumentKind
 from extranet.demo import DEMO_PASSWORD
 from extranet.models import User
-from documents.models import DocumentKind
 from families.models import Family, Guardian
 from reenrollment.models import ReenrollmentCampaign, SchoolRules
-from students.models import (ClosurePeriod, Course, Discipline, Enrollment, Room, SchoolYear,
-                             Student, Teacher)
+from students.models import (
+    ClosurePeriod,
+    Course,
+    Discipline,
+    Enrollment,
+    Room,
+    SchoolYear,
+    Student,
+    Teacher,
+)
 
 from . import clock
 
@@ -27,6 +35,7 @@ PASSWORD = DEMO_PASSWORD
 
 
 # Accounts.
+
 
 @cache
 def password_hash():
@@ -50,8 +59,9 @@ def make_parent(site, username="demo", family_name="Martin", email=None, **field
 def staff(site, permissions, username="secretariat", **fields):
     """A secretary of `site` (not a superuser) with the given permission codenames,
     e.g. the SECRETARIAT_PERMISSIONS that each app's demo gives the secretariat."""
-    user = User.objects.create_user(username=username, password="x" * 16, site=site,
-                                    is_staff=True, **fields)
+    user = User.objects.create_user(
+        username=username, password="x" * 16, site=site, is_staff=True, **fields
+    )
     user.user_permissions.set(Permission.objects.filter(codename__in=permissions))
     return user
 
@@ -64,23 +74,31 @@ def signed_in(user):
 
 # School years, courses, students.
 
+
 def school_year(site, start_year=None, name=None, start=None, end=None):
     """The school year starting in `start_year` (by default the one of today), with its
     Toussaint holidays."""
     start_year = clock.THIS_YEAR if start_year is None else start_year
-    year = SchoolYear.objects.create(site=site, name=name or clock.year_name(start_year),
-                                     start_date=start or clock.first_day(start_year),
-                                     end_date=end or clock.last_day(start_year))
+    year = SchoolYear.objects.create(
+        site=site,
+        name=name or clock.year_name(start_year),
+        start_date=start or clock.first_day(start_year),
+        end_date=end or clock.last_day(start_year),
+    )
     closed_from, closed_to = clock.autumn_break(start_year)
-    ClosurePeriod.objects.create(school_year=year, name="Toussaint",
-                                 start_date=closed_from, end_date=closed_to)
+    ClosurePeriod.objects.create(
+        school_year=year, name="Toussaint", start_date=closed_from, end_date=closed_to
+    )
     return year
 
 
 def structure(site, year):
     medical = DocumentKind.objects.create(
-        site=site, name="Certificat médical (danse)", scope=DocumentKind.Scope.STUDENT,
-        validity=DocumentKind.Validity.SCHOOL_YEAR)
+        site=site,
+        name="Certificat médical (danse)",
+        scope=DocumentKind.Scope.STUDENT,
+        validity=DocumentKind.Validity.SCHOOL_YEAR,
+    )
     dance = Discipline.objects.create(site=site, name="Danse classique", category="dance")
     dance.required_documents.add(medical)
     piano = Discipline.objects.create(site=site, name="Piano", category="instrument")
@@ -88,16 +106,47 @@ def structure(site, year):
     teacher = Teacher.objects.create(site=site, first_name="Hélène", last_name="Rivière")
     room = Room.objects.create(site=site, name="Salle Debussy")
     courses = [
-        Course.objects.create(site=site, school_year=year, discipline=fm, weekday=2,
-                              start_time=time(17), end_time=time(18), level="Cycle 1",
-                              teacher=teacher, room=room, methods="Dandelot"),
-        Course.objects.create(site=site, school_year=year, discipline=piano, weekday=2,
-                              start_time=time(14), end_time=time(14, 30), teacher=teacher,
-                              room=room, is_collective=False),
-        Course.objects.create(site=site, school_year=year, discipline=dance, weekday=5,
-                              start_time=time(10), end_time=time(11, 30), room=room),
-        Course.objects.create(site=site, school_year=year, discipline=fm, weekday=4,
-                              start_time=time(18), end_time=time(19), room=room),
+        Course.objects.create(
+            site=site,
+            school_year=year,
+            discipline=fm,
+            weekday=2,
+            start_time=time(17),
+            end_time=time(18),
+            level="Cycle 1",
+            teacher=teacher,
+            room=room,
+            methods="Dandelot",
+        ),
+        Course.objects.create(
+            site=site,
+            school_year=year,
+            discipline=piano,
+            weekday=2,
+            start_time=time(14),
+            end_time=time(14, 30),
+            teacher=teacher,
+            room=room,
+            is_collective=False,
+        ),
+        Course.objects.create(
+            site=site,
+            school_year=year,
+            discipline=dance,
+            weekday=5,
+            start_time=time(10),
+            end_time=time(11, 30),
+            room=room,
+        ),
+        Course.objects.create(
+            site=site,
+            school_year=year,
+            discipline=fm,
+            weekday=4,
+            start_time=time(18),
+            end_time=time(19),
+            room=room,
+        ),
     ]
     return {"medical": medical, "dance": dance, "piano": piano, "fm": fm, "courses": courses}
 
@@ -113,10 +162,12 @@ def student(family, first_name="Léa", courses=(), **fields):
 
 # Re-enrollment.
 
+
 def parent_meeting(start_year):
     """The piano parents' meeting of campaign() next year: the Wednesday before lessons."""
-    return datetime.combine(clock.first_day(start_year) - timedelta(days=5), time(18),
-                            tzinfo=clock.PARIS)
+    return datetime.combine(
+        clock.first_day(start_year) - timedelta(days=5), time(18), tzinfo=clock.PARIS
+    )
 
 
 def campaign(site, opens_at=None, closes_at=None, rules_text="Article 1 – Respect des horaires."):
@@ -130,55 +181,123 @@ def campaign(site, opens_at=None, closes_at=None, rules_text="Article 1 – Resp
     room = Room.objects.create(site=site, name="Auditorium")
     fm, piano, dance = base["fm"], base["piano"], base["dance"]
     next_courses = {
-        "fm2": Course.objects.create(site=site, school_year=next_year, discipline=fm, weekday=2,
-                                     start_time=time(17), end_time=time(18), level="Cycle 1 – 2e année",
-                                     teacher=teacher, room=room, methods="Dandelot, volume 2"),
-        "fm3": Course.objects.create(site=site, school_year=next_year, discipline=fm, weekday=3,
-                                     start_time=time(18), end_time=time(19), level="Cycle 1 – 3e année",
-                                     teacher=teacher, room=room, methods="Dandelot, volume 3"),
-        "piano": Course.objects.create(site=site, school_year=next_year, discipline=piano,
-                                       weekday=2, start_time=time(14), end_time=time(14, 30),
-                                       teacher=teacher, room=room, is_collective=False,
-                                       parent_meeting=parent_meeting(clock.THIS_YEAR + 1)),
-        "dance": Course.objects.create(site=site, school_year=next_year, discipline=dance,
-                                       weekday=5, start_time=time(10), end_time=time(11, 30),
-                                       room=room, level="Initiation 2"),
+        "fm2": Course.objects.create(
+            site=site,
+            school_year=next_year,
+            discipline=fm,
+            weekday=2,
+            start_time=time(17),
+            end_time=time(18),
+            level="Cycle 1 – 2e année",
+            teacher=teacher,
+            room=room,
+            methods="Dandelot, volume 2",
+        ),
+        "fm3": Course.objects.create(
+            site=site,
+            school_year=next_year,
+            discipline=fm,
+            weekday=3,
+            start_time=time(18),
+            end_time=time(19),
+            level="Cycle 1 – 3e année",
+            teacher=teacher,
+            room=room,
+            methods="Dandelot, volume 3",
+        ),
+        "piano": Course.objects.create(
+            site=site,
+            school_year=next_year,
+            discipline=piano,
+            weekday=2,
+            start_time=time(14),
+            end_time=time(14, 30),
+            teacher=teacher,
+            room=room,
+            is_collective=False,
+            parent_meeting=parent_meeting(clock.THIS_YEAR + 1),
+        ),
+        "dance": Course.objects.create(
+            site=site,
+            school_year=next_year,
+            discipline=dance,
+            weekday=5,
+            start_time=time(10),
+            end_time=time(11, 30),
+            room=room,
+            level="Initiation 2",
+        ),
     }
     proof = DocumentKind.objects.create(
-        site=site, name="Justificatif de domicile", required=True, proves_address=True,
-        validity=DocumentKind.Validity.MONTHS, validity_months=3, position=1)
+        site=site,
+        name="Justificatif de domicile",
+        required=True,
+        proves_address=True,
+        validity=DocumentKind.Validity.MONTHS,
+        validity_months=3,
+        position=1,
+    )
     insurance = DocumentKind.objects.create(
-        site=site, name="Attestation de responsabilité civile", position=2,
-        validity=DocumentKind.Validity.SCHOOL_YEAR)
+        site=site,
+        name="Attestation de responsabilité civile",
+        position=2,
+        validity=DocumentKind.Validity.SCHOOL_YEAR,
+    )
     rules = SchoolRules.objects.create(site=site, version="2027", text=rules_text)
     created = ReenrollmentCampaign.objects.create(
-        site=site, school_year=next_year, rules=rules,
+        site=site,
+        school_year=next_year,
+        rules=rules,
         opens_at=opens_at or now - timedelta(days=1),
         closes_at=closes_at or now + timedelta(days=30),
         instructions="Vérifiez les pièces, indiquez vos souhaits, validez.",
     )
     created.family_documents.set([proof, insurance])
-    return {**base, "this_year": this_year, "next_year": next_year, "campaign": created,
-            "next": next_courses, "proof": proof, "insurance": insurance, "rules": rules}
+    return {
+        **base,
+        "this_year": this_year,
+        "next_year": next_year,
+        "campaign": created,
+        "next": next_courses,
+        "proof": proof,
+        "insurance": insurance,
+        "rules": rules,
+    }
 
 
 # Billing.
 
+
 def payer(family, **fields):
-    values = {"civility": "MME", "first_name": "Claire", "last_name": family.name,
-              "address_line1": "12 rue des Tilleuls", "postal_code": "77380",
-              "city": "Combs-la-Ville", "is_payer": True}
+    values = {
+        "civility": "MME",
+        "first_name": "Claire",
+        "last_name": family.name,
+        "address_line1": "12 rue des Tilleuls",
+        "postal_code": "77380",
+        "city": "Combs-la-Ville",
+        "is_payer": True,
+    }
     values.update(fields)
     return Guardian.objects.create(family=family, **values)
 
 
-def draft(family, label=f"Cotisations {clock.school_year_of(clock.TODAY)}",
-          lines=(("Piano", "186.00"),), **fields):
+def draft(
+    family,
+    label=None,
+    lines=(("Piano", "186.00"),),
+    **fields,
+):
+    label = label or f"Cotisations {clock.school_year_of(clock.TODAY)}"
     invoice = Invoice.objects.create(site=family.site, family=family, label=label, **fields)
     for position, (line_label, price, *quantity) in enumerate(lines):
-        InvoiceLine.objects.create(invoice=invoice, label=line_label, position=position,
-                                   unit_price=Decimal(price),
-                                   quantity=Decimal(quantity[0]) if quantity else Decimal(1))
+        InvoiceLine.objects.create(
+            invoice=invoice,
+            label=line_label,
+            position=position,
+            unit_price=Decimal(price),
+            quantity=Decimal(quantity[0]) if quantity else Decimal(1),
+        )
     return invoice
 
 

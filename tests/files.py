@@ -43,7 +43,12 @@ def png_bomb(width=100_000, height=100_000):
     """A tiny PNG whose header announces billions of pixels."""
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     rows = zlib.compress(b"\x00" * 64)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", rows) + _chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", rows)
+        + _chunk(b"IEND", b"")
+    )
 
 
 def truncated_jpeg():
@@ -51,7 +56,11 @@ def truncated_jpeg():
     return data[: len(data) // 2]
 
 
-EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200 + b"This program cannot be run in DOS mode."
+EXECUTABLE = (
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"
+    + b"\x00" * 200
+    + b"This program cannot be run in DOS mode."
+)
 HTML_AS_PDF = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
@@ -63,10 +72,12 @@ def pdf_with_escaped_page_script():
 
     writer = PdfWriter()
     page = writer.add_blank_page(width=595, height=842)
-    action = DictionaryObject({
-        NameObject("/S"): NameObject("/JavaScript"),
-        NameObject("/JS"): TextStringObject("app.alert(1)"),
-    })
+    action = DictionaryObject(
+        {
+            NameObject("/S"): NameObject("/JavaScript"),
+            NameObject("/JS"): TextStringObject("app.alert(1)"),
+        }
+    )
     page[NameObject("/AA")] = DictionaryObject({NameObject("/O"): action})
     buffer = io.BytesIO()
     writer.write(buffer)

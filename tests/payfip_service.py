@@ -10,8 +10,10 @@ from pathlib import Path
 import eopayment
 
 NS = "http://securite.service.tpa.cp.finances.gouv.fr/services/mas_securite/contrat_paiement_securise/PaiementSecuriseService"
-ENVELOPE = ('<?xml version="1.0" encoding="UTF-8"?><S:Envelope '
-            'xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body>{}</S:Body></S:Envelope>')
+ENVELOPE = (
+    '<?xml version="1.0" encoding="UTF-8"?><S:Envelope '
+    'xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body>{}</S:Body></S:Envelope>'
+)
 
 
 class PayFiPService:
@@ -33,8 +35,9 @@ class PayFiPService:
                 if service.down:
                     return
                 if service.on_call is not None:
-                    service.on_call(re.search(r"<(?:\w+:)?(\w+)[ >]", body.split("Body>", 1)[1])
-                                    .group(1))
+                    service.on_call(
+                        re.search(r"<(?:\w+:)?(\w+)[ >]", body.split("Body>", 1)[1]).group(1)
+                    )
                 self.send_response(200)
                 self.send_header("Content-Type", "text/xml; charset=utf-8")
                 self.end_headers()
@@ -48,9 +51,12 @@ class PayFiPService:
         shutil.copytree(resource, folder, dirs_exist_ok=True)
         wsdl = Path(folder) / "PaiementSecuriseService.wsdl"
         port = self.server.server_address[1]
-        wsdl.write_text(wsdl.read_text().replace(
-            "https://www.payfip.gouv.fr/tpa/services/securite",
-            f"http://127.0.0.1:{port}/tpa/services/securite"))
+        wsdl.write_text(
+            wsdl.read_text().replace(
+                "https://www.payfip.gouv.fr/tpa/services/securite",
+                f"http://127.0.0.1:{port}/tpa/services/securite",
+            )
+        )
         self.wsdl_url = wsdl.as_uri()
 
     def answer(self, body):
@@ -59,14 +65,18 @@ class PayFiPService:
             amount = re.search(r"<montant>(\d+)</montant>", body).group(1)
             refdet = re.search(r"<refdet>([^<]+)</refdet>", body).group(1)
             self.created.append({"idop": idop, "montant": amount, "refdet": refdet})
-            return ENVELOPE.format(f'<ns2:creerPaiementSecuriseResponse xmlns:ns2="{NS}">'
-                                   f"<return><idOp>{idop}</idOp></return>"
-                                   "</ns2:creerPaiementSecuriseResponse>")
+            return ENVELOPE.format(
+                f'<ns2:creerPaiementSecuriseResponse xmlns:ns2="{NS}">'
+                f"<return><idOp>{idop}</idOp></return>"
+                "</ns2:creerPaiementSecuriseResponse>"
+            )
         idop = re.search(r"<idOp>([^<]+)</idOp>", body).group(1)
         fields = "".join(f"<{k}>{v}</{k}>" for k, v in self.payments[idop].items())
-        return ENVELOPE.format(f'<ns2:recupererDetailPaiementSecuriseResponse xmlns:ns2="{NS}">'
-                               f"<return>{fields}</return>"
-                               "</ns2:recupererDetailPaiementSecuriseResponse>")
+        return ENVELOPE.format(
+            f'<ns2:recupererDetailPaiementSecuriseResponse xmlns:ns2="{NS}">'
+            f"<return>{fields}</return>"
+            "</ns2:recupererDetailPaiementSecuriseResponse>"
+        )
 
     def __enter__(self):
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

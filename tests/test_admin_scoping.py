@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -101,9 +103,17 @@ def test_secretary_cannot_grant_staff_rights(secretary_client, demo):
     form = page.context["adminform"].form
     assert "is_superuser" not in form.fields and "is_staff" not in form.fields
     data = {name: form.initial.get(name) or "" for name in form.fields}
-    data.update({"site": demo["combs"].pk, "username": "demo", "is_staff": "on",
-                 "is_superuser": "on", "is_active": "on", "date_joined_0": "",
-                 "family": parent.family_id})
+    data.update(
+        {
+            "site": demo["combs"].pk,
+            "username": "demo",
+            "is_staff": "on",
+            "is_superuser": "on",
+            "is_active": "on",
+            "date_joined_0": "",
+            "family": parent.family_id,
+        }
+    )
     secretary_client.post(url, data)
     parent.refresh_from_db()
     assert not parent.is_staff and not parent.is_superuser
@@ -111,7 +121,10 @@ def test_secretary_cannot_grant_staff_rights(secretary_client, demo):
 
 def test_secretary_cannot_touch_other_staff_accounts(secretary_client, demo):
     colleague = User.objects.create_user(
-        "directrice", password="Une-phrase-secrete-2026", site=demo["combs"], is_staff=True,
+        "directrice",
+        password="Une-phrase-secrete-2026",
+        site=demo["combs"],
+        is_staff=True,
         is_superuser=True,
     )
     for name in ["admin:extranet_user_change", "admin:auth_user_password_change"]:
@@ -119,8 +132,11 @@ def test_secretary_cannot_touch_other_staff_accounts(secretary_client, demo):
         assert secretary_client.get(url).status_code in (302, 404), name
     response = secretary_client.post(
         reverse("admin:auth_user_password_change", args=[colleague.pk]),
-        {"password1": "Pirate-phrase-2026-x", "password2": "Pirate-phrase-2026-x",
-         "usable_password": "true"},
+        {
+            "password1": "Pirate-phrase-2026-x",
+            "password2": "Pirate-phrase-2026-x",
+            "usable_password": "true",
+        },
     )
     assert response.status_code in (302, 404)
     colleague.refresh_from_db()
@@ -152,7 +168,7 @@ def test_demo_data_refuses_to_load_in_production(db, settings):
 
     settings.DEBUG = False
     with pytest.raises(CommandError):
-        call_command("load_demo_data", stdout=open("/dev/null", "w"))
+        call_command("load_demo_data", stdout=io.StringIO())
 
 
 def test_network_administrator_sees_every_site(demo):
@@ -182,7 +198,7 @@ def test_demo_data_is_idempotent(demo):
         )
 
     before = snapshot()
-    call_command("load_demo_data", "--force", stdout=open("/dev/null", "w"))
+    call_command("load_demo_data", "--force", stdout=io.StringIO())
     assert snapshot() == before
 
 

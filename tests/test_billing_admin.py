@@ -36,17 +36,29 @@ def test_no_link_of_the_billing_change_pages_is_dead_for_the_secretary(parent, c
     invoice = billing_data.issued(parent.family)
     draft = billing_data.draft(parent.family)
     note = ledger.make_credit_note(invoice)
-    payment = ledger.record_payment(parent.family, Decimal("10.00"), Payment.Mode.CHEQUE,
-                                    [(invoice, Decimal("10.00"))])
-    online = OnlinePayment.objects.create(site=combs, family=parent.family,
-                                          backend=PaymentGateway.Backend.DUMMY,
-                                          reference="abc", amount=Decimal("176.00"),
-                                          expires_at=payment.created_at)
+    payment = ledger.record_payment(
+        parent.family, Decimal("10.00"), Payment.Mode.CHEQUE, [(invoice, Decimal("10.00"))]
+    )
+    online = OnlinePayment.objects.create(
+        site=combs,
+        family=parent.family,
+        backend=PaymentGateway.Backend.DUMMY,
+        reference="abc",
+        amount=Decimal("176.00"),
+        expires_at=payment.created_at,
+    )
     staff = secretary(combs)
-    pages = [reverse(f"admin:billing_{model}_change", args=[pk]) for model, pk in [
-        ("invoice", invoice.pk), ("invoice", draft.pk), ("invoice", note.pk),
-        ("payment", payment.pk), ("familyaccount", parent.family.pk),
-        ("onlinepayment", online.pk)]]
+    pages = [
+        reverse(f"admin:billing_{model}_change", args=[pk])
+        for model, pk in [
+            ("invoice", invoice.pk),
+            ("invoice", draft.pk),
+            ("invoice", note.pk),
+            ("payment", payment.pk),
+            ("familyaccount", parent.family.pk),
+            ("onlinepayment", online.pk),
+        ]
+    ]
     followed = set()
     for page in pages:
         response = staff.get(page)
@@ -70,20 +82,27 @@ def test_view_on_site_opens_the_issued_invoice_pdf_and_is_absent_on_a_draft(pare
     invoice = billing_data.issued(parent.family)
     draft = billing_data.draft(parent.family)
     staff = secretary(combs)
-    link = view_on_site_link(staff.get(reverse("admin:billing_invoice_change",
-                                               args=[invoice.pk])).text)
+    link = view_on_site_link(
+        staff.get(reverse("admin:billing_invoice_change", args=[invoice.pk])).text
+    )
     assert link is not None
     response = staff.get(link, follow=True)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert view_on_site_link(staff.get(reverse("admin:billing_invoice_change",
-                                               args=[draft.pk])).text) is None
-
+    assert (
+        view_on_site_link(staff.get(reverse("admin:billing_invoice_change", args=[draft.pk])).text)
+        is None
+    )
 
 
 def test_the_family_statement_in_the_admin(parent, combs):
     invoice = billing_data.issued(parent.family, lines=[("Cours", "1186.00")])
-    ledger.record_payment(parent.family, Decimal("100.00"), Payment.Mode.CHEQUE,
-                          [(invoice, Decimal("100.00"))], reference="0001234")
+    ledger.record_payment(
+        parent.family,
+        Decimal("100.00"),
+        Payment.Mode.CHEQUE,
+        [(invoice, Decimal("100.00"))],
+        reference="0001234",
+    )
     staff = secretary(combs)
     page = staff.get(reverse("admin:billing_familyaccount_change", args=[parent.family.pk]))
     text = page.text.replace("\u202f", " ").replace("\u00a0", " ")
@@ -105,14 +124,18 @@ def test_no_inline_style_in_billing_templates_nor_admin_screens(parent, combs):
     assert templates
     assert [path.name for path in templates if STYLE_ATTRIBUTE.search(path.read_text())] == []
     invoice = billing_data.issued(parent.family)
-    payment = ledger.record_payment(parent.family, Decimal("10.00"), Payment.Mode.CHEQUE,
-                                    [(invoice, Decimal("10.00"))])
+    payment = ledger.record_payment(
+        parent.family, Decimal("10.00"), Payment.Mode.CHEQUE, [(invoice, Decimal("10.00"))]
+    )
     staff = secretary(combs)
-    for url in [reverse("admin:billing_familyaccount_change", args=[parent.family.pk]),
-                reverse("admin:billing_invoice_change", args=[invoice.pk]),
-                reverse("admin:billing_payment_change", args=[payment.pk]),
-                reverse("admin:billing_invoice_add"), reverse("admin:billing_payment_add"),
-                reverse("admin:billing_invoice_changelist")]:
+    for url in [
+        reverse("admin:billing_familyaccount_change", args=[parent.family.pk]),
+        reverse("admin:billing_invoice_change", args=[invoice.pk]),
+        reverse("admin:billing_payment_change", args=[payment.pk]),
+        reverse("admin:billing_invoice_add"),
+        reverse("admin:billing_payment_add"),
+        reverse("admin:billing_invoice_changelist"),
+    ]:
         page = staff.get(url)
         assert page.status_code == 200 and not STYLE_ATTRIBUTE.search(page.text), url
 
@@ -121,9 +144,12 @@ def test_a_credit_note_on_a_wholly_credited_invoice_is_refused_with_a_message(pa
     invoice = billing_data.issued(parent.family)
     ledger.issue(ledger.make_credit_note(invoice))
     staff = secretary(combs)
-    response = staff.post(reverse("admin:billing_invoice_changelist"),
-                          {"action": "make_credit_note", "_selected_action": [invoice.pk]},
-                          follow=True)
+    response = staff.post(
+        reverse("admin:billing_invoice_changelist"),
+        {"action": "make_credit_note", "_selected_action": [invoice.pk]},
+        follow=True,
+    )
     assert [str(m) for m in response.context["messages"]] == [
-        f"La facture {invoice.number} est déjà entièrement couverte par des avoirs."]
+        f"La facture {invoice.number} est déjà entièrement couverte par des avoirs."
+    ]
     assert Invoice.objects.filter(kind=Invoice.Kind.CREDIT_NOTE).count() == 1

@@ -33,17 +33,31 @@ PAYLOAD = b"<script>alert('hidden')</script>"
 
 # Validity: the rule the database filters use is the rule of the pages.
 
-@pytest.mark.parametrize("validity, months", [
-    (DocumentKind.Validity.MONTHS, 1), (DocumentKind.Validity.MONTHS, 3),
-    (DocumentKind.Validity.MONTHS, 6), (DocumentKind.Validity.MONTHS, 12),
-    (DocumentKind.Validity.SCHOOL_YEAR, 3), (DocumentKind.Validity.PERMANENT, 3),
-])
+
+@pytest.mark.parametrize(
+    "validity, months",
+    [
+        (DocumentKind.Validity.MONTHS, 1),
+        (DocumentKind.Validity.MONTHS, 3),
+        (DocumentKind.Validity.MONTHS, 6),
+        (DocumentKind.Validity.MONTHS, 12),
+        (DocumentKind.Validity.SCHOOL_YEAR, 3),
+        (DocumentKind.Validity.PERMANENT, 3),
+    ],
+)
 def test_valid_since_is_exactly_the_expiry_rule(validity, months):
     kind = DocumentKind(validity=validity, validity_months=months)
     uploads = [date(2026, 1, 1) + timedelta(days=n) for n in range(0, 800, 1)]
     # Month ends and leap years are where "N months later" is tricky.
-    for day in [date(2027, 2, 28), date(2028, 2, 29), date(2027, 3, 31), date(2027, 8, 31),
-                date(2027, 9, 1), date(2027, 5, 30), date(2027, 12, 31)]:
+    for day in [
+        date(2027, 2, 28),
+        date(2028, 2, 29),
+        date(2027, 3, 31),
+        date(2027, 8, 31),
+        date(2027, 9, 1),
+        date(2027, 5, 30),
+        date(2027, 12, 31),
+    ]:
         since = kind.valid_since(day)
         for uploaded in uploads:
             expiry = kind.expires_on(uploaded)
@@ -53,10 +67,18 @@ def test_valid_since_is_exactly_the_expiry_rule(validity, months):
 
 # Families: the family page and the admin filter agree.
 
+
 def family_document(family, kind, uploaded_at, status=Status.ACCEPTED):
     return FamilyDocument.objects.create(
-        family=family, kind=kind, file="x.pdf", original_name="x.pdf",
-        content_type="application/pdf", size=1, status=status, uploaded_at=uploaded_at)
+        family=family,
+        kind=kind,
+        file="x.pdf",
+        original_name="x.pdf",
+        content_type="application/pdf",
+        size=1,
+        status=status,
+        uploaded_at=uploaded_at,
+    )
 
 
 def owes_on_page(family, period=None):
@@ -66,13 +88,18 @@ def owes_on_page(family, period=None):
 def test_the_family_filter_in_sql_agrees_with_the_family_page(combs, ploufragan):
     now = timezone.now()
     proof = DocumentKind.objects.create(
-        site=combs, name="Justificatif de domicile", required=True, proves_address=True,
-        validity=DocumentKind.Validity.MONTHS, validity_months=3)
+        site=combs,
+        name="Justificatif de domicile",
+        required=True,
+        proves_address=True,
+        validity=DocumentKind.Validity.MONTHS,
+        validity_months=3,
+    )
     insurance = DocumentKind.objects.create(
-        site=combs, name="Assurance", required=True, validity=DocumentKind.Validity.SCHOOL_YEAR)
+        site=combs, name="Assurance", required=True, validity=DocumentKind.Validity.SCHOOL_YEAR
+    )
     optional = DocumentKind.objects.create(site=combs, name="Photo")
-    DocumentKind.objects.create(site=combs, name="Ancienne pièce", required=True,
-                                is_active=False)
+    DocumentKind.objects.create(site=combs, name="Ancienne pièce", required=True, is_active=False)
     DocumentKind.objects.create(site=ploufragan, name="Autre site", required=True)
     ages = [None, timedelta(days=10), timedelta(days=60), timedelta(days=120), timedelta(days=400)]
     statuses = [Status.ACCEPTED, Status.PENDING, Status.REFUSED]
@@ -93,15 +120,17 @@ def test_the_family_filter_in_sql_agrees_with_the_family_page(combs, ploufragan)
             family_document(family, insurance, now, Status.REFUSED)
         expected[family.pk] = owes_on_page(family)
     assert set(expected.values()) == {True, False}
-    owing = set(Family.objects.filter(site=combs).filter(family_owes())
-                .values_list("pk", flat=True))
+    owing = set(
+        Family.objects.filter(site=combs).filter(family_owes()).values_list("pk", flat=True)
+    )
     assert owing == {pk for pk, owes in expected.items() if owes}
 
 
 def test_a_family_with_everything_valid_owes_nothing(combs):
     family = Family.objects.create(site=combs, name="Martin")
-    kind = DocumentKind.objects.create(site=combs, name="Assurance", required=True,
-                                       validity=DocumentKind.Validity.SCHOOL_YEAR)
+    kind = DocumentKind.objects.create(
+        site=combs, name="Assurance", required=True, validity=DocumentKind.Validity.SCHOOL_YEAR
+    )
     family_document(family, kind, timezone.now())
     assert not owes_on_page(family)
     assert not Family.objects.filter(family_owes()).exists()
@@ -113,6 +142,7 @@ def test_a_family_with_everything_valid_owes_nothing(combs):
 
 # Re-enrollment: the step page, the admin's view of a request and its filter
 # agree, and they all ask the site's required kinds.
+
 
 @pytest.fixture
 def data(combs):
@@ -129,30 +159,40 @@ def test_the_request_filter_in_sql_agrees_with_the_request_pages(combs, data):
     now = timezone.now()
     expected = {}
     cases = itertools.product(
-        [(), (courses[2],), (courses[0],)],          # dance this year, or not
+        [(), (courses[2],), (courses[0],)],  # dance this year, or not
         [None, "continue_dance", "stop_dance", "new_dance"],
         # Family documents: since the campaign opened, just before, long ago.
         [None, now - timedelta(hours=1), now - timedelta(days=3), now - timedelta(days=400)],
-        [None, "before", "since"],                   # the dance certificate
+        [None, "before", "since"],  # the dance certificate
     )
     for n, (enrolled, wish, family_docs, certificate) in enumerate(cases):
         user = make_parent(combs, username=f"p{n}", family_name=f"Famille {n}")
         student = students_data.student(user.family, f"Élève {n}", courses=enrolled)
         request = ReenrollmentRequest.objects.create(campaign=campaign, student=student)
         if wish:
-            choice = {"continue_dance": Wish.Choice.CONTINUE, "stop_dance": Wish.Choice.STOP,
-                      "new_dance": Wish.Choice.NEW}[wish]
+            choice = {
+                "continue_dance": Wish.Choice.CONTINUE,
+                "stop_dance": Wish.Choice.STOP,
+                "new_dance": Wish.Choice.NEW,
+            }[wish]
             Wish.objects.create(request=request, choice=choice, discipline=data["dance"])
         if family_docs:
             family_document(user.family, data["proof"], family_docs)
             family_document(user.family, data["insurance"], family_docs)
         if certificate:
-            uploaded = campaign.opens_at + (timedelta(hours=1) if certificate == "since"
-                                            else -timedelta(hours=2))
+            uploaded = campaign.opens_at + (
+                timedelta(hours=1) if certificate == "since" else -timedelta(hours=2)
+            )
             StudentDocument.objects.create(
-                student=student, kind=data["medical"], file="x.pdf", original_name="x.pdf",
-                content_type="application/pdf", size=1, status=Status.ACCEPTED,
-                uploaded_at=uploaded)
+                student=student,
+                kind=data["medical"],
+                file="x.pdf",
+                original_name="x.pdf",
+                content_type="application/pdf",
+                size=1,
+                status=Status.ACCEPTED,
+                uploaded_at=uploaded,
+            )
         expected[request.pk] = request_owes_on_page(request)
     assert set(expected.values()) == {True, False}
     owing = set(queries.requests_missing_documents(ReenrollmentRequest.objects.all()))
@@ -161,8 +201,9 @@ def test_the_request_filter_in_sql_agrees_with_the_request_pages(combs, data):
 
 def test_a_kind_required_by_the_site_is_asked_at_re_enrollment_too(parent, data):
     """The re-enrollment step used to ask only the campaign's kinds."""
-    civil = DocumentKind.objects.create(site=parent.family.site, name="Attestation CAF",
-                                        required=True)
+    civil = DocumentKind.objects.create(
+        site=parent.family.site, name="Attestation CAF", required=True
+    )
     lea = students_data.student(parent.family, "Léa")
     request = ReenrollmentRequest.objects.create(campaign=data["campaign"], student=lea)
     family_items, _ = queries.request_checklists(request)
@@ -195,18 +236,29 @@ def test_extra_kinds_are_added_not_substituted(combs):
 
 # Uploaded images carry their pixels only.
 
+
 def jpeg_with_everything():
     picture = Image.new("RGB", (40, 30), (10, 120, 200))
     exif = Image.Exif()
     exif[0x010E] = PAYLOAD.decode()  # ImageDescription
     buffer = io.BytesIO()
-    picture.save(buffer, "JPEG", exif=exif.tobytes(), comment=PAYLOAD,
-                 xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/">' + PAYLOAD + b"</x:xmpmeta>",
-                 icc_profile=b"")
+    picture.save(
+        buffer,
+        "JPEG",
+        exif=exif.tobytes(),
+        comment=PAYLOAD,
+        xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/">' + PAYLOAD + b"</x:xmpmeta>",
+        icc_profile=b"",
+    )
     data = buffer.getvalue()
     # An IPTC block (APP13, Photoshop 3.0) right after the start of image.
-    iptc = b"Photoshop 3.0\x008BIM\x04\x04\x00\x00" + struct.pack(">I", len(PAYLOAD) + 5) \
-        + b"\x1c\x02\x78" + struct.pack(">H", len(PAYLOAD)) + PAYLOAD
+    iptc = (
+        b"Photoshop 3.0\x008BIM\x04\x04\x00\x00"
+        + struct.pack(">I", len(PAYLOAD) + 5)
+        + b"\x1c\x02\x78"
+        + struct.pack(">H", len(PAYLOAD))
+        + PAYLOAD
+    )
     segment = b"\xff\xed" + struct.pack(">H", len(iptc) + 2) + iptc
     return data[:2] + segment + data[2:]
 
@@ -224,8 +276,9 @@ def png_with_everything():
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("name, make", [("scan.jpg", jpeg_with_everything),
-                                        ("scan.png", png_with_everything)])
+@pytest.mark.parametrize(
+    "name, make", [("scan.jpg", jpeg_with_everything), ("scan.png", png_with_everything)]
+)
 def test_re_encoded_images_keep_the_pixels_only(name, make):
     original = make()
     assert original.count(PAYLOAD) >= 3 or b"Compressed" in original  # the payloads are there
@@ -236,8 +289,11 @@ def test_re_encoded_images_keep_the_pixels_only(name, make):
     for chunk in [b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"Exif\x00"]:
         assert chunk not in stored
     with Image.open(io.BytesIO(stored)) as image:
-        assert set(image.info) - {"jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi",
-                                  "icc_profile"} == set()
+        assert (
+            set(image.info)
+            - {"jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi", "icc_profile"}
+            == set()
+        )
         assert image.getpixel((5, 5))[2] > 150  # the picture itself is there
 
 

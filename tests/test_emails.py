@@ -39,9 +39,14 @@ def test_every_email_extends_the_base():
     templates = email_templates()
     names = {name for name, _ in templates}
     # The walk finds the e-mails of every app (guards against an empty walk).
-    for expected in ["extranet/emails/invitation.txt", "families/emails/changes.html",
-                     "documents/emails/document_refused.txt", "extranet/emails/login_failures.txt",
-                     "reenrollment/emails/validated.txt", "billing/emails/receipt.html"]:
+    for expected in [
+        "extranet/emails/invitation.txt",
+        "families/emails/changes.html",
+        "documents/emails/document_refused.txt",
+        "extranet/emails/login_failures.txt",
+        "reenrollment/emails/validated.txt",
+        "billing/emails/receipt.html",
+    ]:
         assert expected in names
     engine = engines["django"]
     for name, extension in templates:
@@ -57,9 +62,12 @@ def test_the_base_frames_text_and_html():
 
     from extranet.models import Site
 
-    site = Site(name="Conservatoire Maurice Ohana", phone="+33164887700",
-                address="Rue Baptiste Marcet\n77380 Combs-la-Ville",
-                email="conservatoire.combs@example.org")
+    site = Site(
+        name="Conservatoire Maurice Ohana",
+        phone="+33164887700",
+        address="Rue Baptiste Marcet\n77380 Combs-la-Ville",
+        email="conservatoire.combs@example.org",
+    )
     with translation.override("fr"):
         text = render_to_string("emails/base.txt", {"site": site})
         html = render_to_string("emails/base.html", {"site": site, "LANGUAGE_CODE": "fr"})
@@ -90,23 +98,45 @@ def send_every_email(combs, parent):
     send_password_reset.enqueue(parent.pk, base_url)
     notify_login_failures.enqueue(parent.site_id, parent.username, base_url)
     family_emails.changes_acknowledgement(
-        family, family, [Change("city", "Ville", "Melun", "Combs-la-Ville & <Brie>")], True, parent,
-        base_url)
+        family,
+        family,
+        [Change("city", "Ville", "Melun", "Combs-la-Ville & <Brie>")],
+        True,
+        parent,
+        base_url,
+    )
     data = reenrollment_data.campaign(combs)
     document = FamilyDocument.objects.create(
-        family=family, kind=data["proof"], file="x.pdf", original_name="edf.pdf",
-        content_type="application/pdf", size=10, status="refused", refusal_reason="Illisible")
+        family=family,
+        kind=data["proof"],
+        file="x.pdf",
+        original_name="edf.pdf",
+        content_type="application/pdf",
+        size=10,
+        status="refused",
+        refusal_reason="Illisible",
+    )
     document_emails.document_refused(document, base_url)
-    ledger.record_payment(family, Decimal("186.00"), Payment.Mode.CHEQUE,
-                          [(billing_data.issued(family), Decimal("186.00"))], base_url=base_url)
+    ledger.record_payment(
+        family,
+        Decimal("186.00"),
+        Payment.Mode.CHEQUE,
+        [(billing_data.issued(family), Decimal("186.00"))],
+        base_url=base_url,
+    )
     courses = data["courses"]
     requests = []
     for name, kept in [("Léa", [courses[0], courses[2]]), ("Hugo", [courses[1]])]:
         student = students_data.student(family, name, courses=kept)
-        request = workflow.save_wishes(data["campaign"], student, [
-            Wish(discipline=e.course.discipline, enrollment=e, choice=Wish.Choice.CONTINUE)
-            for e in student.enrollments.select_related("course")],
-            comment="Le mercredi <si possible>")
+        request = workflow.save_wishes(
+            data["campaign"],
+            student,
+            [
+                Wish(discipline=e.course.discipline, enrollment=e, choice=Wish.Choice.CONTINUE)
+                for e in student.enrollments.select_related("course")
+            ],
+            comment="Le mercredi <si possible>",
+        )
         requests.append(workflow.send(request, parent, data["rules"], base_url))
     lea, hugo = requests
     lea = workflow.mark_incomplete(lea, "L'avis d'imposition.", None, base_url)
@@ -142,5 +172,6 @@ def test_every_email_is_framed_and_valid_html(combs, parent, run_worker, tmp_pat
     assert "Combs-la-Ville & <Brie>" in changes.body  # The text part is not HTML-escaped.
     pages = {f"mail-{n}": m.alternatives[0][0] for n, m in enumerate(mail.outbox)}
     messages = validate(pages, tmp_path)
-    assert messages == [], [(m["url"].rsplit("/", 1)[-1], m.get("lastLine"), m["message"])
-                            for m in messages]
+    assert messages == [], [
+        (m["url"].rsplit("/", 1)[-1], m.get("lastLine"), m["message"]) for m in messages
+    ]

@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.core import mail
 from django.core.management import call_command
@@ -5,8 +7,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from extranet.models import Site, User
 from documents.models import DocumentKind
+from extranet.models import User
 from families.models import Family, FamilyDocument
 
 from . import factories, files
@@ -23,8 +25,14 @@ def add_document(family, name="justificatif.pdf", when=None, status="pending"):
     from django.core.files.base import ContentFile
 
     kind = DocumentKind.objects.get(site=family.site, name="Justificatif de domicile")
-    document = FamilyDocument(family=family, kind=kind, original_name=name,
-                              content_type="application/pdf", size=100, status=status)
+    document = FamilyDocument(
+        family=family,
+        kind=kind,
+        original_name=name,
+        content_type="application/pdf",
+        size=100,
+        status=status,
+    )
     if when:
         document.uploaded_at = when
     document.file.save("x.pdf", ContentFile(files.pdf()), save=False)
@@ -38,8 +46,10 @@ def changelist(client, **params):
     return [family.name for family in response.context["cl"].result_list]
 
 
-@pytest.mark.parametrize("term", ["Martin", "Claire", "06 12 34 56 78", "0612345678",
-                                  "famille.martin@example.org", "demo"])
+@pytest.mark.parametrize(
+    "term",
+    ["Martin", "Claire", "06 12 34 56 78", "0612345678", "famille.martin@example.org", "demo"],
+)
 def test_family_search(secretary, term):
     assert changelist(secretary, q=term) == ["Martin"]
 
@@ -75,7 +85,7 @@ def test_documents_to_review_oldest_first_and_scoped(secretary, demo):
 
 @pytest.mark.django_db(transaction=True)
 def test_refusal_needs_a_reason_and_emails_it(run_worker):
-    call_command("load_demo_data", "--force", stdout=open("/dev/null", "w"))
+    call_command("load_demo_data", "--force", stdout=io.StringIO())
     run_worker()  # The demo's own e-mails (receipts of its payments) first.
     mail.outbox.clear()
     secretary = Client()
@@ -84,8 +94,9 @@ def test_refusal_needs_a_reason_and_emails_it(run_worker):
     url = reverse("admin:families_familydocument_change", args=[document.pk])
     response = secretary.post(url, {"status": "refused", "refusal_reason": ""})
     assert "refusal_reason" in response.context["adminform"].form.errors
-    response = secretary.post(url, {"status": "refused",
-                                    "refusal_reason": "Document illisible, merci de le rescanner."})
+    response = secretary.post(
+        url, {"status": "refused", "refusal_reason": "Document illisible, merci de le rescanner."}
+    )
     assert response.status_code == 302
     document.refresh_from_db()
     assert document.status == "refused" and document.reviewed_by.username == "secretariat-combs"
@@ -101,8 +112,10 @@ def test_refusal_needs_a_reason_and_emails_it(run_worker):
 def test_accept_action(secretary, demo):
     document = add_document(Family.objects.get(name="Martin"))
     foreign = add_document(Family.objects.get(name="Le Goff"))
-    secretary.post(reverse("admin:families_familydocument_changelist"),
-                   {"action": "accept", "_selected_action": [document.pk, foreign.pk]})
+    secretary.post(
+        reverse("admin:families_familydocument_changelist"),
+        {"action": "accept", "_selected_action": [document.pk, foreign.pk]},
+    )
     document.refresh_from_db()
     foreign.refresh_from_db()
     assert document.status == "accepted"
@@ -116,8 +129,10 @@ def test_history_shows_who_changed_what(secretary, demo):
     client.force_login(parent)
     from tests.test_family import guardian_data
 
-    client.post(reverse("families:guardian_edit", args=[claire.pk]),
-                guardian_data(claire, profession="Violoncelliste"))
+    client.post(
+        reverse("families:guardian_edit", args=[claire.pk]),
+        guardian_data(claire, profession="Violoncelliste"),
+    )
     response = secretary.get(reverse("admin:families_guardian_history", args=[claire.pk]))
     assert response.status_code == 200
     records = list(response.context["page_obj"])
@@ -128,8 +143,10 @@ def test_history_shows_who_changed_what(secretary, demo):
 def test_history_of_another_site_is_out_of_reach(secretary, demo):
     le_goff = Family.objects.get(name="Le Goff")
     yann = le_goff.guardians.get()
-    for url in [reverse("admin:families_family_history", args=[le_goff.pk]),
-                reverse("admin:families_guardian_history", args=[yann.pk])]:
+    for url in [
+        reverse("admin:families_family_history", args=[le_goff.pk]),
+        reverse("admin:families_guardian_history", args=[yann.pk]),
+    ]:
         assert secretary.get(url).status_code == 404
     record = le_goff.history.first()
     url = reverse("admin:families_family_simple_history", args=[le_goff.pk, record.pk])
@@ -153,10 +170,12 @@ def test_missing_filter_agrees_with_the_family_page(secretary, demo):
     Family.objects.filter(pk=martin.pk).update(address_changed_at=timezone.now())
     assert changelist(secretary, documents="missing") == ["Martin"]
     FamilyDocument.objects.filter(pk=document.pk).update(
-        uploaded_at=timezone.now() + timezone.timedelta(minutes=1))
+        uploaded_at=timezone.now() + timezone.timedelta(minutes=1)
+    )
     assert changelist(secretary, documents="missing") == []
     FamilyDocument.objects.filter(pk=document.pk).update(
-        uploaded_at=timezone.now() - timezone.timedelta(days=120))
+        uploaded_at=timezone.now() - timezone.timedelta(days=120)
+    )
     Family.objects.filter(pk=martin.pk).update(address_changed_at=None)
     assert changelist(secretary, documents="missing") == ["Martin"]  # Expired after 3 months.
 
@@ -167,12 +186,16 @@ def test_secretariat_save_makes_an_open_family_form_stale(secretary, demo):
     from tests.test_family import guardian_data
 
     stale = guardian_data(claire, profession="Altiste")
-    response = secretary.post(reverse("admin:families_guardian_change", args=[claire.pk]), {
-        **guardian_data(claire, profession="Harpiste"), "position": 1})
+    response = secretary.post(
+        reverse("admin:families_guardian_change", args=[claire.pk]),
+        {**guardian_data(claire, profession="Harpiste"), "position": 1},
+    )
     assert response.status_code == 302, response.context["adminform"].form.errors
     client = Client()
     client.force_login(parent)
-    assert client.post(reverse("families:guardian_edit", args=[claire.pk]), stale).status_code == 409
+    assert (
+        client.post(reverse("families:guardian_edit", args=[claire.pk]), stale).status_code == 409
+    )
     claire.refresh_from_db()
     assert claire.profession == "Harpiste"
 

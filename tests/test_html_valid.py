@@ -9,7 +9,14 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-VNU = Path(__file__).resolve().parent.parent / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+VNU = (
+    Path(__file__).resolve().parent.parent
+    / "node_modules"
+    / "vnu-jar"
+    / "build"
+    / "dist"
+    / "vnu.jar"
+)
 
 
 def validate(pages, tmp_path):
@@ -23,7 +30,8 @@ def validate(pages, tmp_path):
         files.append(str(path))
     result = subprocess.run(
         [java, "-jar", str(VNU), "--errors-only", "--format", "json", *files],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(result.stderr or '{"messages": []}')["messages"]
 
@@ -52,15 +60,27 @@ def test_all_pages_are_valid_html(parent, combs, tmp_path):
     from families.models import FamilyDocument, Guardian
 
     guardian = Guardian.objects.create(
-        family=parent.family, civility="MME", first_name="Claire", last_name="Martin",
-        address_line1="12 rue des Tilleuls", postal_code="77380", city="Combs-la-Ville",
-        extra_phone_1="+33298765432", extra_phone_1_label="Grand-mère",
+        family=parent.family,
+        civility="MME",
+        first_name="Claire",
+        last_name="Martin",
+        address_line1="12 rue des Tilleuls",
+        postal_code="77380",
+        city="Combs-la-Ville",
+        extra_phone_1="+33298765432",
+        extra_phone_1_label="Grand-mère",
     )
-    kind = DocumentKind.objects.create(site=combs, name="Justificatif de domicile",
-                                       required=True)
-    FamilyDocument.objects.create(family=parent.family, kind=kind, file="x.pdf",
-                                  original_name="edf.pdf", content_type="application/pdf",
-                                  size=10, status="refused", refusal_reason="Illisible")
+    kind = DocumentKind.objects.create(site=combs, name="Justificatif de domicile", required=True)
+    FamilyDocument.objects.create(
+        family=parent.family,
+        kind=kind,
+        file="x.pdf",
+        original_name="edf.pdf",
+        content_type="application/pdf",
+        size=10,
+        status="refused",
+        refusal_reason="Illisible",
+    )
     pages["family"] = signed_in.get(reverse("families:family")).text
     pages["family-edit"] = signed_in.get(reverse("families:edit")).text
     pages["family-edit-errors"] = signed_in.post(reverse("families:edit"), {"version": 1}).text
@@ -69,9 +89,19 @@ def test_all_pages_are_valid_html(parent, combs, tmp_path):
     pages["guardian-errors"] = signed_in.post(edit, {"version": 1, "postal_code": "1"}).text
     pages["guardian-add"] = signed_in.get(reverse("families:guardian_add")).text
     pages["upload-errors"] = signed_in.post(reverse("families:document_upload"), {}).text
-    signed_in.post(edit, {"version": 1, "civility": "MME", "first_name": "Claire",
-                          "last_name": "Martin", "address_line1": "1 rue Neuve",
-                          "postal_code": "77000", "city": "Melun", "country": "France"})
+    signed_in.post(
+        edit,
+        {
+            "version": 1,
+            "civility": "MME",
+            "first_name": "Claire",
+            "last_name": "Martin",
+            "address_line1": "1 rue Neuve",
+            "postal_code": "77000",
+            "city": "Melun",
+            "country": "France",
+        },
+    )
     pages["changes-saved"] = signed_in.get(reverse("families:changes_saved")).text
     assert "Éléments modifiés" in pages["changes-saved"]
     # The students pages.
@@ -82,15 +112,22 @@ def test_all_pages_are_valid_html(parent, combs, tmp_path):
     structure = factories.structure(combs, year)
     lea = factories.student(parent.family, "Léa", courses=structure["courses"][:3])
     CalendarFeed.objects.create(family=parent.family)
-    for name, url in [("students", reverse("students:list")), ("timetable", reverse("students:timetable")),
-                      ("student", reverse("students:detail", args=[lea.pk])),
-                      ("courses", reverse("students:courses", args=[lea.pk])),
-                      ("history", reverse("students:history", args=[lea.pk]))]:
+    for name, url in [
+        ("students", reverse("students:list")),
+        ("timetable", reverse("students:timetable")),
+        ("student", reverse("students:detail", args=[lea.pk])),
+        ("courses", reverse("students:courses", args=[lea.pk])),
+        ("history", reverse("students:history", args=[lea.pk])),
+    ]:
         pages[name] = signed_in.get(url).text
-    pages["student-errors"] = signed_in.post(reverse("students:detail", args=[lea.pk]),
-                                             {"version": 1, "email": "x"}).text
+    pages["student-errors"] = signed_in.post(
+        reverse("students:detail", args=[lea.pk]), {"version": 1, "email": "x"}
+    ).text
     messages = validate(pages, tmp_path)
-    assert messages == [], [(m["url"].rsplit("/", 1)[-1], m.get("lastLine"), m["message"], m.get("extract")) for m in messages]
+    assert messages == [], [
+        (m["url"].rsplit("/", 1)[-1], m.get("lastLine"), m["message"], m.get("extract"))
+        for m in messages
+    ]
 
 
 def test_checker_detects_invalid_html(tmp_path):

@@ -18,15 +18,58 @@ from families.models import Family, Guardian
 from students.models import Course, Enrollment, Student
 
 SAMPLES = Path(__file__).resolve().parent.parent / "students" / "imports" / "samples"
-HEADER = ["type", "ref", "ref_famille", "nom_famille", "email_reference", "mobile_reference",
-          "civilite", "nom", "prenom", "date_naissance", "adresse", "code_postal", "ville",
-          "mobile", "payeur"]
+HEADER = [
+    "type",
+    "ref",
+    "ref_famille",
+    "nom_famille",
+    "email_reference",
+    "mobile_reference",
+    "civilite",
+    "nom",
+    "prenom",
+    "date_naissance",
+    "adresse",
+    "code_postal",
+    "ville",
+    "mobile",
+    "payeur",
+]
 ROWS = [
-    ["responsable", "R1", "F1", "Müller", "muller@example.org", "06 12 34 56 78", "Mme",
-     "Müller", "Anne-Sophie", "14/07/1980", "3 rue de l'Église", "77000", "Melun",
-     "06 12 34 56 78", "oui"],
-    ["responsable", "R2", "F2", "N'Diaye", "", "+33 6 11 22 33 44", "M.", "N'Diaye", "Moussa",
-     "02/02/1978", "12 avenue Jean Jaurès", "77380", "Combs-la-Ville", "0611223344", "non"],
+    [
+        "responsable",
+        "R1",
+        "F1",
+        "Müller",
+        "muller@example.org",
+        "06 12 34 56 78",
+        "Mme",
+        "Müller",
+        "Anne-Sophie",
+        "14/07/1980",
+        "3 rue de l'Église",
+        "77000",
+        "Melun",
+        "06 12 34 56 78",
+        "oui",
+    ],
+    [
+        "responsable",
+        "R2",
+        "F2",
+        "N'Diaye",
+        "",
+        "+33 6 11 22 33 44",
+        "M.",
+        "N'Diaye",
+        "Moussa",
+        "02/02/1978",
+        "12 avenue Jean Jaurès",
+        "77380",
+        "Combs-la-Ville",
+        "0611223344",
+        "non",
+    ],
     ["eleve", "E1", "F1", "", "", "", "", "Müller", "Léa", "12/03/2015", "", "", "", "", ""],
 ]
 
@@ -58,25 +101,40 @@ def write_xlsx(path, rows, header=HEADER):
 
 def run(command, path, site="combs-la-ville", *args):
     out, err = io.StringIO(), io.StringIO()
-    call_command(command, str(path), "--site", site, *args, "--verbosity", "0",
-                 stdout=out, stderr=err)
+    call_command(
+        command, str(path), "--site", site, *args, "--verbosity", "0", stdout=out, stderr=err
+    )
     return out.getvalue(), err.getvalue()
 
 
 def snapshot():
     return {
-        "families": sorted(Family.objects.values_list("external_ref", "name", "reference_email",
-                                                      "reference_mobile")),
-        "guardians": sorted(Guardian.objects.values_list(
-            "external_ref", "civility", "last_name", "first_name", "birth_date", "postal_code",
-            "mobile_phone", "is_payer")),
-        "students": sorted(Student.objects.values_list("external_ref", "first_name",
-                                                       "birth_date", "family__external_ref")),
+        "families": sorted(
+            Family.objects.values_list(
+                "external_ref", "name", "reference_email", "reference_mobile"
+            )
+        ),
+        "guardians": sorted(
+            Guardian.objects.values_list(
+                "external_ref",
+                "civility",
+                "last_name",
+                "first_name",
+                "birth_date",
+                "postal_code",
+                "mobile_phone",
+                "is_payer",
+            )
+        ),
+        "students": sorted(
+            Student.objects.values_list(
+                "external_ref", "first_name", "birth_date", "family__external_ref"
+            )
+        ),
     }
 
 
-@pytest.mark.parametrize("variant", ["utf8", "utf8-bom", "cp1252", "comma", "xlsx",
-                                     "short-year"])
+@pytest.mark.parametrize("variant", ["utf8", "utf8-bom", "cp1252", "comma", "xlsx", "short-year"])
 def test_every_input_variant_imports_the_same_data(combs, tmp_path, variant):
     path = tmp_path / "familles.csv"
     rows = [list(r) for r in ROWS]
@@ -96,11 +154,21 @@ def test_every_input_variant_imports_the_same_data(combs, tmp_path, variant):
         write_csv(path, rows)
     run("import_families", path)
     assert snapshot() == {
-        "families": [("F1", "Müller", "muller@example.org", "+33612345678"),
-                     ("F2", "N'Diaye", "", "+33611223344")],
+        "families": [
+            ("F1", "Müller", "muller@example.org", "+33612345678"),
+            ("F2", "N'Diaye", "", "+33611223344"),
+        ],
         "guardians": [
-            ("R1", "MME", "Müller", "Anne-Sophie", date(1980, 7, 14), "77000", "+33612345678",
-             True),
+            (
+                "R1",
+                "MME",
+                "Müller",
+                "Anne-Sophie",
+                date(1980, 7, 14),
+                "77000",
+                "+33612345678",
+                True,
+            ),
             ("R2", "M", "N'Diaye", "Moussa", date(1978, 2, 2), "77380", "+33611223344", False),
         ],
         "students": [("E1", "Léa", date(2015, 3, 12), "F1")],
@@ -117,14 +185,94 @@ def test_samples_shipped_with_the_readme_import(combs):
 
 
 BAD_ROWS = [
-    (2, "nom", ["responsable", "R1", "F1", "Durand", "", "", "Mme", "", "Anne", "14/07/1980",
-                "1 rue", "77000", "Melun", "", ""], "obligatoire"),
-    (2, "code_postal", ["responsable", "R1", "F1", "Durand", "", "", "Mme", "Durand", "Anne",
-                        "14/07/1980", "1 rue", "770", "Melun", "", ""], "5 chiffres"),
-    (2, "date_naissance", ["responsable", "R1", "F1", "Durand", "", "", "Mme", "Durand", "Anne",
-                           "31/02/1980", "1 rue", "77000", "Melun", "", ""], "date"),
-    (2, "mobile", ["responsable", "R1", "F1", "Durand", "", "", "Mme", "Durand", "Anne",
-                   "14/07/1980", "1 rue", "77000", "Melun", "12 34", ""], "téléphone"),
+    (
+        2,
+        "nom",
+        [
+            "responsable",
+            "R1",
+            "F1",
+            "Durand",
+            "",
+            "",
+            "Mme",
+            "",
+            "Anne",
+            "14/07/1980",
+            "1 rue",
+            "77000",
+            "Melun",
+            "",
+            "",
+        ],
+        "obligatoire",
+    ),
+    (
+        2,
+        "code_postal",
+        [
+            "responsable",
+            "R1",
+            "F1",
+            "Durand",
+            "",
+            "",
+            "Mme",
+            "Durand",
+            "Anne",
+            "14/07/1980",
+            "1 rue",
+            "770",
+            "Melun",
+            "",
+            "",
+        ],
+        "5 chiffres",
+    ),
+    (
+        2,
+        "date_naissance",
+        [
+            "responsable",
+            "R1",
+            "F1",
+            "Durand",
+            "",
+            "",
+            "Mme",
+            "Durand",
+            "Anne",
+            "31/02/1980",
+            "1 rue",
+            "77000",
+            "Melun",
+            "",
+            "",
+        ],
+        "date",
+    ),
+    (
+        2,
+        "mobile",
+        [
+            "responsable",
+            "R1",
+            "F1",
+            "Durand",
+            "",
+            "",
+            "Mme",
+            "Durand",
+            "Anne",
+            "14/07/1980",
+            "1 rue",
+            "77000",
+            "Melun",
+            "12 34",
+            "",
+        ],
+        "téléphone",
+    ),
 ]
 
 
@@ -133,21 +281,28 @@ def test_bad_rows_are_reported_and_nothing_is_written(combs, tmp_path, line, col
     path = write_csv(tmp_path / "familles.csv", [row, ROWS[1]])
     err = io.StringIO()
     with pytest.raises(CommandError, match="rien n’a été importé"):
-        call_command("import_families", str(path), "--site", "combs-la-ville",
-                     "--verbosity", "0", stderr=err)
-    assert re.search(rf"^familles\.csv:{line}:{column}: .*{reason}", err.getvalue(), re.M), \
+        call_command(
+            "import_families", str(path), "--site", "combs-la-ville", "--verbosity", "0", stderr=err
+        )
+    assert re.search(rf"^familles\.csv:{line}:{column}: .*{reason}", err.getvalue(), re.M), (
         err.getvalue()
+    )
     assert Family.objects.count() == 0 and Guardian.objects.count() == 0
 
 
 def test_error_report_names_file_line_column_and_reason(combs, tmp_path):
-    rows = [BAD_ROWS[1][2], ROWS[1], ROWS[1],
-            ["eleve", "E9", "F9", "", "", "", "", "Seul", "Tom", "01/01/2015", "", "", "", "", ""]]
+    rows = [
+        BAD_ROWS[1][2],
+        ROWS[1],
+        ROWS[1],
+        ["eleve", "E9", "F9", "", "", "", "", "Seul", "Tom", "01/01/2015", "", "", "", "", ""],
+    ]
     path = write_csv(tmp_path / "familles.csv", rows)
     err = io.StringIO()
     with pytest.raises(CommandError):
-        call_command("import_families", str(path), "--site", "combs-la-ville",
-                     "--verbosity", "0", stderr=err)
+        call_command(
+            "import_families", str(path), "--site", "combs-la-ville", "--verbosity", "0", stderr=err
+        )
     lines = err.getvalue().splitlines()
     assert any(re.match(r"familles\.csv:2:code_postal: .*5 chiffres", line) for line in lines)
     assert any(re.match(r"familles\.csv:4:ref: .*double.*ligne 3", line) for line in lines)
@@ -158,13 +313,22 @@ def test_error_report_names_file_line_column_and_reason(combs, tmp_path):
 def test_unknown_course_and_student_in_enrollments(combs, tmp_path):
     run("import_courses", SAMPLES / "cours.csv")
     run("import_families", SAMPLES / "familles.csv")
-    path = write_csv(tmp_path / "inscriptions.csv", [["E-001", "C-XXX", ""], ["E-999", "C-FM1", ""],
-                                                     ["E-001", "C-FM1", ""]],
-                     header=["ref_eleve", "ref_cours", "niveau"])
+    path = write_csv(
+        tmp_path / "inscriptions.csv",
+        [["E-001", "C-XXX", ""], ["E-999", "C-FM1", ""], ["E-001", "C-FM1", ""]],
+        header=["ref_eleve", "ref_cours", "niveau"],
+    )
     err = io.StringIO()
     with pytest.raises(CommandError):
-        call_command("import_enrollments", str(path), "--site", "combs-la-ville",
-                     "--verbosity", "0", stderr=err)
+        call_command(
+            "import_enrollments",
+            str(path),
+            "--site",
+            "combs-la-ville",
+            "--verbosity",
+            "0",
+            stderr=err,
+        )
     assert "inscriptions.csv:2:ref_cours:" in err.getvalue()
     assert "inscriptions.csv:3:ref_eleve:" in err.getvalue()
     assert Enrollment.objects.count() == 0
@@ -207,7 +371,9 @@ def test_reimport_is_idempotent_and_updates_only_what_changed(combs, tmp_path):
     moussa = Guardian.objects.get(external_ref="R2")
     assert moussa.city == "Melun" and moussa.version == 2
     assert Guardian.objects.get(external_ref="R1").version == 1
-    assert Guardian.history.count() + Family.history.count() + Student.history.count() == histories + 1
+    assert (
+        Guardian.history.count() + Family.history.count() + Student.history.count() == histories + 1
+    )
     assert moussa.history.first().city == "Melun"
 
 
@@ -221,9 +387,17 @@ def test_same_references_on_another_site_are_other_families(combs, ploufragan, t
 
 # Accounts.
 
+
 def families(site, *names, legacy=None):
-    return [Family.objects.create(site=site, name=name, legacy_username=(legacy or {}).get(name, ""),
-                                  reference_email=f"{i}@example.org") for i, name in enumerate(names)]
+    return [
+        Family.objects.create(
+            site=site,
+            name=name,
+            legacy_username=(legacy or {}).get(name, ""),
+            reference_email=f"{i}@example.org",
+        )
+        for i, name in enumerate(names)
+    ]
 
 
 def test_identifiants_from_family_names(combs, ploufragan):
@@ -232,8 +406,9 @@ def test_identifiants_from_family_names(combs, ploufragan):
     families(ploufragan, "Müller")
     call_command("create_accounts", "--site", "combs-la-ville", stdout=io.StringIO())
     call_command("create_accounts", "--site", "ploufragan", stdout=io.StringIO())
-    names = sorted(User.objects.filter(site=combs, family__isnull=False)
-                   .values_list("username", flat=True))
+    names = sorted(
+        User.objects.filter(site=combs, family__isnull=False).values_list("username", flat=True)
+    )
     assert names == ["dupont2", "dupont3", "eleonore-darc", "le-goff-martin", "muller", "ndiaye"]
     assert User.objects.get(site=ploufragan).username == "muller"
     assert not any(u.has_usable_password() for u in User.objects.filter(family__isnull=False))
@@ -251,6 +426,7 @@ def test_identifiant_taken_from_the_legacy_export(combs):
 
 # Invitations.
 
+
 @pytest.mark.django_db(transaction=True)
 def test_invitations_are_queued_mailed_without_password_and_work_once(run_worker, tmp_path):
     from extranet.models import Site
@@ -261,9 +437,18 @@ def test_invitations_are_queued_mailed_without_password_and_work_once(run_worker
     call_command("create_accounts", "--site", site.slug, stdout=io.StringIO())
     letters = tmp_path / "lettres.pdf"
     out = io.StringIO()
-    call_command("send_invitations", "--site", site.slug, "--rate", "30/min",
-                 "--base-url", "https://extranet.example.org", "--letters", str(letters),
-                 stdout=out)
+    call_command(
+        "send_invitations",
+        "--site",
+        site.slug,
+        "--rate",
+        "30/min",
+        "--base-url",
+        "https://extranet.example.org",
+        "--letters",
+        str(letters),
+        stdout=out,
+    )
     assert "sans-mail" in out.getvalue()
     from django_tasks_db.models import DBTaskResult
 
@@ -320,8 +505,17 @@ def test_invitations_respect_the_rate_and_never_logged_in(combs):
     families(combs, "A", "B", "C")
     call_command("create_accounts", "--site", combs.slug, stdout=io.StringIO())
     User.objects.filter(username="c").update(last_login="2026-01-01T00:00:00Z")
-    call_command("send_invitations", "--site", combs.slug, "--rate", "2/min",
-                 "--only-never-logged-in", "--base-url", "https://x.example", stdout=io.StringIO())
+    call_command(
+        "send_invitations",
+        "--site",
+        combs.slug,
+        "--rate",
+        "2/min",
+        "--only-never-logged-in",
+        "--base-url",
+        "https://x.example",
+        stdout=io.StringIO(),
+    )
     runs = sorted(DBTaskResult.objects.values_list("run_after", flat=True))
     assert len(runs) == 2 and runs[1] - runs[0] == timedelta(seconds=30)
 
@@ -330,10 +524,19 @@ def test_leading_zeros_lost_by_a_spreadsheet_are_restored_only_there():
     from students.imports.readers import Number
     from students.imports.rows import PersonRow
 
-    row = {"type": "responsable", "ref": "R", "ref_famille": "F", "nom": "A", "prenom": "B",
-           "civilite": "Mme", "adresse": "1 rue", "code_postal": Number(1000),
-           "ville": "Bourg-en-Bresse", "departement_naissance": Number(1),
-           "mobile": Number(612345678)}
+    row = {
+        "type": "responsable",
+        "ref": "R",
+        "ref_famille": "F",
+        "nom": "A",
+        "prenom": "B",
+        "civilite": "Mme",
+        "adresse": "1 rue",
+        "code_postal": Number(1000),
+        "ville": "Bourg-en-Bresse",
+        "departement_naissance": Number(1),
+        "mobile": Number(612345678),
+    }
     form = PersonRow(row)
     assert form.is_valid(), form.errors
     assert form.cleaned_data["code_postal"] == "01000"
@@ -349,8 +552,18 @@ def test_leading_zeros_lost_by_a_spreadsheet_are_restored_only_there():
 def test_reimport_with_fewer_columns_keeps_the_other_values(combs, tmp_path):
     run("import_families", write_csv(tmp_path / "full.csv", ROWS))
     Guardian.objects.filter(external_ref="R1").update(email="corrige@example.org")
-    short_header = ["type", "ref", "ref_famille", "civilite", "nom", "prenom", "date_naissance",
-                    "adresse", "code_postal", "ville"]
+    short_header = [
+        "type",
+        "ref",
+        "ref_famille",
+        "civilite",
+        "nom",
+        "prenom",
+        "date_naissance",
+        "adresse",
+        "code_postal",
+        "ville",
+    ]
     short = [[r[0], r[1], r[2], r[6], r[7], r[8], r[9], r[10], r[11], r[12]] for r in ROWS]
     short[0][9] = "Melun-Centre"
     run("import_families", write_csv(tmp_path / "short.csv", short, header=short_header))
@@ -361,22 +574,57 @@ def test_reimport_with_fewer_columns_keeps_the_other_values(combs, tmp_path):
 
 
 def test_header_variants_and_unknown_columns(combs, tmp_path):
-    header = ["Type", "Référence", "Ref famille", "Nom famille", "E-mail référence",
-              "Mobile référence", "Civilité", "Nom", "Prénom", "Date de naissance", "Adresse",
-              "Code postal", "Ville", "Téléphone mobile", "Payeur"]
+    header = [
+        "Type",
+        "Référence",
+        "Ref famille",
+        "Nom famille",
+        "E-mail référence",
+        "Mobile référence",
+        "Civilité",
+        "Nom",
+        "Prénom",
+        "Date de naissance",
+        "Adresse",
+        "Code postal",
+        "Ville",
+        "Téléphone mobile",
+        "Payeur",
+    ]
     run("import_families", write_csv(tmp_path / "a.csv", ROWS, header=header))
     assert Guardian.objects.get(external_ref="R1").mobile_phone.as_e164 == "+33612345678"
     err = io.StringIO()
     with pytest.raises(CommandError):
-        call_command("import_families", str(write_csv(tmp_path / "b.csv", ROWS,
-                                                        header=[*HEADER[:-1], "Pointure"])),
-                     "--site", "combs-la-ville", "--verbosity", "0", stderr=err)
+        call_command(
+            "import_families",
+            str(write_csv(tmp_path / "b.csv", ROWS, header=[*HEADER[:-1], "Pointure"])),
+            "--site",
+            "combs-la-ville",
+            "--verbosity",
+            "0",
+            stderr=err,
+        )
     assert "b.csv:1:pointure:" in err.getvalue()
 
 
 def test_a_bad_row_rejects_its_whole_family(combs, tmp_path):
-    bad_student = ["eleve", "E1", "F1", "", "", "", "", "Müller", "Léa", "31/02/2015", "", "",
-                   "", "", ""]
+    bad_student = [
+        "eleve",
+        "E1",
+        "F1",
+        "",
+        "",
+        "",
+        "",
+        "Müller",
+        "Léa",
+        "31/02/2015",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ]
     path = write_csv(tmp_path / "familles.csv", [ROWS[0], ROWS[1], bad_student])
     run("import_families", path, "combs-la-ville", "--skip-invalid")
     assert list(Family.objects.values_list("external_ref", flat=True)) == ["F2"]
@@ -387,15 +635,32 @@ def test_a_bad_row_rejects_its_whole_family(combs, tmp_path):
     run("import_families", corrected)
     assert Guardian.objects.get(external_ref="R1").position == 1
     # A responsable added later comes after the family's existing ones.
-    second = ["responsable", "R3", "F1", "", "", "", "M.", "Müller", "Paul", "01/01/1979",
-              "3 rue", "77000", "Melun", "", ""]
+    second = [
+        "responsable",
+        "R3",
+        "F1",
+        "",
+        "",
+        "",
+        "M.",
+        "Müller",
+        "Paul",
+        "01/01/1979",
+        "3 rue",
+        "77000",
+        "Melun",
+        "",
+        "",
+    ]
     run("import_families", write_csv(tmp_path / "ajout.csv", [second]))
     assert Guardian.objects.get(external_ref="R3").position == 2
 
 
 def test_encoding_is_detected_on_the_whole_file(combs, tmp_path):
-    filler = [["eleve", f"E{n}", "F2", "", "", "", "", "Durand", "Tom", "01/01/2015", "", "",
-               "", "", ""] for n in range(3000)]
+    filler = [
+        ["eleve", f"E{n}", "F2", "", "", "", "", "Durand", "Tom", "01/01/2015", "", "", "", "", ""]
+        for n in range(3000)
+    ]
     rows = [ROWS[1], *filler, ROWS[0]]  # "Müller" only after the first 64 KB.
     path = write_csv(tmp_path / "familles.csv", rows, encoding="cp1252")
     assert path.stat().st_size > 64 * 1024
@@ -414,8 +679,9 @@ def test_multiline_cells_keep_line_numbers_and_short_rows_are_refused(combs, tmp
         handle.write("responsable;R9;F9;Court\n")
     err = io.StringIO()
     with pytest.raises(CommandError):
-        call_command("import_families", str(path), "--site", "combs-la-ville",
-                     "--verbosity", "0", stderr=err)
+        call_command(
+            "import_families", str(path), "--site", "combs-la-ville", "--verbosity", "0", stderr=err
+        )
     assert "familles.csv:5:-:" in err.getvalue()  # Header 1, a row on lines 2-3, then 4, 5.
 
 
@@ -427,8 +693,13 @@ def test_courses_next_year_with_the_same_references(combs, tmp_path):
     assert out.startswith("0 créé(s), 0 mis à jour, 3 inchangé(s)")
     out, _err = run("import_enrollments", SAMPLES / "inscriptions.csv")
     assert out.startswith("0 créé(s), 0 mis à jour, 4 inchangé(s)")
-    next_year = (SAMPLES / "cours.csv").read_text().replace("2026-2027", "2027-2028") \
-        .replace("14/09/2026", "13/09/2027").replace("27/06/2027", "25/06/2028")
+    next_year = (
+        (SAMPLES / "cours.csv")
+        .read_text()
+        .replace("2026-2027", "2027-2028")
+        .replace("14/09/2026", "13/09/2027")
+        .replace("27/06/2027", "25/06/2028")
+    )
     path = tmp_path / "cours-2027.csv"
     path.write_text(next_year)
     out, _err = run("import_courses", path, "combs-la-ville", "--dry-run")
@@ -457,8 +728,10 @@ def test_legacy_identifiants_are_reserved_and_case_insensitive(combs):
     user = User.objects.get(username="dupont")
     user.set_password("Une-phrase-secrete-2026")
     user.save()
-    response = client.post("/connexion/", {"site": combs.slug, "username": "Dupont",
-                                           "password": "Une-phrase-secrete-2026"})
+    response = client.post(
+        "/connexion/",
+        {"site": combs.slug, "username": "Dupont", "password": "Une-phrase-secrete-2026"},
+    )
     assert response.status_code == 302
 
 
@@ -469,8 +742,16 @@ def test_letters_are_private(combs, tmp_path):
     Family.objects.update(reference_email="")
     call_command("create_accounts", "--site", combs.slug, stdout=io.StringIO())
     letters = tmp_path / "lettres.pdf"
-    call_command("send_invitations", "--site", combs.slug, "--base-url", "https://x.example",
-                 "--letters", str(letters), stdout=io.StringIO())
+    call_command(
+        "send_invitations",
+        "--site",
+        combs.slug,
+        "--base-url",
+        "https://x.example",
+        "--letters",
+        str(letters),
+        stdout=io.StringIO(),
+    )
     assert stat.S_IMODE(letters.stat().st_mode) == 0o600
 
 
@@ -499,16 +780,22 @@ def test_the_import_benchmark_runs(db):
     def in_this_process(args):
         call_command(*args, "--verbosity", "0", stdout=io.StringIO())
         site = Site.objects.get(slug="benchmark")
-        counts[args[0]] = (Course.objects.filter(site=site).count(),
-                           Family.objects.filter(site=site).count(),
-                           Enrollment.objects.filter(course__site=site).count(),
-                           User.objects.filter(site=site).count())
+        counts[args[0]] = (
+            Course.objects.filter(site=site).count(),
+            Family.objects.filter(site=site).count(),
+            Enrollment.objects.filter(course__site=site).count(),
+            User.objects.filter(site=site).count(),
+        )
         return 0.5, 100.0
 
     out = io.StringIO()
     assert import_families.main(["--families", "4"], stdout=out, run=in_this_process) == 0
     assert "4 families, 6 responsables, 6 students, 10 enrollments" in out.getvalue()
-    assert counts == {"import_courses": (60, 0, 0, 0), "import_families": (60, 4, 0, 0),
-                      "import_enrollments": (60, 4, 10, 0), "create_accounts": (60, 4, 10, 4)}
+    assert counts == {
+        "import_courses": (60, 0, 0, 0),
+        "import_families": (60, 4, 0, 0),
+        "import_enrollments": (60, 4, 10, 0),
+        "create_accounts": (60, 4, 10, 4),
+    }
     assert "import (total)" in out.getvalue() and "1.5 s" in out.getvalue()
     assert not Site.objects.filter(slug="benchmark").exists()  # Cleaned up.

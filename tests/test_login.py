@@ -87,8 +87,10 @@ def test_inactive_account_gets_the_generic_message(client, parent, combs):
     parent.save()
     response = post_login(client, combs, "demo")
     assert "_auth_user_id" not in client.session
-    assert response.context["form"].errors["__all__"][0].startswith(
-        str(response.context["form"].invalid_login_message)[:20]
+    assert (
+        response.context["form"]
+        .errors["__all__"][0]
+        .startswith(str(response.context["form"].invalid_login_message)[:20])
     )
 
 
@@ -270,6 +272,7 @@ def test_admin_login_goes_through_the_portal_login(client):
 # Failures lock an account from the address they come from only; from many
 # addresses they slow it down, and its holder is told.
 
+
 @time_machine.travel(START, tick=False)
 def test_failures_from_elsewhere_do_not_lock_the_parent_out(parent, combs, behind_proxy):
     attacker = from_address("203.0.113.66")
@@ -291,9 +294,20 @@ def wait_in_message(response):
 
 def test_guessing_from_many_addresses_slows_the_account_down(parent, combs, behind_proxy):
     behind_proxy.LOGIN_FAILURES_PER_ACCOUNT = "3/d"
-    expected = ["1 seconde", "2 secondes", "4 secondes", "8 secondes", "16 secondes",
-                "32 secondes", "2 minutes", "3 minutes", "5 minutes", "9 minutes",
-                "15 minutes", "15 minutes"]
+    expected = [
+        "1 seconde",
+        "2 secondes",
+        "4 secondes",
+        "8 secondes",
+        "16 secondes",
+        "32 secondes",
+        "2 minutes",
+        "3 minutes",
+        "5 minutes",
+        "9 minutes",
+        "15 minutes",
+        "15 minutes",
+    ]
     waits = []
     with time_machine.travel(START, tick=False) as traveller:
         for n in range(3 + len(expected)):
@@ -343,8 +357,15 @@ def test_unknown_identifiant_gets_the_same_answers(parent, combs, behind_proxy):
     # One a second: wrong, wrong, wrong, wrong (1 s to wait), wrong (2 s),
     # 1 s left, wrong (4 s), 3 s, 2 s, 1 s left, wrong (8 s), 7 s left.
     said = [re.search(r"dans (\d+ \w+)|incorrect", answer).group(1) for answer in known]
-    assert said == [None] * 5 + ["1 seconde", None, "3 secondes", "2 secondes", "1 seconde",
-                                 None, "7 secondes"]
+    assert said == [None] * 5 + [
+        "1 seconde",
+        None,
+        "3 secondes",
+        "2 secondes",
+        "1 seconde",
+        None,
+        "7 secondes",
+    ]
     assert answers(combs, "nobody-here", addresses) == known
 
 
@@ -370,7 +391,8 @@ def test_the_account_holder_is_told_once_per_window(parent, combs, behind_proxy,
         assert message.to == [parent.email]
         assert message.reply_to == [combs.email]
         assert message.subject == (
-            f"{combs.name} – tentatives de connexion échouées sur votre compte")
+            f"{combs.name} – tentatives de connexion échouées sur votre compte"
+        )
         assert "De nombreuses tentatives de connexion à votre compte" in message.body
         assert "Votre identifiant\u00a0: demo" in message.body
         assert "http://testserver/mot-de-passe-perdu/" in message.body
@@ -390,8 +412,9 @@ def test_the_account_holder_is_told_once_per_window(parent, combs, behind_proxy,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_unknown_identifiant_is_queued_alike_and_mails_nobody(parent, combs, behind_proxy,
-                                                             run_worker):
+def test_unknown_identifiant_is_queued_alike_and_mails_nobody(
+    parent, combs, behind_proxy, run_worker
+):
     behind_proxy.LOGIN_FAILURES_PER_ACCOUNT = "3/h"
     with time_machine.travel(START, tick=False) as traveller:
         fail_from_new_addresses(combs, "nobody-here", 4, traveller)

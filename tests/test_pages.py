@@ -170,7 +170,10 @@ def test_hsts_over_https(client, combs, settings):
 
 
 TEST_ONLY_VARIABLES = {
-    "DEBUG", "DJANGO_SETTINGS_MODULE", "SECURE_SSL_REDIRECT", "SECURE_COOKIES",
+    "DEBUG",
+    "DJANGO_SETTINGS_MODULE",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_COOKIES",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
 
@@ -187,7 +190,10 @@ def test_production_settings_pass_check_deploy():
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True,
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -196,8 +202,11 @@ def test_production_refuses_to_start_without_secret_key():
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
     env["DJANGO_SETTINGS_MODULE"] = "extranet.settings"
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env,
-        capture_output=True, text=True,
+        [sys.executable, "manage.py", "check"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
@@ -217,6 +226,7 @@ def test_french_catalogue_is_complete():
     assert catalogue.fuzzy_entries() == []
     # The compiled catalogue says the same as its source.
     compiled = polib.mofile(str(BASE_DIR / "extranet/locale/fr/LC_MESSAGES/django.mo"))
+
     def pairs(entries):
         return {(e.msgid, e.msgstr or tuple(sorted(e.msgstr_plural.items()))) for e in entries}
 
@@ -236,12 +246,18 @@ def test_dates_use_french_formats(combs):
 # Signed-in pages are not stored: the back button of a shared computer shows
 # nothing once the family has signed out.
 
+
 @pytest.fixture
 def secretariat(combs):
     from django.contrib.auth.models import Permission
 
-    user = User.objects.create_user("secretariat-combs", password=PASSWORD, site=combs,
-                                    is_staff=True, email="secretariat@example.org")
+    user = User.objects.create_user(
+        "secretariat-combs",
+        password=PASSWORD,
+        site=combs,
+        is_staff=True,
+        email="secretariat@example.org",
+    )
     user.user_permissions.add(Permission.objects.get(codename="view_family"))
     return user
 
@@ -249,12 +265,18 @@ def secretariat(combs):
 @time_machine.travel("2026-10-05 10:00 +0200", tick=False)
 def test_signed_in_pages_are_not_stored(parent_client, parent, combs, secretariat):
     year = students_data.school_year(combs)
-    student = students_data.student(parent.family, courses=students_data.structure(
-        combs, year)["courses"][:1])
+    student = students_data.student(
+        parent.family, courses=students_data.structure(combs, year)["courses"][:1]
+    )
     billing_data.payer(parent.family)
     invoice = billing_data.issued(parent.family)
-    pages = [reverse("home"), reverse("families:family"), reverse("students:list"),
-             reverse("students:detail", args=[student.pk]), reverse("billing:statement")]
+    pages = [
+        reverse("home"),
+        reverse("families:family"),
+        reverse("students:list"),
+        reverse("students:detail", args=[student.pk]),
+        reverse("billing:statement"),
+    ]
     for url in pages:
         response = parent_client.get(url)
         assert response.status_code == 200, url
@@ -288,6 +310,7 @@ def test_public_pages_for_strangers_are_unchanged(client, combs):
 # The admin sends a signed-in person it refuses to its login page; the portal
 # must not send them back (a redirect loop).
 
+
 def test_a_parent_opening_the_admin_lands_home_with_a_message(parent_client):
     response = parent_client.get("/admin/", follow=True)  # a loop raises RedirectCycleError
     assert response.status_code == 200
@@ -300,7 +323,8 @@ def test_a_parent_opening_the_admin_lands_home_with_a_message(parent_client):
 def test_a_parent_signing_in_towards_the_admin_lands_home(client, parent, combs):
     response = client.post(
         reverse("login") + "?next=/admin/",
-        {"site": combs.slug, "username": "demo", "password": PASSWORD}, follow=True,
+        {"site": combs.slug, "username": "demo", "password": PASSWORD},
+        follow=True,
     )
     assert response.redirect_chain[-1][0] == reverse("home")
     assert "réservée au secrétariat" in response.text

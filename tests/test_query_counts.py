@@ -12,18 +12,40 @@ from families.models import FamilyDocument, Guardian
 
 from . import factories
 
-PAGES = ["home", "accessibility", "password_change", "families:family", "families:edit", "reenrollment:index",
-         "families:guardian_add", "students:list", "students:timetable", "billing:statement"]
+PAGES = [
+    "home",
+    "accessibility",
+    "password_change",
+    "families:family",
+    "families:edit",
+    "reenrollment:index",
+    "families:guardian_add",
+    "students:list",
+    "students:timetable",
+    "billing:statement",
+]
 
 
 def fill(family, site, structure, size):
     kind = DocumentKind.objects.get_or_create(site=site, name="Justificatif")[0]
     for n in range(size):
-        Guardian.objects.create(family=family, civility="MME", first_name=f"R{n}",
-                                last_name="Martin", address_line1="1 rue", postal_code="77000",
-                                city="Melun")
-        FamilyDocument.objects.create(family=family, kind=kind, file="x.pdf", original_name="x.pdf",
-                                      content_type="application/pdf", size=1)
+        Guardian.objects.create(
+            family=family,
+            civility="MME",
+            first_name=f"R{n}",
+            last_name="Martin",
+            address_line1="1 rue",
+            postal_code="77000",
+            city="Melun",
+        )
+        FamilyDocument.objects.create(
+            family=family,
+            kind=kind,
+            file="x.pdf",
+            original_name="x.pdf",
+            content_type="application/pdf",
+            size=1,
+        )
         factories.student(family, f"Élève {n}", courses=structure["courses"])
 
 

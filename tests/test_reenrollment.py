@@ -32,8 +32,13 @@ def lea(parent, data):
 @pytest.fixture
 def hugo(parent, data):
     """Piano this year."""
-    return students_data.student(parent.family, "Hugo", courses=[data["courses"][1]],
-                                 birth_date=students_data.date(2017, 10, 2), sex="M")
+    return students_data.student(
+        parent.family,
+        "Hugo",
+        courses=[data["courses"][1]],
+        birth_date=students_data.date(2017, 10, 2),
+        sex="M",
+    )
 
 
 def upload(name, content):
@@ -45,18 +50,23 @@ def url(name, student):
 
 
 def enrollment_field(student, discipline):
-    enrollment = Enrollment.objects.get(student=student, course__discipline=discipline,
-                                        course__school_year__name=clock.school_year_of(clock.TODAY))
+    enrollment = Enrollment.objects.get(
+        student=student,
+        course__discipline=discipline,
+        course__school_year__name=clock.school_year_of(clock.TODAY),
+    )
     return f"enrollment_{enrollment.pk}"
 
 
 def wishes_data(student, data, stop=(), **extra):
     values = {"comment": "", "musicianship_level": "", "new_1": "", "new_2": "", "new_3": ""}
-    for enrollment in Enrollment.objects.filter(student=student,
-                                                course__school_year=data["this_year"]):
+    for enrollment in Enrollment.objects.filter(
+        student=student, course__school_year=data["this_year"]
+    ):
         discipline = enrollment.course.discipline
-        values[f"enrollment_{enrollment.pk}"] = (Wish.Choice.STOP if discipline in stop
-                                                   else Wish.Choice.CONTINUE)
+        values[f"enrollment_{enrollment.pk}"] = (
+            Wish.Choice.STOP if discipline in stop else Wish.Choice.CONTINUE
+        )
     values.update(extra)
     return values
 
@@ -64,7 +74,9 @@ def wishes_data(student, data, stop=(), **extra):
 def send(client, student, data, **extra):
     response = client.post(url("reenrollment:wishes", student), wishes_data(student, data, **extra))
     assert response.status_code == 302, response.content.decode()[:2000]
-    response = client.post(url("reenrollment:validation", student), {"accept_rules": "on", "rules": data["rules"].pk})
+    response = client.post(
+        url("reenrollment:validation", student), {"accept_rules": "on", "rules": data["rules"].pk}
+    )
     assert response.status_code == 302
     return ReenrollmentRequest.objects.get(student=student)
 
@@ -79,16 +91,19 @@ def staff_client(site, username="secretariat", **fields):
     from reenrollment.demo import SECRETARIAT_PERMISSIONS as REENROLLMENT
     from students.demo import SECRETARIAT_PERMISSIONS as STUDENTS
 
-    user = User.objects.create_user(username=username, password="x" * 16, site=site,
-                                    is_staff=True, **fields)
-    user.user_permissions.set(Permission.objects.filter(
-        codename__in=FAMILIES + STUDENTS + REENROLLMENT))
+    user = User.objects.create_user(
+        username=username, password="x" * 16, site=site, is_staff=True, **fields
+    )
+    user.user_permissions.set(
+        Permission.objects.filter(codename__in=FAMILIES + STUDENTS + REENROLLMENT)
+    )
     client = Client()
     client.force_login(user)
     return client, user
 
 
 # The campaign's dates.
+
 
 def test_before_opening_the_tab_says_when_it_opens(parent_client, data, lea):
     campaign = data["campaign"]
@@ -100,8 +115,10 @@ def test_before_opening_the_tab_says_when_it_opens(parent_client, data, lea):
     assert "opens on" in page.text or "ouvre le" in page.text
     assert "conservatoire.combs@example.org" in page.text  # The secretariat's contacts.
     assert parent_client.get(url("reenrollment:documents", lea)).status_code == 404
-    assert parent_client.post(url("reenrollment:wishes", lea),
-                              wishes_data(lea, data)).status_code == 404
+    assert (
+        parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data)).status_code
+        == 404
+    )
     assert not ReenrollmentRequest.objects.exists()
 
 
@@ -125,8 +142,9 @@ def test_after_closing_the_request_is_read_only(parent_client, data, lea, hugo):
     assert "closed on" in page.text or "close le" in page.text or "fermée" in page.text
     page = parent_client.get(url("reenrollment:wishes", lea))
     assert page.status_code == 200 and 'type="submit" class="btn btn-primary">' not in page.text
-    response = parent_client.post(url("reenrollment:wishes", lea),
-                                  wishes_data(lea, data, stop=[data["dance"]]))
+    response = parent_client.post(
+        url("reenrollment:wishes", lea), wishes_data(lea, data, stop=[data["dance"]])
+    )
     assert response.status_code == 302
     assert not request.wishes.filter(choice=Wish.Choice.STOP).exists()
     # A student without a request has nothing to open any more.
@@ -155,6 +173,7 @@ def test_no_campaign_at_all(parent_client, combs):
 
 # Acceptance of the rules.
 
+
 def test_acceptance_is_required(parent_client, data, lea):
     parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data))
     response = parent_client.post(url("reenrollment:validation", lea), {})
@@ -174,16 +193,25 @@ def test_acceptance_is_recorded_with_version_time_and_account(parent_client, par
 
 
 def test_wishes_come_before_validation(parent_client, data, lea):
-    response = parent_client.post(url("reenrollment:validation", lea), {"accept_rules": "on", "rules": data["rules"].pk})
+    response = parent_client.post(
+        url("reenrollment:validation", lea), {"accept_rules": "on", "rules": data["rules"].pk}
+    )
     assert response.status_code == 302 and response["Location"] == url("reenrollment:wishes", lea)
     assert not ReenrollmentRequest.objects.filter(status=Status.SUBMITTED).exists()
 
 
 # Documents.
 
+
 def document(model, kind, **owner):
-    return model.objects.create(kind=kind, file="x.pdf", original_name="x.pdf",
-                                content_type="application/pdf", size=1, **owner)
+    return model.objects.create(
+        kind=kind,
+        file="x.pdf",
+        original_name="x.pdf",
+        content_type="application/pdf",
+        size=1,
+        **owner,
+    )
 
 
 def step_items(client, student):
@@ -193,18 +221,25 @@ def step_items(client, student):
 
 def test_a_valid_family_document_is_not_asked_again(parent_client, parent, data, lea):
     assert step_items(parent_client, lea)["Justificatif de domicile"] == "missing"
-    document(FamilyDocument, data["proof"], family=parent.family,
-             status=FamilyDocument.Status.ACCEPTED)
+    document(
+        FamilyDocument, data["proof"], family=parent.family, status=FamilyDocument.Status.ACCEPTED
+    )
     step = parent_client.get(url("reenrollment:documents", lea)).context["step"]
     assert [item.kind.name for item in step.summary["missing_documents"]] == [
-        "Attestation de responsabilité civile", "Certificat médical (danse)"]
+        "Attestation de responsabilité civile",
+        "Certificat médical (danse)",
+    ]
     assert step_items(parent_client, lea)["Justificatif de domicile"] == "accepted"
 
 
 def test_an_expired_document_is_asked_again(parent_client, parent, data, lea):
-    document(FamilyDocument, data["proof"], family=parent.family,
-             status=FamilyDocument.Status.ACCEPTED,
-             uploaded_at=timezone.now() - timedelta(days=120))
+    document(
+        FamilyDocument,
+        data["proof"],
+        family=parent.family,
+        status=FamilyDocument.Status.ACCEPTED,
+        uploaded_at=timezone.now() - timedelta(days=120),
+    )
     assert step_items(parent_client, lea)["Justificatif de domicile"] == "expired"
 
 
@@ -212,70 +247,96 @@ def test_dance_requires_the_medical_document(parent_client, data, lea, hugo):
     assert step_items(parent_client, lea)["Certificat médical (danse)"] == "missing"
     assert "Certificat médical (danse)" not in step_items(parent_client, hugo)
     # Stopping dance: no certificate asked.
-    parent_client.post(url("reenrollment:wishes", lea),
-                       wishes_data(lea, data, stop=[data["dance"]]))
+    parent_client.post(
+        url("reenrollment:wishes", lea), wishes_data(lea, data, stop=[data["dance"]])
+    )
     assert "Certificat médical (danse)" not in step_items(parent_client, lea)
     # Hugo wishes to start dance: asked.
-    parent_client.post(url("reenrollment:wishes", hugo),
-                       wishes_data(hugo, data, new_1=data["dance"].pk))
+    parent_client.post(
+        url("reenrollment:wishes", hugo), wishes_data(hugo, data, new_1=data["dance"].pk)
+    )
     assert step_items(parent_client, hugo)["Certificat médical (danse)"] == "missing"
 
 
 def test_upload_from_the_documents_step(parent_client, parent, data, lea):
-    response = parent_client.post(url("reenrollment:upload", lea), {
-        "kind": data["medical"].pk, "file": upload("certificat.pdf", files.pdf())})
+    response = parent_client.post(
+        url("reenrollment:upload", lea),
+        {"kind": data["medical"].pk, "file": upload("certificat.pdf", files.pdf())},
+    )
     assert response.status_code == 302
     assert StudentDocument.objects.get(student=lea).kind == data["medical"]
-    parent_client.post(url("reenrollment:upload", lea), {
-        "kind": data["proof"].pk, "file": upload("edf.jpg", files.image("JPEG"))})
+    parent_client.post(
+        url("reenrollment:upload", lea),
+        {"kind": data["proof"].pk, "file": upload("edf.jpg", files.image("JPEG"))},
+    )
     assert FamilyDocument.objects.get(family=parent.family).kind == data["proof"]
     assert step_items(parent_client, lea)["Justificatif de domicile"] == "pending"
 
 
-@pytest.mark.parametrize("payload, message", [
-    ({}, "Choose the kind of document"),
-    ({"file": ("evil.pdf", b"<script>alert(1)</script>")}, "neither a PDF"),
-    ({"file": ("empty.pdf", b"")}, "empty"),
-])
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ({}, "Choose the kind of document"),
+        ({"file": ("evil.pdf", b"<script>alert(1)</script>")}, "neither a PDF"),
+        ({"file": ("empty.pdf", b"")}, "empty"),
+    ],
+)
 def test_bad_uploads_are_refused_next_to_the_field(parent_client, data, lea, payload, message):
     post = {"kind": data["medical"].pk}
     if "file" in payload:
         post["file"] = upload(*payload["file"])
     else:
         post = {"file": upload("ok.pdf", files.pdf())}
-    with_kind = parent_client.post(url("reenrollment:upload", lea), post,
-                                   HTTP_ACCEPT_LANGUAGE="en")
+    with_kind = parent_client.post(url("reenrollment:upload", lea), post, HTTP_ACCEPT_LANGUAGE="en")
     assert with_kind.status_code == 400
     assert message.lower() in with_kind.text.lower()
     assert not StudentDocument.objects.exists()
 
 
-def test_a_kind_the_campaign_does_not_ask_cannot_be_uploaded_here(parent_client, combs, data,
-                                                                   hugo):
+def test_a_kind_the_campaign_does_not_ask_cannot_be_uploaded_here(parent_client, combs, data, hugo):
     # Hugo plays piano: the dance certificate is not among his request's kinds.
-    response = parent_client.post(url("reenrollment:upload", hugo), {
-        "kind": data["medical"].pk, "file": upload("c.pdf", files.pdf())})
+    response = parent_client.post(
+        url("reenrollment:upload", hugo),
+        {"kind": data["medical"].pk, "file": upload("c.pdf", files.pdf())},
+    )
     assert response.status_code == 400
     assert not StudentDocument.objects.exists()
 
 
 # The wishes form.
 
+
 def test_wishes_are_saved_in_order_of_preference(parent_client, data, hugo):
     from students.models import Discipline
 
     guitar = Discipline.objects.create(site=data["fm"].site, name="Guitare", category="instrument")
     students_data.Course.objects.create(
-        site=guitar.site, school_year=data["next_year"], discipline=guitar, weekday=1,
-        start_time=students_data.time(16), end_time=students_data.time(17))
-    response = parent_client.post(url("reenrollment:wishes", hugo), wishes_data(
-        hugo, data, new_1="", new_2=guitar.pk, new_3=data["dance"].pk,
-        musicianship_level="Cycle 1 – 3e année", comment="Plutôt le mercredi."))
+        site=guitar.site,
+        school_year=data["next_year"],
+        discipline=guitar,
+        weekday=1,
+        start_time=students_data.time(16),
+        end_time=students_data.time(17),
+    )
+    response = parent_client.post(
+        url("reenrollment:wishes", hugo),
+        wishes_data(
+            hugo,
+            data,
+            new_1="",
+            new_2=guitar.pk,
+            new_3=data["dance"].pk,
+            musicianship_level="Cycle 1 – 3e année",
+            comment="Plutôt le mercredi.",
+        ),
+    )
     assert response.status_code == 302
     request = ReenrollmentRequest.objects.get(student=hugo)
     assert [(w.choice, w.discipline.name, w.rank) for w in request.wishes.all()] == [
-        (Wish.Choice.CONTINUE, "Piano", 0), (Wish.Choice.NEW, "Guitare", 1),
-        (Wish.Choice.NEW, "Danse classique", 2)]
+        (Wish.Choice.CONTINUE, "Piano", 0),
+        (Wish.Choice.NEW, "Guitare", 1),
+        (Wish.Choice.NEW, "Danse classique", 2),
+    ]
     assert request.musicianship_level == "Cycle 1 – 3e année"
     assert request.comment == "Plutôt le mercredi."
     # The form shows them back.
@@ -283,16 +344,19 @@ def test_wishes_are_saved_in_order_of_preference(parent_client, data, hugo):
     assert form["new_1"].initial == guitar.pk and form["new_2"].initial == data["dance"].pk
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"ENROLLMENT": ""}, "ENROLLMENT"),
-    ({"ENROLLMENT": "<script>alert(1)</script>"}, "ENROLLMENT"),
-    ({"new_1": "abc"}, "new_1"),
-    ({"new_1": "999999"}, "new_1"),
-    ({"new_1": "DANCE", "new_2": "DANCE"}, "new_2"),
-    ({"new_1": "PIANO"}, "new_1"),
-    ({"musicianship_level": "Cycle 9"}, "musicianship_level"),
-    ({"comment": "x" * 2001}, "comment"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"ENROLLMENT": ""}, "ENROLLMENT"),
+        ({"ENROLLMENT": "<script>alert(1)</script>"}, "ENROLLMENT"),
+        ({"new_1": "abc"}, "new_1"),
+        ({"new_1": "999999"}, "new_1"),
+        ({"new_1": "DANCE", "new_2": "DANCE"}, "new_2"),
+        ({"new_1": "PIANO"}, "new_1"),
+        ({"musicianship_level": "Cycle 9"}, "musicianship_level"),
+        ({"comment": "x" * 2001}, "comment"),
+    ],
+)
 def test_bad_wishes_are_refused_next_to_the_field(parent_client, data, hugo, change, field):
     enrollment = enrollment_field(hugo, data["piano"])
     values = wishes_data(hugo, data)
@@ -308,36 +372,41 @@ def test_bad_wishes_are_refused_next_to_the_field(parent_client, data, hugo, cha
 
 
 def test_bad_wishes_keep_what_was_saved(parent_client, data, hugo):
-    parent_client.post(url("reenrollment:wishes", hugo),
-                       wishes_data(hugo, data, comment="Premier commentaire"))
-    parent_client.post(url("reenrollment:wishes", hugo),
-                       wishes_data(hugo, data, comment="y" * 2001))
+    parent_client.post(
+        url("reenrollment:wishes", hugo), wishes_data(hugo, data, comment="Premier commentaire")
+    )
+    parent_client.post(
+        url("reenrollment:wishes", hugo), wishes_data(hugo, data, comment="y" * 2001)
+    )
     assert ReenrollmentRequest.objects.get(student=hugo).comment == "Premier commentaire"
 
 
 def test_a_discipline_of_another_site_is_refused(parent_client, data, hugo, ploufragan):
     other = reenrollment_data.students_data.structure(
-        ploufragan, students_data.school_year(ploufragan))
-    response = parent_client.post(url("reenrollment:wishes", hugo),
-                                  wishes_data(hugo, data, new_1=other["dance"].pk))
+        ploufragan, students_data.school_year(ploufragan)
+    )
+    response = parent_client.post(
+        url("reenrollment:wishes", hugo), wishes_data(hugo, data, new_1=other["dance"].pk)
+    )
     assert response.status_code == 400 and "new_1" in response.context["form"].errors
 
 
 def test_wishes_are_shown_in_french(parent_client, data, hugo):
     values = wishes_data(hugo, data, new_1="abc")
-    response = parent_client.post(url("reenrollment:wishes", hugo), values,
-                                  HTTP_ACCEPT_LANGUAGE="fr")
+    response = parent_client.post(
+        url("reenrollment:wishes", hugo), values, HTTP_ACCEPT_LANGUAGE="fr"
+    )
     assert "Choisissez une discipline dans la liste." in response.text
 
 
 # Changing a request after sending it.
 
-def test_changes_after_sending_are_kept_until_the_secretariat_takes_it_up(
-    parent_client, data, lea
-):
+
+def test_changes_after_sending_are_kept_until_the_secretariat_takes_it_up(parent_client, data, lea):
     request = send(parent_client, lea, data)
-    response = parent_client.post(url("reenrollment:wishes", lea),
-                                  wishes_data(lea, data, stop=[data["dance"]]))
+    response = parent_client.post(
+        url("reenrollment:wishes", lea), wishes_data(lea, data, stop=[data["dance"]])
+    )
     assert response.status_code == 302
     request.refresh_from_db()
     assert request.status == Status.SUBMITTED and request.changed_after_sending_at
@@ -346,15 +415,21 @@ def test_changes_after_sending_are_kept_until_the_secretariat_takes_it_up(
     response = parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data))
     assert response.status_code == 302
     assert request.wishes.filter(choice=Wish.Choice.STOP).count() == 1  # Unchanged.
-    response = parent_client.post(url("reenrollment:validation", lea), {"accept_rules": "on", "rules": data["rules"].pk})
+    response = parent_client.post(
+        url("reenrollment:validation", lea), {"accept_rules": "on", "rules": data["rules"].pk}
+    )
     request.refresh_from_db()
     assert request.status == Status.IN_REVIEW
 
 
 # Another family, another site.
 
-STEP_VIEWS = ["reenrollment:documents", "reenrollment:wishes", "reenrollment:validation",
-              "reenrollment:sent"]
+STEP_VIEWS = [
+    "reenrollment:documents",
+    "reenrollment:wishes",
+    "reenrollment:validation",
+    "reenrollment:sent",
+]
 
 
 @pytest.mark.parametrize("name", STEP_VIEWS + ["reenrollment:upload"])
@@ -363,7 +438,9 @@ def test_another_familys_student_is_a_404(data, lea, name):
     client = Client()
     client.force_login(stranger)
     assert client.get(url(name, lea)).status_code in {404, 405}
-    assert client.post(url(name, lea), {"accept_rules": "on", "rules": data["rules"].pk}).status_code in {404, 405}
+    assert client.post(
+        url(name, lea), {"accept_rules": "on", "rules": data["rules"].pk}
+    ).status_code in {404, 405}
     assert not ReenrollmentRequest.objects.exists()
 
 
@@ -405,24 +482,24 @@ def test_staff_of_another_site_cannot_see_the_request(parent_client, data, lea, 
     assert "Léa" in own.get(changelist).text
     assert other.get(change).status_code == 302  # The admin's "does not exist" redirect.
     assert "Léa" not in other.get(changelist).text
-    campaign = reverse("admin:reenrollment_reenrollmentcampaign_change",
-                       args=[data["campaign"].pk])
+    campaign = reverse("admin:reenrollment_reenrollmentcampaign_change", args=[data["campaign"].pk])
     assert other.get(campaign).status_code == 302
-    other.post(change, {"decision": Status.VALIDATED,
-                        "assigned_courses": [data["next"]["fm2"].pk]})
+    other.post(change, {"decision": Status.VALIDATED, "assigned_courses": [data["next"]["fm2"].pk]})
     request.refresh_from_db()
     assert request.status == Status.SUBMITTED
 
 
 # E-mails, through the task queue.
 
+
 @pytest.mark.django_db(transaction=True)
 def test_sending_mails_the_family_and_the_secretariat(parent, combs, run_worker):
     data = reenrollment_data.campaign(combs)
     parent.family.reference_email = "famille.martin@example.org"
     parent.family.save()
-    lea = students_data.student(parent.family, "Léa",
-                                courses=[data["courses"][0], data["courses"][2]])
+    lea = students_data.student(
+        parent.family, "Léa", courses=[data["courses"][0], data["courses"][2]]
+    )
     client = Client()
     client.force_login(parent)
     request = send(client, lea, data, stop=[data["dance"]], comment="Merci !")
@@ -445,6 +522,7 @@ def test_sending_mails_the_family_and_the_secretariat(parent, combs, run_worker)
 
 # The secretariat's side.
 
+
 def decide(client, request, **post):
     """Post a decision as a secretary who has just opened the request."""
     change = reverse("admin:reenrollment_reenrollmentrequest_change", args=[request.pk])
@@ -454,8 +532,9 @@ def decide(client, request, **post):
     return client.post(change, values)
 
 
-def test_incomplete_needs_a_note_then_mails_it(parent_client, parent, data, lea,
-                                               django_capture_on_commit_callbacks):
+def test_incomplete_needs_a_note_then_mails_it(
+    parent_client, parent, data, lea, django_capture_on_commit_callbacks
+):
     parent.family.reference_email = "famille.martin@example.org"
     parent.family.save()
     request = send(parent_client, lea, data)
@@ -466,15 +545,21 @@ def test_incomplete_needs_a_note_then_mails_it(parent_client, parent, data, lea,
     request.refresh_from_db()
     assert request.status == Status.SUBMITTED
     with django_capture_on_commit_callbacks() as callbacks:
-        response = decide(staff, request, decision=Status.INCOMPLETE,
-                          missing_note="Le certificat médical pour la danse.")
+        response = decide(
+            staff,
+            request,
+            decision=Status.INCOMPLETE,
+            missing_note="Le certificat médical pour la danse.",
+        )
     assert response.status_code == 302
     assert len(callbacks) == 1  # The family's e-mail, queued once the decision is saved.
     request.refresh_from_db()
     assert request.status == Status.INCOMPLETE
     # The family sees it on the tab, completes, and sends again.
-    assert "Le certificat médical pour la danse." in parent_client.get(
-        url("reenrollment:documents", lea)).text
+    assert (
+        "Le certificat médical pour la danse."
+        in parent_client.get(url("reenrollment:documents", lea)).text
+    )
     send(parent_client, lea, data)
     request.refresh_from_db()
     assert request.status == Status.SUBMITTED
@@ -486,17 +571,26 @@ def test_validation_creates_next_years_enrollments(parent_client, data, lea):
     change = reverse("admin:reenrollment_reenrollmentrequest_change", args=[request.pk])
     form = staff.get(change).context["adminform"].form
     # Proposed from the wishes: the formation musicale level chosen, dance.
-    assert set(form.initial["assigned_courses"]) == {data["next"]["fm3"].pk,
-                                                     data["next"]["dance"].pk}
+    assert set(form.initial["assigned_courses"]) == {
+        data["next"]["fm3"].pk,
+        data["next"]["dance"].pk,
+    }
     response = decide(staff, request, decision=Status.VALIDATED, assigned_courses=[])
     assert "assigned_courses" in response.context["adminform"].form.errors
-    response = decide(staff, request, decision=Status.VALIDATED,
-                      assigned_courses=[data["next"]["fm3"].pk, data["next"]["dance"].pk])
+    response = decide(
+        staff,
+        request,
+        decision=Status.VALIDATED,
+        assigned_courses=[data["next"]["fm3"].pk, data["next"]["dance"].pk],
+    )
     assert response.status_code == 302
     request.refresh_from_db()
     assert request.status == Status.VALIDATED and request.decided_by == secretary
-    assert set(Enrollment.objects.filter(student=lea, course__school_year=data["next_year"])
-               .values_list("course__level", flat=True)) == {"Cycle 1 – 3e année", "Initiation 2"}
+    assert set(
+        Enrollment.objects.filter(student=lea, course__school_year=data["next_year"]).values_list(
+            "course__level", flat=True
+        )
+    ) == {"Cycle 1 – 3e année", "Initiation 2"}
     # Decided: the family can no longer change it, nor the secretariat decide again.
     response = parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data))
     assert ReenrollmentRequest.objects.get(pk=request.pk).status == Status.VALIDATED
@@ -504,8 +598,7 @@ def test_validation_creates_next_years_enrollments(parent_client, data, lea):
     assert ReenrollmentRequest.objects.get(pk=request.pk).status == Status.VALIDATED
 
 
-def test_a_course_of_another_year_or_site_cannot_be_assigned(parent_client, data, lea,
-                                                            ploufragan):
+def test_a_course_of_another_year_or_site_cannot_be_assigned(parent_client, data, lea, ploufragan):
     request = send(parent_client, lea, data)
     staff, _ = staff_client(lea.family.site)
     other = reenrollment_data.campaign(ploufragan)
@@ -533,16 +626,21 @@ def test_decision_mails(parent, combs, run_worker):
     data = reenrollment_data.campaign(combs)
     parent.family.reference_email = "famille.martin@example.org"
     parent.family.save()
-    lea = students_data.student(parent.family, "Léa",
-                                courses=[data["courses"][0], data["courses"][1]])
+    lea = students_data.student(
+        parent.family, "Léa", courses=[data["courses"][0], data["courses"][1]]
+    )
     client = Client()
     client.force_login(parent)
     request = send(client, lea, data, musicianship_level="Cycle 1 – 3e année")
     staff, _ = staff_client(combs)
     decide(staff, request, decision=Status.INCOMPLETE, missing_note="L'avis d'imposition.")
     send(client, lea, data, musicianship_level="Cycle 1 – 3e année")
-    decide(staff, request, decision=Status.VALIDATED,
-           assigned_courses=[data["next"]["fm3"].pk, data["next"]["piano"].pk])
+    decide(
+        staff,
+        request,
+        decision=Status.VALIDATED,
+        assigned_courses=[data["next"]["fm3"].pk, data["next"]["piano"].pk],
+    )
     run_worker()
     to_family = [m for m in mail.outbox if m.to == ["famille.martin@example.org"]]
     incomplete = next(m for m in to_family if "incomplet" in m.subject.lower())
@@ -552,8 +650,10 @@ def test_decision_mails(parent, combs, run_worker):
     # The collective course with day, time and room; the meeting; the methods.
     assert "Cycle 1 – 3e année" in body and "18:00" in body and "Auditorium" in body
     meeting = factories.parent_meeting(clock.THIS_YEAR + 1)  # In September.
-    assert any(meeting.strftime(form) in body for form in [
-        "%d/%m/%Y", f"{meeting.day} septembre %Y", f"Sept. {meeting.day}, %Y"])
+    assert any(
+        meeting.strftime(form) in body
+        for form in ["%d/%m/%Y", f"{meeting.day} septembre %Y", f"Sept. {meeting.day}, %Y"]
+    )
     assert "Dandelot, volume 3" in body
     assert "Dandelot, volume 2" not in body
 
@@ -566,9 +666,11 @@ def test_bulk_validation_of_simple_requests(parent_client, data, lea, hugo, comb
     with_new = send(parent_client, lea, data, new_1=data["piano"].pk)  # A new discipline.
     staff, _ = staff_client(combs)
     changelist = reverse("admin:reenrollment_reenrollmentrequest_changelist")
-    response = staff.post(changelist, {"action": "validate_simple",
-                                       "_selected_action": [simple.pk, with_new.pk]},
-                          follow=True)
+    response = staff.post(
+        changelist,
+        {"action": "validate_simple", "_selected_action": [simple.pk, with_new.pk]},
+        follow=True,
+    )
     assert response.status_code == 200
     simple.refresh_from_db()
     with_new.refresh_from_db()
@@ -602,8 +704,14 @@ def test_exports_csv_and_xlsx(parent_client, data, lea, combs):
 
     from openpyxl import load_workbook
 
-    request = send(parent_client, lea, data, stop=[data["dance"]], new_1=data["piano"].pk,
-                   comment="=HYPERLINK(\"http://evil\")")
+    request = send(
+        parent_client,
+        lea,
+        data,
+        stop=[data["dance"]],
+        new_1=data["piano"].pk,
+        comment='=HYPERLINK("http://evil")',
+    )
     staff, _ = staff_client(combs)
     changelist = reverse("admin:reenrollment_reenrollmentrequest_changelist")
     response = staff.post(changelist, {"action": "export_csv", "_selected_action": [request.pk]})
@@ -623,13 +731,19 @@ def test_exports_csv_and_xlsx(parent_client, data, lea, combs):
 
 # Query counts: bounded, the same for 1 and 5 students.
 
+
 def step_counts(client, student):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     result = {}
-    for name in ["reenrollment:index", "reenrollment:documents", "reenrollment:wishes",
-                 "reenrollment:validation", "reenrollment:sent"]:
+    for name in [
+        "reenrollment:index",
+        "reenrollment:documents",
+        "reenrollment:wishes",
+        "reenrollment:validation",
+        "reenrollment:sent",
+    ]:
         path = reverse(name) if name == "reenrollment:index" else url(name, student)
         with CaptureQueriesContext(connection) as queries:
             assert client.get(path).status_code == 200, name
@@ -641,8 +755,10 @@ def test_query_counts_do_not_grow_with_the_family(data, combs):
     counts = []
     for size, username in [(1, "petite"), (5, "grande")]:
         parent = make_parent(combs, username=username, family_name=username.title())
-        students = [students_data.student(parent.family, f"Élève {n}",
-                                          courses=data["courses"][:3]) for n in range(size)]
+        students = [
+            students_data.student(parent.family, f"Élève {n}", courses=data["courses"][:3])
+            for n in range(size)
+        ]
         client = Client()
         client.force_login(parent)
         for student in students:
@@ -671,8 +787,9 @@ def test_admin_list_query_count_does_not_grow(parent_client, data, combs):
     send(parent_client, students_data.student(family, "Un", courses=data["courses"][:3]), data)
     one = count()
     for n in range(8):
-        send(parent_client, students_data.student(family, f"É{n}", courses=data["courses"][:3]),
-             data)
+        send(
+            parent_client, students_data.student(family, f"É{n}", courses=data["courses"][:3]), data
+        )
     assert count() == one
     assert max(one) <= 25, one
 
@@ -685,7 +802,8 @@ def test_pages_are_valid_html(parent_client, data, lea, tmp_path):
         pages[name] = parent_client.get(url(name, lea)).text
     pages["upload-errors"] = parent_client.post(url("reenrollment:upload", lea), {}).text
     pages["wishes-errors"] = parent_client.post(
-        url("reenrollment:wishes", lea), wishes_data(lea, data, comment="x" * 2001)).text
+        url("reenrollment:wishes", lea), wishes_data(lea, data, comment="x" * 2001)
+    ).text
     parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data))
     pages["validation-errors"] = parent_client.post(url("reenrollment:validation", lea), {}).text
     send(parent_client, lea, data)
@@ -699,8 +817,9 @@ def test_pages_are_valid_html(parent_client, data, lea, tmp_path):
     assert validate(pages, tmp_path) == []
 
 
-def test_a_double_click_on_validate_sends_once(parent_client, data, lea,
-                                               django_capture_on_commit_callbacks):
+def test_a_double_click_on_validate_sends_once(
+    parent_client, data, lea, django_capture_on_commit_callbacks
+):
     parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data))
     accept = {"accept_rules": "on", "rules": data["rules"].pk}
     with django_capture_on_commit_callbacks() as callbacks:
@@ -720,11 +839,13 @@ def test_rules_changed_meanwhile_must_be_read_again(parent_client, data, lea):
     parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data))
     shown = data["rules"].pk
     campaign = data["campaign"]
-    campaign.rules = SchoolRules.objects.create(site=campaign.site, version="2027-bis",
-                                                text="Article 1 modifié.")
+    campaign.rules = SchoolRules.objects.create(
+        site=campaign.site, version="2027-bis", text="Article 1 modifié."
+    )
     campaign.save()
-    response = parent_client.post(url("reenrollment:validation", lea),
-                                  {"accept_rules": "on", "rules": shown})
+    response = parent_client.post(
+        url("reenrollment:validation", lea), {"accept_rules": "on", "rules": shown}
+    )
     assert response.status_code == 400 and response.context["form"].non_field_errors()
     assert ReenrollmentRequest.objects.get(student=lea).status == Status.DRAFT
 
@@ -734,11 +855,19 @@ def test_a_decision_on_wishes_changed_meanwhile_is_refused(parent_client, data, 
     staff, _ = staff_client(lea.family.site)
     change = reverse("admin:reenrollment_reenrollmentrequest_change", args=[request.pk])
     seen = staff.get(change).context["adminform"].form["seen"].value()
-    parent_client.post(url("reenrollment:wishes", lea),
-                       wishes_data(lea, data, stop=[data["dance"]]))
-    response = staff.post(change, {"decision": Status.VALIDATED, "seen": seen,
-                                   "missing_note": "", "refusal_reason": "",
-                                   "assigned_courses": [data["next"]["dance"].pk]})
+    parent_client.post(
+        url("reenrollment:wishes", lea), wishes_data(lea, data, stop=[data["dance"]])
+    )
+    response = staff.post(
+        change,
+        {
+            "decision": Status.VALIDATED,
+            "seen": seen,
+            "missing_note": "",
+            "refusal_reason": "",
+            "assigned_courses": [data["next"]["dance"].pk],
+        },
+    )
     assert response.status_code == 200
     assert response.context["adminform"].form.non_field_errors()
     request.refresh_from_db()
@@ -748,8 +877,13 @@ def test_a_decision_on_wishes_changed_meanwhile_is_refused(parent_client, data, 
 def test_courses_are_stored_only_by_a_validation(parent_client, data, lea):
     request = send(parent_client, lea, data)
     staff, _ = staff_client(lea.family.site)
-    decide(staff, request, decision=Status.INCOMPLETE, missing_note="Le certificat.",
-           assigned_courses=[data["next"]["dance"].pk])
+    decide(
+        staff,
+        request,
+        decision=Status.INCOMPLETE,
+        missing_note="Le certificat.",
+        assigned_courses=[data["next"]["dance"].pk],
+    )
     request.refresh_from_db()
     assert request.status == Status.INCOMPLETE and not request.assigned_courses.exists()
 
@@ -766,17 +900,17 @@ def test_a_note_saved_without_decision_keeps_the_familys_changes(parent_client, 
     assert request.comment == "Ajout" and request.missing_note == "Brouillon de note"
 
 
-def test_a_school_year_document_of_this_year_is_asked_again_for_next_year(
-    parent_client, data, lea
-):
-    medical = document(StudentDocument, data["medical"], student=lea,
-                       status=StudentDocument.Status.ACCEPTED)
+def test_a_school_year_document_of_this_year_is_asked_again_for_next_year(parent_client, data, lea):
+    medical = document(
+        StudentDocument, data["medical"], student=lea, status=StudentDocument.Status.ACCEPTED
+    )
     # Sent this school year, before the campaign opened (just now: early in September, a
     # few days earlier could be last year).
     data["campaign"].opens_at = timezone.now() - timedelta(minutes=1)
     data["campaign"].save()
     StudentDocument.objects.filter(pk=medical.pk).update(
-        uploaded_at=data["campaign"].opens_at - timedelta(minutes=1))
+        uploaded_at=data["campaign"].opens_at - timedelta(minutes=1)
+    )
     # Valid this year (until 1 September), not for next year.
     assert step_items(parent_client, lea)["Certificat médical (danse)"] == "next_year"
     document(StudentDocument, data["medical"], student=lea)  # Sent during the campaign.
@@ -799,6 +933,7 @@ def test_accepted_rules_cannot_be_edited(parent_client, data, lea, combs):
 
 # The workflow's rules, as the family and the secretariat meet them.
 
+
 def test_the_campaign_state_is_named(data):
     from reenrollment.models import ReenrollmentCampaign
 
@@ -811,39 +946,46 @@ def test_the_campaign_state_is_named(data):
 
 def test_an_upload_to_a_sent_request_marks_it_changed(parent_client, data, lea):
     parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data))
-    parent_client.post(url("reenrollment:upload", lea), {
-        "kind": data["medical"].pk, "file": upload("certificat.pdf", files.pdf())})
+    parent_client.post(
+        url("reenrollment:upload", lea),
+        {"kind": data["medical"].pk, "file": upload("certificat.pdf", files.pdf())},
+    )
     assert ReenrollmentRequest.objects.get(student=lea).changed_after_sending_at is None  # Draft.
     request = send(parent_client, lea, data)
     assert request.changed_after_sending_at is None
-    parent_client.post(url("reenrollment:upload", lea), {
-        "kind": data["proof"].pk, "file": upload("edf.pdf", files.pdf())})
+    parent_client.post(
+        url("reenrollment:upload", lea),
+        {"kind": data["proof"].pk, "file": upload("edf.pdf", files.pdf())},
+    )
     request.refresh_from_db()
     assert request.status == Status.SUBMITTED and request.changed_after_sending_at
 
 
-def test_decisions_the_workflow_refuses_are_explained_next_to_the_field(
-    parent_client, data, lea
-):
+def test_decisions_the_workflow_refuses_are_explained_next_to_the_field(parent_client, data, lea):
     parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data))
     draft = ReenrollmentRequest.objects.get(student=lea)
     staff, _ = staff_client(lea.family.site)
     response = decide(staff, draft, decision=Status.REFUSED, refusal_reason="Non.")
     assert response.context["adminform"].form.errors["decision"] == [
-        "Seule une demande envoyée peut faire l’objet d’une décision."]
+        "Seule une demande envoyée peut faire l’objet d’une décision."
+    ]
     request = send(parent_client, lea, data)
     decide(staff, request, decision=Status.IN_REVIEW)
     response = decide(staff, request, decision=Status.IN_REVIEW)
     assert response.context["adminform"].form.errors["decision"] == [
-        "Seule une demande envoyée peut être prise en charge."]
+        "Seule une demande envoyée peut être prise en charge."
+    ]
     response = decide(staff, request, decision=Status.INCOMPLETE, missing_note=" ")
     assert response.context["adminform"].form.errors["missing_note"] == [
-        "Indiquez ce qui manque\u00a0: ce texte est communiqué à la famille."]
-    response = decide(staff, request, decision=Status.REFUSED, seen="garbled",
-                      refusal_reason="Non.")
+        "Indiquez ce qui manque\u00a0: ce texte est communiqué à la famille."
+    ]
+    response = decide(
+        staff, request, decision=Status.REFUSED, seen="garbled", refusal_reason="Non."
+    )
     assert response.context["adminform"].form.non_field_errors() == [
         "La famille a modifié la demande pendant que vous la consultiez\u00a0: examinez-la de "
-        "nouveau avant de décider."]
+        "nouveau avant de décider."
+    ]
     assert ReenrollmentRequest.objects.get(pk=request.pk).status == Status.IN_REVIEW
 
 
@@ -855,8 +997,13 @@ def test_the_workflow_checks_again_what_the_form_checked(parent_client, data, le
         workflow.validate(request, [data["courses"][0]], None, "http://testserver")
     assert refused.value.field == "assigned_courses"
     with pytest.raises(workflow.NotAllowed) as refused:
-        workflow.refuse(request, "Non.", None, "http://testserver",
-                        seen=request.updated_at - timedelta(seconds=1))
+        workflow.refuse(
+            request,
+            "Non.",
+            None,
+            "http://testserver",
+            seen=request.updated_at - timedelta(seconds=1),
+        )
     assert refused.value.code == "stale"
     request.refresh_from_db()
     assert request.status == Status.SUBMITTED and not request.assigned_courses.exists()
@@ -872,13 +1019,14 @@ def test_the_request_admin_page_is_built_from_templates_without_styles(parent_cl
     document(FamilyDocument, data["proof"], family=lea.family)
     request = send(parent_client, lea, data, new_1=data["piano"].pk)
     staff, _ = staff_client(lea.family.site)
-    page = staff.get(reverse("admin:reenrollment_reenrollmentrequest_change",
-                             args=[request.pk])).text
+    page = staff.get(
+        reverse("admin:reenrollment_reenrollmentrequest_change", args=[request.pk])
+    ).text
     assert "css/admin.css" in page
     assert " style=" not in page  # The Content-Security-Policy forbids them.
     assert '<ul class="review-list"><li>Danse classique (poursuite)</li>' in page
     assert "<li>Piano (nouvelle discipline, choix 1)</li>" in page
     proof = FamilyDocument.objects.get(family=lea.family)
     link = reverse("admin:families_familydocument_change", args=[proof.pk])
-    assert 'Justificatif de domicile : <strong>' in page and f'<a href="{link}">' in page
+    assert "Justificatif de domicile : <strong>" in page and f'<a href="{link}">' in page
     assert "Certificat médical (danse) : <strong>" in page

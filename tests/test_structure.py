@@ -8,11 +8,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = {"extranet": 0, "documents": 1, "families": 2, "students": 3, "reenrollment": 4,
-          "billing": 4}
+LAYERS = {
+    "extranet": 0,
+    "documents": 1,
+    "families": 2,
+    "students": 3,
+    "reenrollment": 4,
+    "billing": 4,
+}
 # The demo data and the project's URLs bring every app together on purpose.
-GATHERERS = {"extranet/demo.py", "extranet/urls.py", "extranet/settings.py",
-             "extranet/management/commands/load_demo_data.py"}
+GATHERERS = {
+    "extranet/demo.py",
+    "extranet/urls.py",
+    "extranet/settings.py",
+    "extranet/management/commands/load_demo_data.py",
+}
 
 
 def imports():
@@ -38,20 +48,33 @@ def test_the_walk_finds_imports():
 
 @pytest.mark.parametrize("app", LAYERS)
 def test_an_app_never_imports_another_apps_views_or_admin(app):
-    wrong = [(module, name) for owner, module, name in imports() if owner == app
-             and name.split(".")[0] in LAYERS and name.split(".")[0] != app
-             and len(name.split(".")) > 1 and name.split(".")[1] in {"views", "admin"}]
+    wrong = [
+        (module, name)
+        for owner, module, name in imports()
+        if owner == app
+        and name.split(".")[0] in LAYERS
+        and name.split(".")[0] != app
+        and len(name.split(".")) > 1
+        and name.split(".")[1] in {"views", "admin"}
+    ]
     assert wrong == []
 
 
 def test_apps_import_only_from_layers_below():
-    wrong = [(module, name) for owner, module, name in imports()
-             if module not in GATHERERS and name.split(".")[0] in LAYERS
-             and LAYERS[name.split(".")[0]] > LAYERS[owner]]
+    wrong = [
+        (module, name)
+        for owner, module, name in imports()
+        if module not in GATHERERS
+        and name.split(".")[0] in LAYERS
+        and LAYERS[name.split(".")[0]] > LAYERS[owner]
+    ]
     assert wrong == []
 
 
 def test_template_filters_are_not_library_code():
-    wrong = [(module, name) for owner, module, name in imports()
-             if ".templatetags" in name and "templatetags" not in module]
+    wrong = [
+        (module, name)
+        for owner, module, name in imports()
+        if ".templatetags" in name and "templatetags" not in module
+    ]
     assert wrong == []

@@ -39,8 +39,9 @@ def lea(parent, structure):
 @pytest.fixture
 def hugo(parent, structure):
     c = structure["courses"]
-    return factories.student(parent.family, "Hugo", courses=[c[1], c[0]],
-                             birth_date=date(2017, 10, 2), sex="M")
+    return factories.student(
+        parent.family, "Hugo", courses=[c[1], c[0]], birth_date=date(2017, 10, 2), sex="M"
+    )
 
 
 @pytest.fixture
@@ -79,19 +80,30 @@ def test_strangers_get_404_or_login(parent_client, lea, stranger_student, combs)
     assert parent_client.get(reverse("students:form", args=[lea.pk, "autre"])).status_code == 404
 
 
-def test_strangers_cannot_upload_or_download_student_documents(parent_client, lea, structure,
-                                                               stranger_student, other_parent):
-    upload = {"kind": structure["medical"].pk,
-              "file": SimpleUploadedFile("c.pdf", files.pdf(), "application/pdf")}
-    assert parent_client.post(reverse("students:document_upload", args=[stranger_student.pk]),
-                              upload).status_code == 404
-    parent_client.post(reverse("students:document_upload", args=[lea.pk]),
-                       {**upload, "file": SimpleUploadedFile("c.pdf", files.pdf())})
+def test_strangers_cannot_upload_or_download_student_documents(
+    parent_client, lea, structure, stranger_student, other_parent
+):
+    upload = {
+        "kind": structure["medical"].pk,
+        "file": SimpleUploadedFile("c.pdf", files.pdf(), "application/pdf"),
+    }
+    assert (
+        parent_client.post(
+            reverse("students:document_upload", args=[stranger_student.pk]), upload
+        ).status_code
+        == 404
+    )
+    parent_client.post(
+        reverse("students:document_upload", args=[lea.pk]),
+        {**upload, "file": SimpleUploadedFile("c.pdf", files.pdf())},
+    )
     document = StudentDocument.objects.get(student=lea)
     stranger = Client()
     stranger.force_login(other_parent)
-    for url in [reverse("students:document", args=[lea.pk, document.pk]),
-                reverse("students:document", args=[stranger_student.pk, document.pk])]:
+    for url in [
+        reverse("students:document", args=[lea.pk, document.pk]),
+        reverse("students:document", args=[stranger_student.pk, document.pk]),
+    ]:
         assert stranger.get(url).status_code == 404
     assert Client().get(reverse("students:document", args=[lea.pk, document.pk])).status_code == 302
 
@@ -103,9 +115,14 @@ def test_list_shows_own_students_and_their_disciplines(parent_client, lea, hugo,
 
 
 def student_form_data(student, **changes):
-    data = {"version": student.version, "email": student.email,
-            "mobile_phone": "", "school": student.school, "school_class": student.school_class,
-            "remarks": student.remarks}
+    data = {
+        "version": student.version,
+        "email": student.email,
+        "mobile_phone": "",
+        "school": student.school,
+        "school_class": student.school_class,
+        "remarks": student.remarks,
+    }
     data.update(changes)
     return data
 
@@ -116,9 +133,16 @@ def test_editing_a_student_is_acknowledged_and_kept_in_history(parent, lea, run_
     parent.family.save()
     client = Client()
     client.force_login(parent)
-    response = client.post(reverse("students:detail", args=[lea.pk]), student_form_data(
-        lea, school="Collège Jean Moulin", image_rights="on", last_name="Pirate",
-        birth_date="2000-01-01"))
+    response = client.post(
+        reverse("students:detail", args=[lea.pk]),
+        student_form_data(
+            lea,
+            school="Collège Jean Moulin",
+            image_rights="on",
+            last_name="Pirate",
+            birth_date="2000-01-01",
+        ),
+    )
     assert response["Location"] == reverse("families:changes_saved")
     page = client.get(response["Location"])
     assert "Éléments modifiés" in page.text
@@ -128,16 +152,26 @@ def test_editing_a_student_is_acknowledged_and_kept_in_history(parent, lea, run_
     assert lea.last_name == "Martin" and lea.birth_date == date(2015, 3, 12)  # Read-only.
     run_worker()
     lines = [line for line in mail.outbox[0].body.splitlines() if line.startswith("- ")]
-    assert lines == ["- Établissement scolaire : (vide) → Collège Jean Moulin",
-                     "- Droit à l’image : non → oui"]
+    assert lines == [
+        "- Établissement scolaire : (vide) → Collège Jean Moulin",
+        "- Droit à l’image : non → oui",
+    ]
     assert lea.history.first().history_user == parent
 
 
-@pytest.mark.parametrize("field, value", [("email", "pas-une-adresse"), ("mobile_phone", "12"),
-                                          ("school", "x" * 151), ("remarks", "y" * 2001)])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("email", "pas-une-adresse"),
+        ("mobile_phone", "12"),
+        ("school", "x" * 151),
+        ("remarks", "y" * 2001),
+    ],
+)
 def test_bad_student_values_are_refused(parent_client, lea, field, value):
-    response = parent_client.post(reverse("students:detail", args=[lea.pk]),
-                                  student_form_data(lea, **{field: value}))
+    response = parent_client.post(
+        reverse("students:detail", args=[lea.pk]), student_form_data(lea, **{field: value})
+    )
     assert response.status_code == 200
     assert field in response.context["form"].errors
     assert f'id="id_{field}_error"' in response.text
@@ -157,8 +191,16 @@ def test_stale_student_edit_is_refused(parent, lea):
 
 def test_courses_page(parent_client, lea):
     page = parent_client.get(reverse("students:courses", args=[lea.pk])).text
-    for text in ["Formation musicale", "Danse classique", "Hélène Rivière", "Salle Debussy",
-                 "17:00–18:00", "Mercredi", "Samedi", "Dandelot"]:
+    for text in [
+        "Formation musicale",
+        "Danse classique",
+        "Hélène Rivière",
+        "Salle Debussy",
+        "17:00–18:00",
+        "Mercredi",
+        "Samedi",
+        "Dandelot",
+    ]:
         assert text in page, text
 
 
@@ -171,26 +213,38 @@ def test_week_view_gathers_the_family(parent_client, lea, hugo):
 
 
 def test_history_newest_year_first(parent_client, parent, lea, combs, structure):
-    for start_year, result in [(clock.THIS_YEAR - 2, "Admise en 1re année"),
-                               (clock.THIS_YEAR - 1, "Admise en 2e année")]:
+    for start_year, result in [
+        (clock.THIS_YEAR - 2, "Admise en 1re année"),
+        (clock.THIS_YEAR - 1, "Admise en 2e année"),
+    ]:
         past = factories.school_year(combs, start_year)
         course = structure["courses"][0]
-        old = type(course).objects.create(site=combs, school_year=past,
-                                          discipline=structure["fm"], weekday=2,
-                                          start_time=course.start_time,
-                                          end_time=course.end_time)
+        old = type(course).objects.create(
+            site=combs,
+            school_year=past,
+            discipline=structure["fm"],
+            weekday=2,
+            start_time=course.start_time,
+            end_time=course.end_time,
+        )
         Enrollment.objects.create(student=lea, course=old, level="Cycle 1", result=result)
     page = parent_client.get(reverse("students:history", args=[lea.pk])).text
     assert page.index(clock.year_name(clock.THIS_YEAR - 1)) < page.index(
-        clock.year_name(clock.THIS_YEAR - 2))
+        clock.year_name(clock.THIS_YEAR - 2)
+    )
     assert "Admise en 2e année" in page and THIS_YEAR not in page
 
 
 def test_between_two_years_the_next_one_is_shown(parent_client, parent, lea, combs, structure):
     past = factories.school_year(combs, clock.THIS_YEAR - 1)
     old = type(structure["courses"][0]).objects.create(
-        site=combs, school_year=past, discipline=structure["piano"], weekday=1,
-        start_time=structure["courses"][0].start_time, end_time=structure["courses"][0].end_time)
+        site=combs,
+        school_year=past,
+        discipline=structure["piano"],
+        weekday=1,
+        start_time=structure["courses"][0].start_time,
+        end_time=structure["courses"][0].end_time,
+    )
     Enrollment.objects.create(student=lea, course=old, result="Admise")
     with time_machine.travel(datetime(clock.THIS_YEAR, 7, 10, 10, tzinfo=PARIS)):
         parent_client.force_login(parent)  # That day may be weeks ahead: a fresh session.
@@ -198,32 +252,47 @@ def test_between_two_years_the_next_one_is_shown(parent_client, parent, lea, com
         assert "Danse classique" in courses and THIS_YEAR in courses
         history = parent_client.get(reverse("students:history", args=[lea.pk])).text
         assert past.name in history and THIS_YEAR not in history
-        assert "Certificat médical à imprimer" in parent_client.get(
-            reverse("students:detail", args=[lea.pk])).text
+        assert (
+            "Certificat médical à imprimer"
+            in parent_client.get(reverse("students:detail", args=[lea.pk])).text
+        )
 
 
 def test_dance_requires_the_medical_document(parent_client, lea, hugo, structure):
     page = parent_client.get(reverse("students:detail", args=[lea.pk])).text
     assert "Certificat médical (danse)" in page and "Manquant" in page
-    assert "Certificat médical (danse)" not in parent_client.get(
-        reverse("students:detail", args=[hugo.pk])).text.split("Envoyer un document")[0]
+    assert (
+        "Certificat médical (danse)"
+        not in parent_client.get(reverse("students:detail", args=[hugo.pk])).text.split(
+            "Envoyer un document"
+        )[0]
+    )
     response = parent_client.post(
         reverse("students:document_upload", args=[lea.pk]),
-        {"kind": structure["medical"].pk,
-         "file": SimpleUploadedFile("certificat.pdf", files.pdf(), "application/pdf")})
+        {
+            "kind": structure["medical"].pk,
+            "file": SimpleUploadedFile("certificat.pdf", files.pdf(), "application/pdf"),
+        },
+    )
     assert response.status_code == 302
     document = StudentDocument.objects.get(student=lea)
     assert "À valider" in parent_client.get(reverse("students:detail", args=[lea.pk])).text
     download = reverse("students:document", args=[lea.pk, document.pk])
     assert parent_client.get(download).status_code == 200
-    assert parent_client.get(reverse("students:document", args=[hugo.pk, document.pk])).status_code == 404
+    assert (
+        parent_client.get(reverse("students:document", args=[hugo.pk, document.pk])).status_code
+        == 404
+    )
 
 
 def test_student_upload_refuses_hostile_files(parent_client, lea, structure):
     response = parent_client.post(
         reverse("students:document_upload", args=[lea.pk]),
-        {"kind": structure["medical"].pk,
-         "file": SimpleUploadedFile("certificat.pdf", files.HTML_AS_PDF, "application/pdf")})
+        {
+            "kind": structure["medical"].pk,
+            "file": SimpleUploadedFile("certificat.pdf", files.HTML_AS_PDF, "application/pdf"),
+        },
+    )
     assert response.status_code == 400
     assert not StudentDocument.objects.exists()
 
@@ -233,8 +302,10 @@ def pdf_text(response):
     return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
-@pytest.mark.parametrize("form_name, title", [("certificat-medical", "Certificat médical"),
-                                              ("attestation-sur-l-honneur", "Attestation")])
+@pytest.mark.parametrize(
+    "form_name, title",
+    [("certificat-medical", "Certificat médical"), ("attestation-sur-l-honneur", "Attestation")],
+)
 def test_printable_forms_are_prefilled(parent_client, lea, combs, form_name, title):
     from django.core.files.uploadedfile import SimpleUploadedFile as Upload
 
@@ -245,14 +316,22 @@ def test_printable_forms_are_prefilled(parent_client, lea, combs, form_name, tit
     assert response["Cache-Control"] == "private, no-store"
     assert response["Content-Disposition"].startswith("attachment")
     text = " ".join(pdf_text(response).split())
-    for expected in [title, "Martin", "Léa", "12/03/2015", "Danse classique", THIS_YEAR,
-                     "Conservatoire Maurice Ohana"]:
+    for expected in [
+        title,
+        "Martin",
+        "Léa",
+        "12/03/2015",
+        "Danse classique",
+        THIS_YEAR,
+        "Conservatoire Maurice Ohana",
+    ]:
         assert expected in text, expected
     reader = PdfReader(io.BytesIO(response.content))
     assert reader.pages[0].images, "the site's logo is on the form"
 
 
 # iCalendar subscription.
+
 
 def make_feed(parent_client):
     parent_client.post(reverse("students:calendar_renew"))
@@ -322,31 +401,46 @@ def test_renew_is_post_only(parent_client):
 
 # Query counts: the same for 1 and for 5 students, each in 4 courses.
 
+
 def count_queries(parent, structure, students):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     site = parent.family.site
-    past = (SchoolYear.objects.filter(site=site, name=clock.year_name(clock.THIS_YEAR - 1)).first()
-            or factories.school_year(site, clock.THIS_YEAR - 1))
+    past = SchoolYear.objects.filter(
+        site=site, name=clock.year_name(clock.THIS_YEAR - 1)
+    ).first() or factories.school_year(site, clock.THIS_YEAR - 1)
     old = type(structure["courses"][0]).objects.get_or_create(
-        site=site, school_year=past, discipline=structure["fm"], weekday=3,
+        site=site,
+        school_year=past,
+        discipline=structure["fm"],
+        weekday=3,
         start_time=structure["courses"][0].start_time,
-        end_time=structure["courses"][0].end_time)[0]
+        end_time=structure["courses"][0].end_time,
+    )[0]
     for n in range(students):
-        student = factories.student(parent.family, f"Élève {n}",
-                                    courses=[*structure["courses"], old])
-        StudentDocument.objects.create(student=student, kind=structure["medical"], file="x.pdf",
-                                       original_name="x.pdf", content_type="application/pdf",
-                                       size=1)
+        student = factories.student(
+            parent.family, f"Élève {n}", courses=[*structure["courses"], old]
+        )
+        StudentDocument.objects.create(
+            student=student,
+            kind=structure["medical"],
+            file="x.pdf",
+            original_name="x.pdf",
+            content_type="application/pdf",
+            size=1,
+        )
     first = parent.family.students.order_by("pk").first()
     client = Client()
     client.force_login(parent)
     counts = {}
-    for url in [reverse("students:list"), reverse("students:timetable"),
-                reverse("students:detail", args=[first.pk]),
-                reverse("students:courses", args=[first.pk]),
-                reverse("students:history", args=[first.pk])]:
+    for url in [
+        reverse("students:list"),
+        reverse("students:timetable"),
+        reverse("students:detail", args=[first.pk]),
+        reverse("students:courses", args=[first.pk]),
+        reverse("students:history", args=[first.pk]),
+    ]:
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200, url
         counts[url.replace(str(first.pk), "<pk>")] = len(queries)
@@ -368,9 +462,12 @@ def test_pdf_fetcher_refuses_files_outside_static_and_media():
     from extranet.pdf import STATIC_DIR, LocalFilesFetcher
 
     fetcher = LocalFilesFetcher()
-    for url in [(STATIC_DIR / ".." / "pyproject.toml").as_uri(),
-                STATIC_DIR.as_uri() + "/%2e%2e/pyproject.toml",
-                "http://127.0.0.1/", "file:///etc/passwd"]:
+    for url in [
+        (STATIC_DIR / ".." / "pyproject.toml").as_uri(),
+        STATIC_DIR.as_uri() + "/%2e%2e/pyproject.toml",
+        "http://127.0.0.1/",
+        "file:///etc/passwd",
+    ]:
         with pytest.raises(ValueError):
             fetcher.fetch(url)
     assert fetcher.fetch((STATIC_DIR / "css" / "extranet.css").as_uri())

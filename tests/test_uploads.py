@@ -17,8 +17,12 @@ UPLOAD = reverse("families:document_upload")
 @pytest.fixture
 def proof_of_address(combs):
     return DocumentKind.objects.create(
-        site=combs, name="Justificatif de domicile", required=True, proves_address=True,
-        validity=DocumentKind.Validity.MONTHS, validity_months=3,
+        site=combs,
+        name="Justificatif de domicile",
+        required=True,
+        proves_address=True,
+        validity=DocumentKind.Validity.MONTHS,
+        validity_months=3,
     )
 
 
@@ -41,8 +45,9 @@ def upload(client, kind, name, content, content_type="application/octet-stream")
         ("scan.png", files.image("PNG"), "image/png"),
     ],
 )
-def test_real_documents_are_accepted(parent_client, parent, proof_of_address, name, content,
-                                     stored_type):
+def test_real_documents_are_accepted(
+    parent_client, parent, proof_of_address, name, content, stored_type
+):
     before = stored_files()
     response = upload(parent_client, proof_of_address, name, content)
     assert response.status_code == 302
@@ -89,8 +94,9 @@ def test_images_are_reencoded_without_metadata(parent_client, parent, proof_of_a
         ("abime.pdf", b"%PDF-1.7\n garbage garbage", "endommagé"),
     ],
 )
-def test_hostile_or_broken_files_are_refused(parent_client, parent, proof_of_address, name,
-                                             content, message):
+def test_hostile_or_broken_files_are_refused(
+    parent_client, parent, proof_of_address, name, content, message
+):
     before = stored_files()
     response = upload(parent_client, proof_of_address, name, content)
     assert response.status_code == 400

@@ -30,8 +30,13 @@ class Summary:
     seconds: float = 0.0
 
     def __str__(self):
-        return _("%(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
-                 "%(rejected)d rejected, in %(seconds).1f s") % self.__dict__
+        return (
+            _(
+                "%(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
+                "%(rejected)d rejected, in %(seconds).1f s"
+            )
+            % self.__dict__
+        )
 
 
 @dataclass
@@ -67,13 +72,17 @@ class BaseImport:
         """Canonical column names; unknown or missing columns are errors, so
         that no column is silently ignored."""
         fields = self.row_form.base_fields
-        columns = [name if name in fields else self.row_form.ALIASES.get(name, name)
-                   for name in header]
+        columns = [
+            name if name in fields else self.row_form.ALIASES.get(name, name) for name in header
+        ]
         for name, column in zip(header, columns, strict=True):
             # "erreurs" is the column our own rejects report adds.
             if column not in fields and column != "erreurs":
-                self.error(1, name, _("Unknown column. Expected: %(columns)s.")
-                           % {"columns": ", ".join(fields)})
+                self.error(
+                    1,
+                    name,
+                    _("Unknown column. Expected: %(columns)s.") % {"columns": ", ".join(fields)},
+                )
         for name, form_field in fields.items():
             if form_field.required and name not in columns:
                 self.error(1, name, _("Missing column."))
@@ -82,8 +91,7 @@ class BaseImport:
 
     def check(self):
         started = time.monotonic()
-        rows = iter(tqdm(self.table, desc=_("Checking"), unit=_("rows"),
-                         disable=not self.progress))
+        rows = iter(tqdm(self.table, desc=_("Checking"), unit=_("rows"), disable=not self.progress))
         first = next(rows, None)
         columns = self.read_header(getattr(self.table, "header", []))
         if self.errors or first is None:
@@ -91,9 +99,13 @@ class BaseImport:
         for line, raw, cells in itertools.chain([first], rows):
             row = dict(zip(columns, raw.values(), strict=False))
             if cells != len(columns):
-                self.error(line, "-", _("This row has %(cells)d cells and the header "
-                                        "%(columns)d.") % {"cells": cells,
-                                                           "columns": len(columns)}, row)
+                self.error(
+                    line,
+                    "-",
+                    _("This row has %(cells)d cells and the header %(columns)d.")
+                    % {"cells": cells, "columns": len(columns)},
+                    row,
+                )
                 continue
             form = self.row_form(row)
             if not form.is_valid():

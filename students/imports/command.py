@@ -19,12 +19,15 @@ class ImportCommand(BaseCommand):
         parser.add_argument("--site", required=True, help="slug of the site")
         parser.add_argument("--encoding", help="e.g. utf-8 or cp1252 (detected by default)")
         parser.add_argument("--delimiter", help="; or , (detected by default)")
-        parser.add_argument("--dry-run", action="store_true",
-                            help="check and count, write nothing")
-        parser.add_argument("--skip-invalid", action="store_true",
-                            help="import the valid rows and write the others to a report")
-        parser.add_argument("--report", help="where to write the rejected rows "
-                            "(default: <file>-rejets.csv)")
+        parser.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+        parser.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help="import the valid rows and write the others to a report",
+        )
+        parser.add_argument(
+            "--report", help="where to write the rejected rows (default: <file>-rejets.csv)"
+        )
 
     def handle(self, *args, **options):
         try:
@@ -39,14 +42,23 @@ class ImportCommand(BaseCommand):
         try:
             job.check()
         except UnicodeDecodeError:
-            raise CommandError(_("The file cannot be read with the encoding “%(encoding)s”: "
-                                 "try --encoding cp1252 or utf-8.")
-                               % {"encoding": options["encoding"]}) from None
+            raise CommandError(
+                _(
+                    "The file cannot be read with the encoding “%(encoding)s”: "
+                    "try --encoding cp1252 or utf-8."
+                )
+                % {"encoding": options["encoding"]}
+            ) from None
         for error in job.errors:
             self.stderr.write(str(error))
         if job.errors and not options["skip_invalid"]:
-            raise CommandError(_("%(count)d error(s): nothing was imported. Correct the file, "
-                                 "or use --skip-invalid.") % {"count": len(job.errors)})
+            raise CommandError(
+                _(
+                    "%(count)d error(s): nothing was imported. Correct the file, "
+                    "or use --skip-invalid."
+                )
+                % {"count": len(job.errors)}
+            )
         with transaction.atomic():
             job.write(commit=not options["dry_run"])
         if job.rejected and not options["dry_run"]:

@@ -16,24 +16,34 @@ class CoursesImport(BaseImport):
     def accept(self, line, row, data):
         ref = (data["annee"], data["ref_cours"])
         if ref in self.rows:
-            self.error(line, "ref_cours", _("Reference “%(ref)s” appears twice in the file (line "
-                                            "%(line)d).") % {"ref": ref[1],
-                                                             "line": self.rows[ref][0]}, row)
+            self.error(
+                line,
+                "ref_cours",
+                _("Reference “%(ref)s” appears twice in the file (line %(line)d).")
+                % {"ref": ref[1], "line": self.rows[ref][0]},
+                row,
+            )
             return
         self.rows[ref] = (line, data)
 
     def apply(self, commit):
         # A reference names a course within its school year: next year's file
         # may reuse it without touching this year's course and enrollments.
-        existing = {(c.school_year.name, c.external_ref): c for c in Course.objects.filter(
-            site=self.site, external_ref__gt="").select_related(
-            "school_year", "discipline", "teacher", "room")}
+        existing = {
+            (c.school_year.name, c.external_ref): c
+            for c in Course.objects.filter(site=self.site, external_ref__gt="").select_related(
+                "school_year", "discipline", "teacher", "room"
+            )
+        }
         years, disciplines, teachers, rooms = {}, {}, {}, {}
         for (_year, ref), (_line, data) in self.rows.items():
             values = {
-                "level": data["niveau"], "weekday": data["jour"],
-                "start_time": data["heure_debut"], "end_time": data["heure_fin"],
-                "is_collective": bool(data["collectif"]), "methods": data["methodes"],
+                "level": data["niveau"],
+                "weekday": data["jour"],
+                "start_time": data["heure_debut"],
+                "end_time": data["heure_fin"],
+                "is_collective": bool(data["collectif"]),
+                "methods": data["methodes"],
             }
             current = existing.get((data["annee"], ref))
             if commit:
@@ -43,8 +53,11 @@ class CoursesImport(BaseImport):
                 values["room"] = self._room(rooms, data["salle"])
             elif current is not None:
                 # Dry run: compare the names, create nothing.
-                names = {"discipline": data["discipline"], "teacher": data["professeur"],
-                         "room": data["salle"]}
+                names = {
+                    "discipline": data["discipline"],
+                    "teacher": data["professeur"],
+                    "room": data["salle"],
+                }
                 if any(str(getattr(current, k) or "") != v for k, v in names.items()):
                     self.count(updated=1)
                     continue
@@ -64,15 +77,18 @@ class CoursesImport(BaseImport):
     def _year(self, cache, data):
         if data["annee"] not in cache:
             cache[data["annee"]], _created = SchoolYear.objects.get_or_create(
-                site=self.site, name=data["annee"],
-                defaults={"start_date": data["debut_annee"], "end_date": data["fin_annee"]})
+                site=self.site,
+                name=data["annee"],
+                defaults={"start_date": data["debut_annee"], "end_date": data["fin_annee"]},
+            )
         return cache[data["annee"]]
 
     def _discipline(self, cache, data):
         name = data["discipline"]
         if name not in cache:
             cache[name], _created = Discipline.objects.get_or_create(
-                site=self.site, name=name, defaults={"category": data["categorie"] or "other"})
+                site=self.site, name=name, defaults={"category": data["categorie"] or "other"}
+            )
         return cache[name]
 
     def _teacher(self, cache, full_name):
@@ -81,7 +97,8 @@ class CoursesImport(BaseImport):
         if full_name not in cache:
             first, _space, last = full_name.partition(" ")
             cache[full_name], _created = Teacher.objects.get_or_create(
-                site=self.site, first_name=first, last_name=last or first)
+                site=self.site, first_name=first, last_name=last or first
+            )
         return cache[full_name]
 
     def _room(self, cache, name):

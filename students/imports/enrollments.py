@@ -1,7 +1,6 @@
 """Enrollments file: which student (legacy reference) follows which course."""
 
 from django.utils.translation import gettext as _
-
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from ..models import Course, Enrollment, SchoolYear, Student
@@ -15,36 +14,57 @@ class EnrollmentsImport(BaseImport):
     row_form = EnrollmentRow
 
     def __post_init__(self):
-        self.students = dict(Student.objects.filter(family__site=self.site, external_ref__gt="")
-                             .values_list("external_ref", "pk"))
+        self.students = dict(
+            Student.objects.filter(family__site=self.site, external_ref__gt="").values_list(
+                "external_ref", "pk"
+            )
+        )
         # The enrollments of the current school year (the next one in summer).
         year = SchoolYear.objects.current(self.site)
-        self.courses = dict(Course.objects.filter(site=self.site, external_ref__gt="",
-                                                  school_year=year)
-                            .values_list("external_ref", "pk"))
+        self.courses = dict(
+            Course.objects.filter(
+                site=self.site, external_ref__gt="", school_year=year
+            ).values_list("external_ref", "pk")
+        )
         self.pairs = {}
 
     def accept(self, line, row, data):
         student = self.students.get(data["ref_eleve"])
         course = self.courses.get(data["ref_cours"])
         if student is None:
-            self.error(line, "ref_eleve", _("Unknown student “%(ref)s”: import the families "
-                                            "first.") % {"ref": data["ref_eleve"]}, row)
+            self.error(
+                line,
+                "ref_eleve",
+                _("Unknown student “%(ref)s”: import the families first.")
+                % {"ref": data["ref_eleve"]},
+                row,
+            )
         if course is None:
-            self.error(line, "ref_cours", _("Unknown course “%(ref)s”: import the courses "
-                                            "first.") % {"ref": data["ref_cours"]}, row)
+            self.error(
+                line,
+                "ref_cours",
+                _("Unknown course “%(ref)s”: import the courses first.")
+                % {"ref": data["ref_cours"]},
+                row,
+            )
         if student is None or course is None:
             return
         if (student, course) in self.pairs:
-            self.error(line, "ref_cours", _("This enrollment appears twice in the file (line "
-                                            "%(line)d).") % {"line": self.pairs[(student, course)][0]},
-                       row)
+            self.error(
+                line,
+                "ref_cours",
+                _("This enrollment appears twice in the file (line %(line)d).")
+                % {"line": self.pairs[(student, course)][0]},
+                row,
+            )
             return
         self.pairs[(student, course)] = (line, data["niveau"])
 
     def apply(self, commit):
-        existing = {(e.student_id, e.course_id): e for e in Enrollment.objects.filter(
-            course__site=self.site)}
+        existing = {
+            (e.student_id, e.course_id): e
+            for e in Enrollment.objects.filter(course__site=self.site)
+        }
         to_create, to_update = [], []
         for (student, course), (_line, level) in self.pairs.items():
             current = existing.get((student, course))

@@ -11,7 +11,6 @@ import unicodedata
 from datetime import date, datetime
 from pathlib import Path
 
-
 # Little words dropped from headers: "Date de naissance" → "date_naissance".
 FILLER_WORDS = {"de", "d", "du", "des", "la", "le", "l"}
 
@@ -92,8 +91,11 @@ class Table:
                 # Spreadsheets pad short rows with empty cells.
                 while len(cells) > len(header) and not cells[-1]:
                     cells.pop()
-                yield line_number, dict(zip(header, cells, strict=False)), max(
-                    len(cells), len(header))
+                yield (
+                    line_number,
+                    dict(zip(header, cells, strict=False)),
+                    max(len(cells), len(header)),
+                )
         finally:
             workbook.close()
 
@@ -129,4 +131,3 @@ def write_report(path, header, rejected, delimiter=";"):
         writer.writerow([*header, "erreurs"])
         for row, messages in rejected:
             writer.writerow([*(row.get(name, "") for name in header), " | ".join(messages)])
-

@@ -44,8 +44,9 @@ class MappedChoiceField(forms.CharField):
         if not text:
             return ""
         if text not in self.mapping:
-            raise ValidationError(_("Unknown value “%(value)s”."), code="choice",
-                                  params={"value": value})
+            raise ValidationError(
+                _("Unknown value “%(value)s”."), code="choice", params={"value": value}
+            )
         return self.mapping[text]
 
 
@@ -58,10 +59,22 @@ def date_field(required=False):
 
 
 CIVILITIES = {"m": "M", "mr": "M", "monsieur": "M", "mme": "MME", "madame": "MME", "mlle": "MME"}
-SEXES = {"f": "F", "féminin": "F", "feminin": "F", "fille": "F", "m": "M", "masculin": "M",
-         "garçon": "M", "garcon": "M"}
-PERSON_TYPES = {"responsable": "guardian", "resp": "guardian", "eleve": "student",
-                "élève": "student"}
+SEXES = {
+    "f": "F",
+    "féminin": "F",
+    "feminin": "F",
+    "fille": "F",
+    "m": "M",
+    "masculin": "M",
+    "garçon": "M",
+    "garcon": "M",
+}
+PERSON_TYPES = {
+    "responsable": "guardian",
+    "resp": "guardian",
+    "eleve": "student",
+    "élève": "student",
+}
 
 
 class PersonRow(forms.Form):
@@ -69,20 +82,39 @@ class PersonRow(forms.Form):
 
     # Other names offices give the columns (after normalisation).
     ALIASES = {
-        "reference": "ref", "ref_personne": "ref", "reference_famille": "ref_famille",
-        "famille": "nom_famille", "e_mail_reference": "email_reference",
-        "courriel_reference": "email_reference", "telephone_reference": "mobile_reference",
-        "login": "identifiant", "nom_naissance": "nom_naissance", "nom_jeune_fille": "nom_naissance",
-        "ne_le": "date_naissance", "departement": "departement_naissance",
-        "adresse_1": "adresse", "adresse_2": "complement_adresse", "cp": "code_postal",
-        "commune": "ville", "telephone_domicile": "tel_domicile", "tel_fixe": "tel_domicile",
-        "telephone_mobile": "mobile", "portable": "mobile", "tel_portable": "mobile",
-        "telephone_travail": "tel_travail", "telephone_professionnel": "tel_travail",
-        "e_mail": "email", "courriel": "email", "etablissement_scolaire": "ecole",
-        "droit_a_image": "droit_image", "droit_image": "droit_image",
+        "reference": "ref",
+        "ref_personne": "ref",
+        "reference_famille": "ref_famille",
+        "famille": "nom_famille",
+        "e_mail_reference": "email_reference",
+        "courriel_reference": "email_reference",
+        "telephone_reference": "mobile_reference",
+        "login": "identifiant",
+        "nom_naissance": "nom_naissance",
+        "nom_jeune_fille": "nom_naissance",
+        "ne_le": "date_naissance",
+        "departement": "departement_naissance",
+        "adresse_1": "adresse",
+        "adresse_2": "complement_adresse",
+        "cp": "code_postal",
+        "commune": "ville",
+        "telephone_domicile": "tel_domicile",
+        "tel_fixe": "tel_domicile",
+        "telephone_mobile": "mobile",
+        "portable": "mobile",
+        "tel_portable": "mobile",
+        "telephone_travail": "tel_travail",
+        "telephone_professionnel": "tel_travail",
+        "e_mail": "email",
+        "courriel": "email",
+        "etablissement_scolaire": "ecole",
+        "droit_a_image": "droit_image",
+        "droit_image": "droit_image",
     }
 
-    type = MappedChoiceField(PERSON_TYPES, error_messages={"required": _("This field is required.")})
+    type = MappedChoiceField(
+        PERSON_TYPES, error_messages={"required": _("This field is required.")}
+    )
     ref = forms.CharField(max_length=64)
     ref_famille = forms.CharField(max_length=64)
     nom_famille = forms.CharField(max_length=150, required=False)
@@ -151,20 +183,41 @@ class PersonRow(forms.Form):
         return cleaned
 
 
-CATEGORIES = {"instrument": "instrument", "formation musicale": "musicianship",
-              "fm": "musicianship", "danse": "dance", "theatre": "theatre", "théâtre": "theatre",
-              "pratique collective": "ensemble", "autre": "other"}
-WEEKDAYS = {"lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5,
-            "dimanche": 6}
+CATEGORIES = {
+    "instrument": "instrument",
+    "formation musicale": "musicianship",
+    "fm": "musicianship",
+    "danse": "dance",
+    "theatre": "theatre",
+    "théâtre": "theatre",
+    "pratique collective": "ensemble",
+    "autre": "other",
+}
+WEEKDAYS = {
+    "lundi": 0,
+    "mardi": 1,
+    "mercredi": 2,
+    "jeudi": 3,
+    "vendredi": 4,
+    "samedi": 5,
+    "dimanche": 6,
+}
 
 
 class CourseRow(forms.Form):
-    ALIASES = {"reference": "ref_cours", "annee_scolaire": "annee", "prof": "professeur",
-               "enseignant": "professeur", "debut": "heure_debut", "fin": "heure_fin"}
+    ALIASES = {
+        "reference": "ref_cours",
+        "annee_scolaire": "annee",
+        "prof": "professeur",
+        "enseignant": "professeur",
+        "debut": "heure_debut",
+        "fin": "heure_fin",
+    }
 
     ref_cours = forms.CharField(max_length=64)
-    annee = forms.RegexField(r"^\d{4}-\d{4}$", error_messages={
-        "invalid": _("Write the school year as 2026-2027.")})
+    annee = forms.RegexField(
+        r"^\d{4}-\d{4}$", error_messages={"invalid": _("Write the school year as 2026-2027.")}
+    )
     debut_annee = date_field(required=True)
     fin_annee = date_field(required=True)
     discipline = forms.CharField(max_length=100)

@@ -54,8 +54,9 @@ def test_statement_invoice_pdf_and_online_payment_on_a_phone(page: Page, billing
     assert "1 246,00 €" in normalised(page.locator("main").inner_text())
     assert axe_violations(page) == []
     page.get_by_role("button", name="Payer", exact=True).click()
-    expect(page.get_by_text(re.compile("votre règlement de 1.246,00.€ est enregistré",
-                                       re.IGNORECASE))).to_be_visible()
+    expect(
+        page.get_by_text(re.compile("votre règlement de 1.246,00.€ est enregistré", re.IGNORECASE))
+    ).to_be_visible()
     assert axe_violations(page) == []
     page.get_by_role("link", name=re.compile("Retour au relevé")).click()
     assert "0,00 €" in normalised(page.locator("dl.totals").inner_text())

@@ -18,14 +18,19 @@ def family_portal(portal, combs):
 
     parent = User.objects.get(site=combs, username="demo")
     Guardian.objects.create(
-        family=parent.family, civility="MME", first_name="Claire", last_name="Martin",
-        address_line1="12 rue des Tilleuls", postal_code="77380", city="Combs-la-Ville",
+        family=parent.family,
+        civility="MME",
+        first_name="Claire",
+        last_name="Martin",
+        address_line1="12 rue des Tilleuls",
+        postal_code="77380",
+        city="Combs-la-Ville",
         mobile_phone="+33612345678",
     )
-    DocumentKind.objects.create(site=combs, name="Justificatif de domicile", required=True,
-                                proves_address=True)
+    DocumentKind.objects.create(
+        site=combs, name="Justificatif de domicile", required=True, proves_address=True
+    )
     return portal
-
 
 
 def test_edit_a_guardian_and_upload_a_document_on_a_phone(page: Page, family_portal, tmp_path):

@@ -13,7 +13,6 @@ PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_parent_signs_in_sets_preferences_and_signs_out(page: Page, portal, viewport):
     page.set_viewport_size(viewport)
@@ -41,8 +40,10 @@ def test_parent_signs_in_sets_preferences_and_signs_out(page: Page, portal, view
     font = page.evaluate("getComputedStyle(document.body).fontFamily")
     assert "OpenDyslexic" in font
     # The font file itself is served from this site (waiting for it: a busy machine is slow).
-    assert page.evaluate("document.fonts.load('16px OpenDyslexic').then("
-                         "faces => faces.length > 0 && document.fonts.check('16px OpenDyslexic'))")
+    assert page.evaluate(
+        "document.fonts.load('16px OpenDyslexic').then("
+        "faces => faces.length > 0 && document.fonts.check('16px OpenDyslexic'))"
+    )
     assert axe_violations(page) == []
 
     page.get_by_role("button", name="Déconnexion").click()
@@ -84,9 +85,14 @@ def test_keyboard_only_sign_in(page: Page, portal):
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_axe_finds_no_violation_on_any_page(page: Page, portal, viewport):
     page.set_viewport_size(viewport)
-    public = ["/connexion/", "/mot-de-passe-perdu/", "/mot-de-passe-perdu/envoye/",
-              "/declaration-accessibilite/combs-la-ville/", "/nouveau-mot-de-passe/MQ/bad-token/",
-              "/bienvenue/MQ/bad-token/"]
+    public = [
+        "/connexion/",
+        "/mot-de-passe-perdu/",
+        "/mot-de-passe-perdu/envoye/",
+        "/declaration-accessibilite/combs-la-ville/",
+        "/nouveau-mot-de-passe/MQ/bad-token/",
+        "/bienvenue/MQ/bad-token/",
+    ]
     for path in public:
         page.goto(portal + path)
         assert axe_violations(page) == [], path

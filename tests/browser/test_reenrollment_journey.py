@@ -34,12 +34,23 @@ def campaign_portal(portal, combs):
     factories.student(family, "Léa", courses=[courses[0], courses[2]])  # FM and dance.
     factories.student(family, "Hugo", courses=[courses[1]], sex="M")  # Piano.
     for kind in [data["proof"], data["insurance"]]:
-        FamilyDocument.objects.create(family=family, kind=kind, file="x.pdf",
-                                      original_name=f"{kind.name}.pdf",
-                                      content_type="application/pdf", size=1,
-                                      status=FamilyDocument.Status.ACCEPTED)
-    User.objects.create_user(site=combs, username="secretariat", password=PASSWORD,
-                             email="secretariat@example.org", is_staff=True, is_superuser=True)
+        FamilyDocument.objects.create(
+            family=family,
+            kind=kind,
+            file="x.pdf",
+            original_name=f"{kind.name}.pdf",
+            content_type="application/pdf",
+            size=1,
+            status=FamilyDocument.Status.ACCEPTED,
+        )
+    User.objects.create_user(
+        site=combs,
+        username="secretariat",
+        password=PASSWORD,
+        email="secretariat@example.org",
+        is_staff=True,
+        is_superuser=True,
+    )
     return portal
 
 
@@ -55,9 +66,12 @@ def check_page(page):
 def test_two_requests_from_the_phone_to_the_secretariats_decisions(
     page: Page, campaign_portal, settings, free_port, run_worker, tmp_path
 ):
-    settings.MAILERS = {"default": {
-        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "OPTIONS": {"host": "127.0.0.1", "port": free_port, "timeout": 5}}}
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": free_port, "timeout": 5},
+        }
+    }
     url = campaign_portal
     page.set_viewport_size(PHONE)
     sign_in(page, url)
@@ -82,7 +96,8 @@ def test_two_requests_from_the_phone_to_the_secretariats_decisions(
     expect(lea_fm.get_by_label("Je continue")).to_be_checked()
     page.get_by_label("Premier choix").select_option(label="Piano")
     page.get_by_label("Niveau de formation musicale proposé").select_option(
-        label="Cycle 1 – 3e année")
+        label="Cycle 1 – 3e année"
+    )
     page.get_by_label("Commentaire pour le secrétariat").fill("Piano le mercredi si possible.")
     page.get_by_role("button", name="Enregistrer les souhaits").click()
 
@@ -146,16 +161,18 @@ def test_two_requests_from_the_phone_to_the_secretariats_decisions(
         return part.get_payload(decode=True).decode()
 
     family_mails = [m for (to, _), m in messages.items() if to == "famille.martin@example.org"]
-    secretariat_mails = [m for (to, _), m in messages.items()
-                         if to == "conservatoire.combs@example.org"]
+    secretariat_mails = [
+        m for (to, _), m in messages.items() if to == "conservatoire.combs@example.org"
+    ]
     assert len(family_mails) == 4 and len(secretariat_mails) == 2
     incomplete = next(m for m in family_mails if "incomplet" in subject(m))
     assert "Le certificat doit être signé par le médecin." in body(incomplete)
     validated = body(next(m for m in family_mails if "validée" in subject(m)))
     assert "Piano" in validated and "Auditorium" in validated
     meeting = factories.parent_meeting(clock.THIS_YEAR + 1)  # In September.
-    assert any(meeting.strftime(form) in validated
-               for form in ["%d/%m/%Y", f"{meeting.day} septembre %Y"])
+    assert any(
+        meeting.strftime(form) in validated for form in ["%d/%m/%Y", f"{meeting.day} septembre %Y"]
+    )
     lea_summary = body(next(m for m in secretariat_mails if "Léa" in subject(m)))
     assert "Piano le mercredi si possible." in lea_summary
     assert "/admin/reenrollment/reenrollmentrequest/" in lea_summary

@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -21,7 +22,6 @@ def students_portal(portal, combs):
     factories.student(family, "Léa", courses=[courses[0], courses[2]])
     factories.student(family, "Hugo", courses=[courses[1]])
     return portal
-
 
 
 def test_student_courses_week_and_medical_form_on_a_phone(page: Page, students_portal):
@@ -53,7 +53,7 @@ def test_student_courses_week_and_medical_form_on_a_phone(page: Page, students_p
         page.get_by_role("link", name=re.compile("Certificat médical à imprimer")).click()
     download = download_info.value
     assert download.suggested_filename == "certificat-medical-lea-martin.pdf"
-    assert open(download.path(), "rb").read(5) == b"%PDF-"
+    assert Path(download.path()).read_bytes()[:5] == b"%PDF-"
 
     page.get_by_role("link", name="Historique", exact=True).click()
     expect(page.get_by_role("heading", name=re.compile("Historique de Léa"))).to_be_visible()

@@ -15,9 +15,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--force", action="store_true",
+            "--force",
+            action="store_true",
             help="Load the demo data even though DEBUG is off (the demo accounts have a "
-                 "published password).",
+            "published password).",
         )
 
     def handle(self, *args, **options):

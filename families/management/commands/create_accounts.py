@@ -9,8 +9,10 @@ from families.accounts import create_accounts
 
 
 class Command(BaseCommand):
-    help = ("Gives every family of the site without an account one, with an identifiant made "
-            "from the family name (dupont, dupont2…) or taken from the legacy export.")
+    help = (
+        "Gives every family of the site without an account one, with an identifiant made "
+        "from the family name (dupont, dupont2…) or taken from the legacy export."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--site", required=True, help="slug of the site")
@@ -26,6 +28,9 @@ class Command(BaseCommand):
         if options["verbosity"] >= 2:
             for account in accounts:
                 self.stdout.write(f"{account.username}\t{account.last_name}")
-        self.stdout.write(self.style.SUCCESS(
-            _("%(count)d account(s) created in %(seconds).1f s.")
-            % {"count": len(accounts), "seconds": time.monotonic() - started}))
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("%(count)d account(s) created in %(seconds).1f s.")
+                % {"count": len(accounts), "seconds": time.monotonic() - started}
+            )
+        )

@@ -1,5 +1,5 @@
-from students.imports.courses import CoursesImport
 from students.imports.command import ImportCommand
+from students.imports.courses import CoursesImport
 
 
 class Command(ImportCommand):

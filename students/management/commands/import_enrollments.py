@@ -1,5 +1,5 @@
-from students.imports.enrollments import EnrollmentsImport
 from students.imports.command import ImportCommand
+from students.imports.enrollments import EnrollmentsImport
 
 
 class Command(ImportCommand):

@@ -1,5 +1,5 @@
-from students.imports.families import FamiliesImport
 from students.imports.command import ImportCommand
+from students.imports.families import FamiliesImport
 
 
 class Command(ImportCommand):
