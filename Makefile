@@ -63,7 +63,7 @@ test: install-test lint
 lint: install-test
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
+	$(DEV_ENV) DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
 
 # The benchmarks of bench/, on the configured DATABASE_URL (the development SQLite file
 # without it). A 1,000-family import by default, a few minutes at most; the full-size run:

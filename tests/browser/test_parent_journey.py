@@ -35,6 +35,8 @@ def test_parent_signs_in_sets_preferences_and_signs_out(page: Page, portal, view
     html = page.locator("html")
     expect(html).to_have_class(re.compile("pref-large-text"))
     expect(html).to_have_class(re.compile("pref-high-contrast"))
+    # The new page's stylesheet may still be on its way on a busy machine.
+    page.wait_for_load_state("load")
     larger = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
     assert larger >= normal_size * 1.2
     font = page.evaluate("getComputedStyle(document.body).fontFamily")
