@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from extranet import tables
 from extranet.admin_scoping import SiteScopedAdmin, SiteScopedInlineMixin, staff_site_id
 from extranet.formatting import eur
+from extranet.money import money
 from extranet.responses import base_url
 
 from . import ledger
@@ -29,7 +30,6 @@ from .models import (
     PaymentGateway,
     PaymentMode,
 )
-from .money import money
 from .statement import statement
 
 

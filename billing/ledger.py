@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from sequences import get_next_value
 
+from extranet.money import money
+
 from .models import Allocation, Invoice, InvoiceLine, IssuedInvoiceError, Payment
-from .money import money
 
 ZERO = Value(0, output_field=DecimalField(max_digits=10, decimal_places=2))
 

@@ -9,10 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from documents.models import documents_storage
 from extranet.models import Site
+from extranet.money import money
 from families.models import Family
 from students.models import Discipline, SchoolYear, Student
-
-from .money import money
 
 
 class IssuedInvoiceError(ValidationError):

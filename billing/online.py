@@ -16,9 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from extranet.money import money
+
 from .ledger import lock, record_payment, remaining, remaining_of
 from .models import Invoice, OnlinePayment, Payment, PaymentGateway
-from .money import money
 
 logger = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 from django.utils import translation
 
+from extranet.money import money
 from extranet.pdf import logo_uri
 from extranet.pdf import render_pdf as render
 
 from .models import Allocation, Invoice, Payment
-from .money import money
 
 
 def render_pdf(template, context):

@@ -9,9 +9,10 @@ from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from extranet.money import money
+
 from .ledger import remaining, remaining_of
 from .models import Invoice, Payment
-from .money import money
 
 
 @dataclass

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "documents",
     "families",
     "students",
+    "fees",
     "reenrollment",
     "billing",
     "django.contrib.admin",

@@ -286,6 +286,18 @@ class Enrollment(models.Model):
         help_text=_("Once the year is over, e.g. “Passage en 4e année”."),
     )
     appreciation = models.TextField(_("appreciation"), blank=True)
+    starts_on = models.DateField(
+        _("from"),
+        null=True,
+        blank=True,
+        help_text=_("When the student joined during the year; empty from the start."),
+    )
+    stops_on = models.DateField(
+        _("until"),
+        null=True,
+        blank=True,
+        help_text=_("When the student stopped during the year; empty to the end."),
+    )
 
     history = HistoricalRecords()
 

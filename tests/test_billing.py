@@ -16,8 +16,8 @@ from pypdf import PdfReader
 
 from billing import ledger, online
 from billing.models import Invoice, InvoiceLine, OnlinePayment, Payment, PaymentGateway
-from billing.money import money
 from billing.statement import statement
+from extranet.money import money
 
 from . import billing_data
 from .factories import make_parent

@@ -13,8 +13,9 @@ LAYERS = {
     "documents": 1,
     "families": 2,
     "students": 3,
-    "reenrollment": 4,
-    "billing": 4,
+    "fees": 4,
+    "reenrollment": 5,
+    "billing": 5,
 }
 # The demo data and the project's URLs bring every app together on purpose.
 GATHERERS = {
