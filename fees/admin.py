@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +26,8 @@ from .forms import (
     ImportForm,
     PriceTableForm,
     ReductionForm,
+    TermForm,
+    TermFormSet,
     ZoneForm,
     ZoneFormSet,
 )
@@ -34,6 +37,8 @@ from .price_table import ImportRefused, Table, amounts_from_rows, headers, read_
 
 class TermInline(SiteScopedInlineMixin, admin.TabularInline):
     model = Term
+    form = TermForm
+    formset = TermFormSet
     extra = 0
     fields = ["number", "start_date", "end_date", "due_date"]
 
@@ -121,8 +126,6 @@ class FeeGridAdmin(SiteScopedAdmin):
 
     @admin.display(description=_("prices"))
     def prices_link(self, grid):
-        from django.utils.html import format_html
-
         return format_html(
             '<a href="{}">{}</a>',
             reverse("admin:fees_feegrid_prices", args=[grid.pk]),
@@ -159,7 +162,6 @@ class FeeGridAdmin(SiteScopedAdmin):
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("%(grid)s: price table") % {"grid": grid},
-            "subtitle": str(grid),
             "opts": self.opts,
             "grid": grid,
             "table": table,

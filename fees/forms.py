@@ -5,14 +5,15 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from students.models import Discipline, SchoolYear
 
 from . import copying
-from .models import Band, Commune, FeeItem, Reduction, Zone, normalized
+from .models import Band, Commune, FeeItem, Reduction, Term, Zone, normalized
 from .price_table import parse_amount
 
 COMMUNE_LINE = re.compile(r"(\d{5})\s*[-–—,;:]?\s*(\S.*)")
@@ -51,6 +52,37 @@ class NoDatabaseUniqueCheckForm(forms.ModelForm):
         pass
 
 
+class TermForm(NoDatabaseUniqueCheckForm):
+    class Meta:
+        model = Term
+        fields = ["number", "start_date", "end_date", "due_date"]
+
+
+class TermFormSet(UniqueWithinGridFormSet):
+    distinct_fields = {"number": _("Another term already has this number.")}
+
+    def clean(self):
+        super().clean()
+        year = self.instance.school_year if self.instance.school_year_id else None
+        if year is None:
+            return
+        for form in self.forms:
+            # Said at once, even beside another field's error.
+            if not hasattr(form, "cleaned_data") or form in self.deleted_forms:
+                continue
+            for name in ["start_date", "end_date"]:
+                day = form.cleaned_data.get(name)
+                if day and not year.start_date <= day <= year.end_date:
+                    form.add_error(
+                        name,
+                        _("Choose a day of the school year, from %(start)s to %(end)s.")
+                        % {
+                            "start": date_format(year.start_date, "SHORT_DATE_FORMAT"),
+                            "end": date_format(year.end_date, "SHORT_DATE_FORMAT"),
+                        },
+                    )
+
+
 class BandForm(NoDatabaseUniqueCheckForm):
     class Meta:
         model = Band
@@ -67,7 +99,7 @@ class BandFormSet(UniqueWithinGridFormSet):
 
 class ZoneForm(NoDatabaseUniqueCheckForm):
     communes_text = forms.CharField(
-        label=_("communes"),
+        label=capfirst(_("communes")),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 40}),
         help_text=_("One commune per line: postal code, then name (77380 Combs-la-Ville)."),
@@ -142,7 +174,7 @@ class ZoneFormSet(UniqueWithinGridFormSet):
 
 class FeeItemForm(forms.ModelForm):
     categories = forms.MultipleChoiceField(
-        label=_("disciplines"),
+        label=capfirst(_("disciplines")),
         choices=Discipline.Category.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
@@ -229,7 +261,11 @@ class PriceTableForm(forms.Form):
                 self.initial[cell.name] = localized(cell.amount)
 
     def amounts(self):
-        return {cell.key: self.cleaned_data[cell.name] for cell in self.cells}
+        # Only the cells sent: a cell added to the grid since the page was
+        # opened keeps its price.
+        return {
+            cell.key: self.cleaned_data[cell.name] for cell in self.cells if cell.name in self.data
+        }
 
     def described(self, name):
         return described(self, name)
@@ -262,7 +298,7 @@ def localized(amount):
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label=_("file"),
+        label=capfirst(_("file")),
         help_text=_("CSV (semicolons, UTF-8) or Excel, laid out as the export."),
     )
 
@@ -275,12 +311,12 @@ class ImportForm(forms.Form):
 
 class CopyForm(forms.Form):
     school_year = forms.ModelChoiceField(
-        label=_("school year"),
+        label=capfirst(_("school year")),
         queryset=SchoolYear.objects.none(),
         error_messages={"invalid_choice": _("Choose a year of the site without a grid.")},
     )
     percent = forms.DecimalField(
-        label=_("increase (%)"),
+        label=capfirst(_("increase (%)")),
         max_digits=5,
         decimal_places=2,
         min_value=Decimal(-50),
@@ -290,7 +326,7 @@ class CopyForm(forms.Form):
         help_text=_("For example 2,5 for +2.5 %; 0 to keep the prices."),
     )
     rounding = forms.ChoiceField(
-        label=_("rounded to"),
+        label=capfirst(_("rounded to")),
         choices=[(copying.CENT, _("the cent")), (copying.EURO, _("the euro"))],
         initial=copying.CENT,
         widget=forms.RadioSelect,

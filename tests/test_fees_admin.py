@@ -142,14 +142,18 @@ def management(prefix, rows):
     return data
 
 
+def french(day):
+    return day.strftime("%d/%m/%Y")
+
+
 def new_grid_data(site, year, **parts):
     rows = {
         "terms": [
             {
                 "number": "1",
-                "start_date": "14/09/2026",
-                "end_date": "20/12/2026",
-                "due_date": "15/10/2026",
+                "start_date": french(year.start_date),
+                "end_date": french(year.start_date + timedelta(weeks=14)),
+                "due_date": french(year.start_date + timedelta(days=30)),
             },
         ],
         "zones": [
@@ -308,6 +312,33 @@ def errors_of(response, prefix):
     ("prefix", "rows", "field", "message"),
     [
         (
+            "terms",
+            [
+                {"number": "1", "start_date": "01/09/2000", "end_date": "", "due_date": ""},
+            ],
+            "start_date",
+            "Choisissez un jour de l’année scolaire, du {start} au {end}.",
+        ),
+        (
+            "terms",
+            [
+                {
+                    "number": "1",
+                    "start_date": "{start}",
+                    "end_date": "{start}",
+                    "due_date": "{start}",
+                },
+                {
+                    "number": "1",
+                    "start_date": "{start}",
+                    "end_date": "{start}",
+                    "due_date": "{start}",
+                },
+            ],
+            "number",
+            "Un autre trimestre porte déjà ce numéro.",
+        ),
+        (
             "bands",
             [{"code": "T1", "min_qf": "0"}, {"code": "T2", "min_qf": "0,00"}],
             "min_qf",
@@ -428,6 +459,9 @@ def errors_of(response, prefix):
 def test_wrong_parts_of_a_grid_are_refused_in_french_next_to_the_field(
     secretary, combs, year, prefix, rows, field, message
 ):
+    days = {"start": french(year.start_date), "end": french(year.end_date)}
+    rows = [{k: v.format(**days) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
+    message = message.format(**days)
     response = secretary.post(
         reverse("admin:fees_feegrid_add"), new_grid_data(combs, year, **{prefix: rows})
     )
@@ -447,10 +481,8 @@ def test_price_table_shows_a_labelled_input_per_cell_and_the_gaps(secretary, com
     html = page.content.decode()
     i, b, z = cell(g, "Instrument seul", "T3", "Agglomération")
     name = field_name(i, b, z)
-    assert (
-        f'<label class="fees-visually-hidden" for="id_{name}">Instrument seul – T3 – Agglomération</label>'
-        in html
-    )
+    label = "Instrument seul – T3 – Agglomération"
+    assert f'<label class="fees-visually-hidden" for="id_{name}">{label}</label>' in html
     assert f'name="{name}" value="186,00"' in html
     gaps = [c.label for c in page.context["gaps"]]
     assert len(gaps) == 2 * 3 * 2 - 1
@@ -474,6 +506,30 @@ def test_price_table_saves_french_and_english_decimals_and_empty_cells(secretary
         ("Instrument seul", "T1", "Agglomération"): Decimal("186.00"),
         ("Instrument seul", "T2", "Agglomération"): Decimal("12.00"),
     }
+
+
+def test_cells_not_sent_keep_their_price(secretary, combs, year):
+    g = grid(combs, year, items=("Instrument seul",), bands=2, zones=1)
+    set_price(g, "Instrument seul", "T2", "Agglomération", "99.00")
+    (i,) = g.items.all()
+    t1, _t2 = g.bands.all()
+    (z,) = g.zones.all()
+    assert secretary.post(prices_url(g), {field_name(i, t1, z): "10"}).status_code == 302
+    assert prices_of(g) == {
+        ("Instrument seul", "T1", "Agglomération"): Decimal("10.00"),
+        ("Instrument seul", "T2", "Agglomération"): Decimal("99.00"),
+    }
+
+
+def test_a_grid_is_made_for_a_year_of_the_secretarys_site_only(secretary, combs, ploufragan):
+    theirs = factories.school_year(ploufragan)
+    response = secretary.post(
+        reverse("admin:fees_feegrid_add"),
+        new_grid_data(combs, theirs, terms=[]) | {"site": str(ploufragan.pk)},
+    )
+    assert response.status_code == 200
+    assert set(response.context["adminform"].form.errors) == {"site", "school_year"}
+    assert not FeeGrid.objects.exists()
 
 
 @pytest.mark.parametrize(
