@@ -35,6 +35,12 @@ from .models import Band, FeeGrid, FeeItem, Reduction, Term, Zone
 from .price_table import ImportRefused, Table, amounts_from_rows, headers, read_rows
 
 
+def make_room(formset, fields, placeholder):
+    for row in formset.initial_forms:
+        if row in formset.deleted_forms or set(fields) & set(row.changed_data):
+            formset.model.objects.filter(pk=row.instance.pk).update(**placeholder(row.instance.pk))
+
+
 class TermInline(SiteScopedInlineMixin, admin.TabularInline):
     model = Term
     form = TermForm
@@ -114,6 +120,13 @@ class FeeGridAdmin(SiteScopedAdmin):
         return ["site", "school_year"] if obj is not None else []
 
     def save_formset(self, request, form, formset, change):
+        # Rows may swap values that the database keeps distinct (two bands'
+        # thresholds, the zone of everywhere else): the rows that change them
+        # are moved out of the way first, in the admin's transaction.
+        if formset.model is Band:
+            make_room(formset, ["code", "min_qf"], lambda pk: {"code": f"#{pk}", "min_qf": -pk})
+        elif formset.model is Zone:
+            make_room(formset, ["is_outside"], lambda pk: {"is_outside": False})
         super().save_formset(request, form, formset, change)
         if formset.model is Zone:
             for zone_form in formset.forms:

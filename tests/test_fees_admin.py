@@ -233,64 +233,66 @@ def test_secretary_creates_a_grid_with_its_parts(secretary, combs, year, parent)
     assert reverse("admin:fees_feegrid_prices", args=[g.pk]) in page.content.decode()
 
 
+def change_data(g):
+    """What the grid's page sends back when nothing is changed."""
+    data = {"qf_formula": g.qf_formula, "billing": g.billing, "adult_age": str(g.adult_age)}
+    data["notes"] = g.notes
+    rows = {
+        "terms": [
+            {
+                "number": str(t.number),
+                "start_date": french(t.start_date),
+                "end_date": french(t.end_date),
+                "due_date": french(t.due_date),
+            }
+            for t in g.terms.all()
+        ],
+        "bands": [{"code": b.code, "min_qf": str(b.min_qf)} for b in g.bands.all()],
+        "items": [
+            {
+                "position": str(i.position),
+                "name": i.name,
+                "categories": i.categories,
+                "min_courses": str(i.min_courses),
+                "course_kind": i.course_kind,
+                "age": i.age,
+            }
+            for i in g.items.all()
+        ],
+        "zones": [
+            {
+                "position": str(z.position),
+                "name": z.name,
+                "communes_text": "\n".join(str(c) for c in z.communes.all()),
+            }
+            | ({"is_outside": "on"} if z.is_outside else {})
+            for z in g.zones.all()
+        ],
+        "reductions": [],
+    }
+    objects = {
+        "terms": g.terms.all(),
+        "bands": g.bands.all(),
+        "items": g.items.all(),
+        "zones": g.zones.all(),
+        "reductions": [],
+    }
+    for prefix, prefix_rows in rows.items():
+        data.update(management(prefix, prefix_rows))
+        data[f"{prefix}-INITIAL_FORMS"] = str(len(prefix_rows))
+        for n, obj in enumerate(objects[prefix]):
+            data[f"{prefix}-{n}-id"] = str(obj.pk)
+            data[f"{prefix}-{n}-grid"] = str(g.pk)
+    return data
+
+
 def test_communes_are_edited_on_the_grid_page(secretary, combs, year):
     g = grid(combs, year, zones=2, bands=1, items=("Théâtre",))
     zones = list(g.zones.all())
-    data = {
-        "qf_formula": "tax_notice",
-        "billing": "annual",
-        "adult_age": "18",
-        "notes": "",
-        **management("terms", []),
-        **management("bands", []),
-        **management("items", []),
-        **management("reductions", []),
-        **management("zones", []),
-    }
-    for prefix, objects in [
-        ("terms", g.terms.all()),
-        ("bands", g.bands.all()),
-        ("items", g.items.all()),
-        ("zones", zones),
-    ]:
-        objects = list(objects)
-        data[f"{prefix}-TOTAL_FORMS"] = data[f"{prefix}-INITIAL_FORMS"] = str(len(objects))
-        for n, obj in enumerate(objects):
-            data[f"{prefix}-{n}-id"] = str(obj.pk)
-            data[f"{prefix}-{n}-grid"] = str(g.pk)
-            if prefix == "terms":
-                data.update(
-                    {
-                        f"terms-{n}-number": str(obj.number),
-                        f"terms-{n}-start_date": obj.start_date.strftime("%d/%m/%Y"),
-                        f"terms-{n}-end_date": obj.end_date.strftime("%d/%m/%Y"),
-                        f"terms-{n}-due_date": obj.due_date.strftime("%d/%m/%Y"),
-                    }
-                )
-            elif prefix == "bands":
-                data.update({f"bands-{n}-code": obj.code, f"bands-{n}-min_qf": str(obj.min_qf)})
-            elif prefix == "items":
-                data.update(
-                    {
-                        f"items-{n}-position": "0",
-                        f"items-{n}-name": obj.name,
-                        f"items-{n}-categories": ["theatre"],
-                        f"items-{n}-min_courses": "1",
-                        f"items-{n}-course_kind": "any",
-                        f"items-{n}-age": "any",
-                    }
-                )
-    data.update(
-        {
-            "zones-0-name": "Agglomération",
-            "zones-0-position": "0",
-            "zones-0-communes_text": "77380 Combs-la-Ville\n91080 Évry-Courcouronnes",
-            "zones-1-name": "Ailleurs",
-            "zones-1-position": "1",
-            "zones-1-is_outside": "on",
-            "zones-1-communes_text": "",
-        }
-    )
+    data = change_data(g)
+    data["zones-0-communes_text"] = "77380 Combs-la-Ville\n91080 Évry-Courcouronnes"
+    data["zones-1-name"] = "Ailleurs"
+    data["items-0-categories"] = ["theatre"]
     response = secretary.post(reverse("admin:fees_feegrid_change", args=[g.pk]), data)
     assert response.status_code == 302
     assert sorted(c.name for c in zones[0].communes.all()) == [
@@ -299,6 +301,24 @@ def test_communes_are_edited_on_the_grid_page(secretary, combs, year):
     ]
     assert g.zones.get(pk=zones[1].pk).name == "Ailleurs"
     assert g.items.get().categories == ["theatre"]
+
+
+def test_two_bands_or_zones_may_swap_their_values(secretary, combs, year):
+    g = grid(combs, year, zones=2, bands=2)
+    t1, t2 = g.bands.all()
+    inside, outside = g.zones.all()
+    data = change_data(g)
+    unchanged = secretary.post(reverse("admin:fees_feegrid_change", args=[g.pk]), data)
+    assert unchanged.status_code == 302
+    data.update({"bands-0-code": "T2", "bands-0-min_qf": "400", "bands-1-code": "T1"})
+    data.update({"bands-1-min_qf": "0", "zones-1-communes_text": "", "zones-0-communes_text": ""})
+    data["zones-0-is_outside"] = data.pop("zones-1-is_outside")
+    response = secretary.post(reverse("admin:fees_feegrid_change", args=[g.pk]), data)
+    assert response.status_code == 302
+    t1.refresh_from_db()
+    t2.refresh_from_db()
+    assert (t1.code, t1.min_qf, t2.code, t2.min_qf) == ("T2", 400, "T1", 0)
+    assert g.zones.get(is_outside=True) == inside and outside.communes.count() == 0
 
 
 def errors_of(response, prefix):
