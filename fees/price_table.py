@@ -13,6 +13,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from extranet.tables import FORMULA_START
+
 from .models import Price
 
 MAX_AMOUNT = Decimal("9999999.99")  # Price.amount: 9 digits, 2 decimals.
@@ -169,7 +171,11 @@ def read_xlsx(data):
 
 
 def text_of(value):
-    return "" if value is None else str(value).strip()
+    text = "" if value is None else str(value).strip()
+    # The export writes "'=…" for a name that a spreadsheet would take for a formula.
+    if text.startswith("'") and text[1:2] and text[1] in FORMULA_START:
+        return text[1:]
+    return text
 
 
 NOT_READ = gettext_lazy("Line %(line)d: %(problem)s")
