@@ -1,0 +1,1 @@
+from . import admin_income  # noqa: F401
