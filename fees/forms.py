@@ -31,7 +31,7 @@ def decimal_field(label, help_text):
         label=label,
         help_text=help_text,
         required=False,
-        max_length=20,
+        max_length=30,
         error_messages={"max_length": _("This is too long for an amount.")},
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
@@ -76,7 +76,7 @@ class IncomeForm(forms.Form):
 
     def __init__(self, *args, source=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.source = source
+        self.fixed_source = source
         if source is None:
             return
         del self.fields["source"]
@@ -111,7 +111,7 @@ class IncomeForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        source = self.source or cleaned.get("source")
+        source = self.fixed_source or cleaned.get("source")
         if not source:
             if "source" not in self.errors:
                 self.add_error("source", _("Choose where your figures come from."))
@@ -127,7 +127,7 @@ class IncomeForm(forms.Form):
 
     def figures(self):
         """The values to store: those of the other source are cleared."""
-        source = self.source or self.cleaned_data["source"]
+        source = self.fixed_source or self.cleaned_data["source"]
         tax = source == Source.TAX_NOTICE
         data = self.cleaned_data
         return {

@@ -20,7 +20,7 @@ from .pricing import GridRules
 Source = FamilyIncome.Source
 FIGURES = ["source", "reference_income", "parts", "caf_quotient", "caf_number"]
 # Beyond these, a figure is a typing mistake rather than a household.
-MAX_REFERENCE_INCOME = Decimal(10_000_000)
+MAX_REFERENCE_INCOME = Decimal("9999999.99")  # Ten million and more: a typo.
 MAX_PARTS = Decimal(12)
 MAX_CAF_QUOTIENT = Decimal(10_000)
 MAX_CAF_NUMBER_DIGITS = 10

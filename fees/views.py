@@ -64,7 +64,11 @@ def edit_income(request, year):
     row = YearIncome(
         year, FamilyIncome.objects.filter(family=family, school_year=year).first(), rules
     )
-    form = IncomeForm(request.POST or None, source=row.formula, initial=_initial(row.income))
+    form = IncomeForm(
+        request.POST if request.method == "POST" else None,
+        source=row.formula,
+        initial=_initial(row.income),
+    )
     if request.method == "POST" and form.is_valid():
         income, changed = declare(family, year, form.figures())
         if changed:
