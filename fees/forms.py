@@ -42,8 +42,11 @@ class IncomeForm(forms.Form):
     year's grid decides) only those are asked; without, the family chooses."""
 
     source = forms.ChoiceField(
-        label=_("My quotient familial comes from"),
-        choices=Source.choices,
+        label=_("My quotient familial comes"),
+        choices=[
+            (Source.TAX_NOTICE, _("from my tax notice")),
+            (Source.CAF, _("from the CAF")),
+        ],
         widget=forms.RadioSelect,
         error_messages={
             "required": _("Choose where your figures come from."),

@@ -60,6 +60,14 @@ def band_of(income, rules):
     return None if quotient is None else rules.band_for(quotient)
 
 
+def plain(value):
+    """A figure as the family types it: 32480 or 2,5."""
+    if value is None:
+        return ""
+    text = f"{value.normalize():f}" if value != value.to_integral() else f"{value:.0f}"
+    return text.replace(".", ",")
+
+
 @dataclass
 class YearIncome:
     """One school year on the family's page: its declaration and its grid."""
@@ -75,6 +83,10 @@ class YearIncome:
     @property
     def band(self):
         return band_of(self.income, self.rules)
+
+    @property
+    def parts(self):
+        return plain(self.income.parts) if self.income else ""
 
 
 def income_errors(source, reference_income, parts, caf_quotient, caf_number):

@@ -19,6 +19,7 @@ from .income import (
     income_documents,
     income_kinds,
     offered_years,
+    plain,
     rules_by_year,
 )
 from .models import FamilyIncome
@@ -106,16 +107,8 @@ def _initial(income):
         return {}
     return {
         "source": income.source,
-        "reference_income": _plain(income.reference_income),
-        "parts": _plain(income.parts),
-        "caf_quotient": _plain(income.caf_quotient),
+        "reference_income": plain(income.reference_income),
+        "parts": plain(income.parts),
+        "caf_quotient": plain(income.caf_quotient),
         "caf_number": income.caf_number,
     }
-
-
-def _plain(value):
-    """A stored figure as the family typed it: 32480 or 2,5."""
-    if value is None:
-        return ""
-    text = f"{value.normalize():f}" if value != value.to_integral() else f"{value:.0f}"
-    return text.replace(".", ",")

@@ -214,6 +214,7 @@ def test_form_shows_the_saved_figures(parent_client, parent, year, tax_grid):
     form = parent_client.get(edit_url(year)).context["form"]
     assert form["reference_income"].value() == "32480"
     assert form["parts"].value() == "2,5"
+    assert "<dt>Nombre de parts</dt><dd>2,5</dd>" in parent_client.get(INCOME).text
 
 
 # A change after the check asks for a new check; history kept.
