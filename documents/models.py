@@ -36,6 +36,11 @@ class DocumentKind(models.Model):
         default=False,
         help_text=_("Asked again whenever a guardian's address changes."),
     )
+    proves_income = models.BooleanField(
+        _("proof of income"),
+        default=False,
+        help_text=_("The tax notice used for the quotient familial"),
+    )
     validity = models.CharField(
         _("valid for"), max_length=12, choices=Validity, default=Validity.PERMANENT
     )

@@ -34,6 +34,7 @@ urlpatterns = [
         name="accessibility_statement",
     ),
     path("etablissements/<slug:slug>/logo/", views.site_logo, name="site_logo"),
+    path("famille/quotient/", include("fees.urls")),
     path("famille/", include("families.urls")),
     path("eleves/", include("students.urls")),
     path("reinscription/", include("reenrollment.urls")),

@@ -287,3 +287,6 @@ class FeeGridAdmin(SiteScopedAdmin):
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/fees/feegrid/copy.html", context)
+
+
+from . import admin_income  # noqa: E402, F401 - the quotient familial, checked beside the notices
