@@ -19,6 +19,7 @@ from extranet.decorators import family_required
 from extranet.models import Site
 from extranet.responses import base_url, private_file
 from families.emails import family_address
+from fees.estimates import family_estimate
 from students.models import SchoolYear
 
 from . import online
@@ -37,7 +38,10 @@ def statement_view(request):
     family = request.user.family
     years = list(SchoolYear.objects.filter(site=family.site_id).order_by("-start_date"))
     year = next((y for y in years if str(y.pk) == request.GET.get("annee")), None)
+    current = SchoolYear.objects.current(family.site_id)
     context = {
+        "estimate": family_estimate(family, current),
+        "estimate_year": current,
         **statement(family, year),
         "years": years,
         "year": year,
