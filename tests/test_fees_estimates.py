@@ -4,6 +4,7 @@ per term, the warnings about the quotient, and no price invented."""
 
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -338,3 +339,62 @@ def test_estimates_are_valid_html(parent_client, data, family, wished, lea, comb
     assert "Estimation des frais" in pages["validation"]
     assert "Estimation des frais" in pages["statement"]
     assert validate(pages, tmp_path) == []
+
+
+# The demo data.
+
+
+def test_demo_grids_and_quotients(demo):
+    """Both sites priced for this year and the next; loading again changes nothing.
+    Martin, Combs-la-Ville, checked quotient 41 520 € ÷ 12 ÷ 3 = 1 153 € (T5 of 8), in
+    Grand Paris Sud: Hugo's formation musicale + piano 310 €; Léa's dance 192 − 10 % =
+    172,80 €, her formation musicale 132 − 30 % − 10 % = 83,16 €; the fee 25 €."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from families.models import Family
+    from fees.estimates import family_estimate
+    from fees.models import FamilyIncome
+    from students.models import SchoolYear
+
+    counts = (FeeGrid.objects.count(), Price.objects.count(), FamilyIncome.objects.count())
+    call_command("load_demo_data", "--force", stdout=StringIO())
+    assert counts == (
+        FeeGrid.objects.count(),
+        Price.objects.count(),
+        FamilyIncome.objects.count(),
+    )
+    for site in demo.values():
+        assert sorted(
+            FeeGrid.objects.filter(site=site).values_list("school_year__name", flat=True)
+        ) == [
+            "2026-2027",
+            "2027-2028",
+        ]
+    assert FeeGrid.objects.get(site=demo["combs"], school_year__name="2026-2027").bands.count() == 8
+    assert (
+        FeeGrid.objects.get(site=demo["ploufragan"], school_year__name="2026-2027").bands.count()
+        == 5
+    )
+    martin = Family.objects.get(site=demo["combs"], accounts__username="demo")
+    estimate = family_estimate(martin, SchoolYear.objects.get(site=demo["combs"], name="2026-2027"))
+    assert (estimate.band.code, estimate.verified, estimate.problems) == ("T5", True, [])
+    assert [line.amount for line in estimate.lines] == [
+        Decimal("310.00"),
+        Decimal("172.80"),
+        Decimal("83.16"),
+        Decimal("25.00"),
+    ]
+    assert estimate.total == Decimal("590.96")
+    assert "habitant de l’agglomération Grand Paris Sud ; 2e enfant : −10 %" in (
+        estimate.lines[1].explanation
+    )
+    # Le Goff, Ploufragan: a declared CAF quotient of 742 € (T2 of 5), not checked yet:
+    # Hugo 198 €; Léa's dance 126 − 10 % = 113,40 €, her formation musicale 81 − 20 % −
+    # 10 % = 58,32 €; the fee 15 €.
+    le_goff = Family.objects.get(site=demo["ploufragan"], accounts__username="demo")
+    year = SchoolYear.objects.get(site=demo["ploufragan"], name="2026-2027")
+    estimate = family_estimate(le_goff, year)
+    assert (estimate.band.code, estimate.verified, estimate.quotient) == ("T2", False, 742)
+    assert estimate.total == Decimal("384.72")
