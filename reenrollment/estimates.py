@@ -4,7 +4,8 @@ enrollments, by the function that will price the invoices."""
 
 from django.db.models import Prefetch
 
-from fees.estimates import family_estimate, grid_for
+from fees.estimates import grid_for
+from fees.pricing import price_family
 from students.models import Course, Enrollment
 
 from .models import ReenrollmentRequest, Wish
@@ -13,12 +14,12 @@ from .workflow import next_year_courses, suggested_courses
 Status = ReenrollmentRequest.Status
 
 
-def wished_enrollments(campaign, family):
+def wished_enrollments(campaign, family, previous_year):
     """({student id: [unsaved Enrollment in next year's courses]}, the
     students whose wishes are not saved yet). Those are counted as
-    continuing this year's courses; a refused request counts nothing; a
-    validated one, the courses the secretariat assigned."""
-    previous_year = campaign.previous_year()
+    continuing this year's courses (those of `previous_year`, the year that
+    ends); a refused request counts nothing; a validated one, the courses
+    the secretariat assigned."""
     requests = {
         r.student_id: r
         for r in ReenrollmentRequest.objects.filter(
@@ -86,10 +87,11 @@ def next_course(request, wish, candidates, this_year):
     return this_year.get(wish.discipline_id)
 
 
-def reenrollment_estimate(campaign, family):
+def reenrollment_estimate(campaign, family, previous_year):
     """(Estimate, students counted as continuing) for the campaign's year,
     or None when no grid is voted for it."""
-    if grid_for(campaign.site_id, campaign.school_year) is None:
+    grid = grid_for(campaign.site_id, campaign.school_year)
+    if grid is None:
         return None
-    wanted, assumed = wished_enrollments(campaign, family)
-    return family_estimate(family, campaign.school_year, wanted), assumed
+    wanted, assumed = wished_enrollments(campaign, family, previous_year)
+    return price_family(family, grid, enrollments_by_student=wanted), assumed

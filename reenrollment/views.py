@@ -202,7 +202,9 @@ def validation(request, student_pk):
     rules = step.campaign.rules
     form = AcceptanceForm(request.POST if request.method == "POST" else None, rules=rules)
     context = {"form": form, "rules": rules}
-    if found := estimates.reenrollment_estimate(step.campaign, step.student.family):
+    if found := estimates.reenrollment_estimate(
+        step.campaign, step.student.family, step.previous_year
+    ):
         context["estimate"], context["assumed"] = found
     if request.method != "POST":
         return render_step(request, step, "validation", context)

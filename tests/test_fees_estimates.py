@@ -324,7 +324,7 @@ def test_query_count_does_not_grow_with_the_family(
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
     # The page's own queries, and about fifteen for the grid and the family priced.
-    with django_assert_max_num_queries({"validation": 36, "statement": 23}[page]):
+    with django_assert_max_num_queries({"validation": 34, "statement": 22}[page]):
         client.get(url)
 
 
