@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,7 +20,9 @@ from extranet.decorators import family_required
 from extranet.models import Site
 from extranet.responses import base_url, private_file
 from families.emails import family_address
-from students.models import SchoolYear
+from fees.estimates import family_estimate
+from fees.models import FeeGrid
+from students.models import SchoolYear, current_of
 
 from . import online
 from .models import Invoice, OnlinePayment, Payment, PaymentGateway
@@ -35,9 +38,18 @@ def pdf_response(file, filename):
 @require_safe
 def statement_view(request):
     family = request.user.family
-    years = list(SchoolYear.objects.filter(site=family.site_id).order_by("-start_date"))
+    years = list(
+        SchoolYear.objects.filter(site=family.site_id)
+        .annotate(priced=Exists(FeeGrid.objects.filter(school_year=OuterRef("pk"))))
+        .order_by("-start_date")
+    )
     year = next((y for y in years if str(y.pk) == request.GET.get("annee")), None)
+    # This year's fees as they will be billed, once a grid is voted for it.
+    current = current_of(years)
+    priced = current is not None and current.priced
     context = {
+        "estimate": family_estimate(family, current) if priced else None,
+        "estimate_year": current,
         **statement(family, year),
         "years": years,
         "year": year,

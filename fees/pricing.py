@@ -230,27 +230,40 @@ def describe(estimate):
     return f"{band}, {estimate.zone}"
 
 
-def price_families(families, grid, verified_only=False):
+def price_families(families, grid, verified_only=False, enrollments_by_student=None):
     """{family id: Estimate} for `families` (a queryset), in a fixed number of
     queries. `verified_only` (invoices): a quotient counts once the
-    secretariat checked it; without one the highest band applies."""
+    secretariat checked it; without one the highest band applies.
+
+    `enrollments_by_student` ({student id: [Enrollment]}, maybe unsaved, their
+    course and discipline set) prices those instead of the year's saved
+    enrollments: a re-enrollment's wishes, before the secretariat creates them.
+    A student missing from it follows no course."""
     rules = GridRules(grid)
     year = grid.school_year
-    enrollments = (
-        Enrollment.objects.filter(course__school_year=year)
-        .select_related("course__discipline")
-        .order_by("course__discipline__name", "pk")
-    )
+    students = Student.objects.order_by("birth_date", "pk")
+    if enrollments_by_student is None:
+        enrollments = (
+            Enrollment.objects.filter(course__school_year=year)
+            .select_related("course__discipline")
+            .order_by("course__discipline__name", "pk")
+        )
+        students = students.prefetch_related(
+            Prefetch("enrollments", enrollments, to_attr="year_enrollments")
+        )
     families = families.prefetch_related(
         Prefetch("guardians", Guardian.objects.order_by("position", "pk")),
-        Prefetch(
-            "students",
-            Student.objects.order_by("birth_date", "pk").prefetch_related(
-                Prefetch("enrollments", enrollments, to_attr="year_enrollments")
-            ),
-        ),
+        Prefetch("students", students),
         Prefetch("incomes", FamilyIncome.objects.filter(school_year=year), to_attr="year_income"),
     )
+    if enrollments_by_student is not None:
+        families = list(families)
+        for family in families:
+            for student in family.students.all():
+                student.year_enrollments = sorted(
+                    enrollments_by_student.get(student.pk, ()),
+                    key=lambda e: (e.course.discipline.name, e.course.pk or 0),
+                )
     exempted = defaultdict(list)
     for reduction in rules.exemptions:
         for family in reduction.families.all():
@@ -260,8 +273,9 @@ def price_families(families, grid, verified_only=False):
     }
 
 
-def price_family(family, grid, verified_only=False):
-    return price_families(Family.objects.filter(pk=family.pk), grid, verified_only)[family.pk]
+def price_family(family, grid, verified_only=False, enrollments_by_student=None):
+    families = Family.objects.filter(pk=family.pk)
+    return price_families(families, grid, verified_only, enrollments_by_student)[family.pk]
 
 
 def price(rules, family, exemptions, verified_only):

@@ -17,7 +17,7 @@ from extranet.responses import base_url, private_file
 from families.models import FamilyDocument
 from students.models import Discipline, Student, StudentDocument
 
-from . import queries, workflow
+from . import estimates, queries, workflow
 from .forms import AcceptanceForm, ReenrollmentUploadForm, WishesForm
 from .models import ReenrollmentCampaign, ReenrollmentRequest, SchoolRules, Wish
 
@@ -202,6 +202,10 @@ def validation(request, student_pk):
     rules = step.campaign.rules
     form = AcceptanceForm(request.POST if request.method == "POST" else None, rules=rules)
     context = {"form": form, "rules": rules}
+    if found := estimates.reenrollment_estimate(
+        step.campaign, step.student.family, step.previous_year
+    ):
+        context["estimate"], context["assumed"] = found
     if request.method != "POST":
         return render_step(request, step, "validation", context)
     try:

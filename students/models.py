@@ -14,18 +14,24 @@ from families.models import Family
 from families.validators import validate_birth_date
 
 
+def current_of(years, today=None):
+    """Among a site's `years`, the year in progress; between two years
+    (summer), the next one, whose courses families prepare; failing that,
+    the last one."""
+    today = today or timezone.localdate()
+    years = sorted(years, key=lambda year: year.start_date)
+    return (
+        next((y for y in reversed(years) if y.start_date <= today <= y.end_date), None)
+        or next((y for y in years if y.start_date > today), None)
+        or max(years, key=lambda year: year.end_date, default=None)
+    )
+
+
 class SchoolYearQuerySet(models.QuerySet):
     def current(self, site, today=None):
-        """The year in progress; between two years (summer), the next one,
-        whose courses families prepare; failing that, the last one."""
-        today = today or timezone.localdate()
+        """See `current_of`."""
         # One query whatever the season: a site has a handful of years.
-        years = sorted(self.filter(site=site), key=lambda year: year.start_date)
-        return (
-            next((y for y in reversed(years) if y.start_date <= today <= y.end_date), None)
-            or next((y for y in years if y.start_date > today), None)
-            or max(years, key=lambda year: year.end_date, default=None)
-        )
+        return current_of(self.filter(site=site), today)
 
 
 class SchoolYear(models.Model):

@@ -17,6 +17,7 @@ from documents.models import DocumentKind
 from extranet.demo import DEMO_PASSWORD
 from extranet.models import User
 from families.models import Family, Guardian
+from fees.models import Band, Commune, FamilyIncome, FeeGrid, FeeItem, Price, Reduction, Term, Zone
 from reenrollment.models import ReenrollmentCampaign, SchoolRules
 from students.models import (
     ClosurePeriod,
@@ -307,3 +308,91 @@ def issued(family, **fields):
 
 def simulator(site):
     return PaymentGateway.objects.create(site=site, backend=PaymentGateway.Backend.DUMMY)
+
+
+# Fees.
+
+# A small grid's prices, by item and band, (in the agglomeration, outside).
+FEE_PRICES = {
+    "Cursus complet": {"T1": ("150", "300"), "T2": ("250", "450"), "T3": ("350", "600")},
+    "Formation musicale seule": {"T1": ("60", "120"), "T2": ("90", "180"), "T3": ("120", "240")},
+    "Instrument seul": {"T1": ("100", "200"), "T2": ("180", "320"), "T3": ("260", "440")},
+    "Danse": {"T1": ("80", "160"), "T2": ("120", "220"), "T3": ("160", "300")},
+    "Frais de dossier": {"T1": ("20", "20"), "T2": ("20", "20"), "T3": ("20", "20")},
+}
+
+
+def fee_grid(site, year, billing=FeeGrid.Billing.ANNUAL):
+    """A grid for `year`: bands T1 < 400 €, T2 400–800 €, T3 ≥ 800 €; the zone
+    "Agglomération" (Combs-la-Ville, where payer() lives, and Lieusaint) and
+    "Hors agglomération"; the items and prices of FEE_PRICES (formation musicale +
+    instrument, each alone, dance, and a registration fee per family); brothers and
+    sisters −10 % from the second, −20 % from the third; a second discipline −50 %;
+    three terms."""
+    grid = FeeGrid.objects.create(site=site, school_year=year, billing=billing)
+    start, end = year.start_date, year.end_date
+    for number, first, last, due in [
+        (1, start, date(start.year, 12, 19), date(start.year, 11, 15)),
+        (2, date(start.year + 1, 1, 4), date(start.year + 1, 3, 31), date(start.year + 1, 2, 15)),
+        (3, date(start.year + 1, 4, 1), end, date(start.year + 1, 5, 15)),
+    ]:
+        Term.objects.create(grid=grid, number=number, start_date=first, end_date=last, due_date=due)
+    bands = {
+        code: Band.objects.create(grid=grid, code=code, min_qf=Decimal(floor))
+        for code, floor in [("T1", 0), ("T2", 400), ("T3", 800)]
+    }
+    inside = Zone.objects.create(grid=grid, name="Agglomération", position=1)
+    outside = Zone.objects.create(grid=grid, name="Hors agglomération", is_outside=True, position=2)
+    Commune.objects.create(zone=inside, postal_code="77380", name="Combs-la-Ville")
+    Commune.objects.create(zone=inside, postal_code="77127", name="Lieusaint")
+    items = {}
+    for position, (name, fields) in enumerate(
+        [
+            ("Cursus complet", {"categories": ["instrument", "musicianship"]}),
+            ("Formation musicale seule", {"categories": ["musicianship"]}),
+            ("Instrument seul", {"categories": ["instrument"]}),
+            ("Danse", {"categories": ["dance"]}),
+            ("Frais de dossier", {"per_family": True}),
+        ],
+        start=1,
+    ):
+        items[name] = FeeItem.objects.create(grid=grid, name=name, position=position, **fields)
+        for code, amounts in FEE_PRICES[name].items():
+            for zone, amount in zip([inside, outside], amounts, strict=True):
+                Price.objects.create(
+                    item=items[name], band=bands[code], zone=zone, amount=Decimal(amount)
+                )
+    reductions = [
+        Reduction.objects.create(
+            grid=grid, kind=Reduction.Kind.SIBLING, name="2e enfant", from_rank=2, percent=10
+        ),
+        Reduction.objects.create(
+            grid=grid,
+            kind=Reduction.Kind.SIBLING,
+            name="3e enfant et suivants",
+            from_rank=3,
+            percent=20,
+        ),
+        Reduction.objects.create(
+            grid=grid, kind=Reduction.Kind.SECOND_DISCIPLINE, name="Deuxième discipline", percent=50
+        ),
+    ]
+    return {
+        "grid": grid,
+        "bands": bands,
+        "inside": inside,
+        "outside": outside,
+        "items": items,
+        "reductions": reductions,
+    }
+
+
+def income(family, year, reference_income="22260", parts="2.5", verified=False):
+    """The family's declared income for `year`: by default a quotient of 742 € (T2)."""
+    return FamilyIncome.objects.create(
+        family=family,
+        school_year=year,
+        reference_income=Decimal(reference_income),
+        parts=Decimal(parts),
+        verified=verified,
+    )

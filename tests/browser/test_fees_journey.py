@@ -1,0 +1,74 @@
+"""The fee estimate on a phone: a family saves its re-enrollment wishes and reads
+next year's estimate on the validation step, then this year's on the Facturation
+tab; both fit a 360 px screen and pass axe-core."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from fees.models import FeeGrid
+from tests import factories
+
+from .conftest import axe_violations, page_width, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 360, "height": 740}
+
+
+@pytest.fixture
+def fees_portal(portal, combs):
+    from extranet.models import User
+
+    family = User.objects.get(site=combs, username="demo").family
+    factories.payer(family)
+    data = factories.campaign(combs)
+    courses = data["courses"]
+    factories.student(family, "Léa", courses=[courses[0], courses[2]])  # FM and dance.
+    factories.student(family, "Hugo", courses=[courses[1]], sex="M")  # Piano.
+    factories.fee_grid(combs, data["this_year"])
+    factories.fee_grid(combs, data["next_year"], billing=FeeGrid.Billing.TERMS)
+    factories.income(family, data["next_year"])  # Declared: 742 €, T2.
+    return portal, data
+
+
+def check_page(page):
+    assert page_width(page) <= PHONE["width"]
+    assert axe_violations(page) == []
+
+
+def test_the_family_reads_its_estimates_on_a_phone(page: Page, fees_portal):
+    url, data = fees_portal
+    page.set_viewport_size(PHONE)
+    sign_in(page, url)
+    page.get_by_role("link", name="Réinscription", exact=True).click()
+    page.get_by_role("link", name="Réinscrire Léa").click()
+    page.get_by_role("link", name=re.compile("Étape suivante.+souhaits")).click()
+    page.get_by_role("button", name="Enregistrer les souhaits").click()
+
+    # Next year, T2 declared: Hugo's piano (counted as continued) 180 €; Léa's dance
+    # 120 − 10 % = 108 €, her formation musicale 90 − 50 % − 10 % = 40,50 €; fee 20 €.
+    next_year = data["next_year"].name
+    expect(page.get_by_role("heading", name=f"Estimation des frais {next_year}")).to_be_visible()
+    expect(page.get_by_text("à vérifier par le secrétariat")).to_be_visible()
+    expect(page.get_by_text("Les souhaits de Hugo ne sont pas encore enregistrés")).to_be_visible()
+    lea = page.get_by_role("region", name=f"Estimation des frais {next_year} : Pour Léa")
+    expect(lea.get_by_role("row", name=re.compile("Total pour Léa"))).to_contain_text(
+        "148,50\u00a0€"
+    )
+    expect(lea).to_contain_text("2e enfant : −10 %")
+    total = page.locator("dd", has_text="348,50")
+    expect(total).to_be_visible()
+    expect(page.get_by_text(re.compile("Trimestre 1, à régler le 15/11/"))).to_be_visible()
+    check_page(page)
+
+    # This year, on the Facturation tab, no quotient given: the highest band, 478 €.
+    page.get_by_role("link", name="Facturation", exact=True).click()
+    this_year = data["this_year"].name
+    expect(page.get_by_role("heading", name=f"Estimation des frais {this_year}")).to_be_visible()
+    expect(
+        page.get_by_text("Sans quotient familial, le tarif le plus élevé s’applique.")
+    ).to_be_visible()
+    expect(page.locator("dd", has_text="478,00")).to_be_visible()
+    check_page(page)
