@@ -10,6 +10,7 @@ from families.models import Family
 from students.models import SchoolYear
 
 from .models import Band, Commune, FamilyIncome, FeeGrid, FeeItem, Price, Reduction, Term, Zone
+from .permissions import grant_secretariat
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -208,6 +209,7 @@ def make_grid(site, year, factor, data):
 
 
 def load(stdout):
+    grant_secretariat()
     for slug, data in GRIDS.items():
         site = Site.objects.get(slug=slug)
         for year, factor in years(site):

@@ -7,7 +7,7 @@ MODELS = ["feegrid", "term", "zone", "commune", "band", "feeitem", "price", "red
 
 SECRETARIAT_PERMISSIONS = [
     f"{action}_{model}" for model in MODELS for action in ["view", "add", "change", "delete"]
-]
+] + ["view_familyincome", "change_familyincome"]
 
 
 def grant_secretariat():

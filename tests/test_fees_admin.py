@@ -863,7 +863,7 @@ def test_the_secretariat_group_gets_the_permissions(db):
         Group.objects.get(name="Secrétariat").permissions.values_list("codename", flat=True)
     )
     assert set(SECRETARIAT_PERMISSIONS) <= codenames
-    assert len(SECRETARIAT_PERMISSIONS) == 32
+    assert len(SECRETARIAT_PERMISSIONS) == 32 + 2  # the grid, and checking quotients
 
 
 def test_exempted_families_are_offered_from_the_secretarys_site_only(
