@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from documents.models import documents_storage
 from extranet.models import Site
 from extranet.money import money
-from families.models import Family
+from families.models import Family, Guardian
 from students.models import Discipline, SchoolYear, Student
 
 
@@ -92,6 +92,18 @@ class Invoice(models.Model):
     number = models.CharField(_("number"), max_length=20, blank=True, editable=False)
     issue_date = models.DateField(_("issue date"), null=True, blank=True, editable=False)
     due_date = models.DateField(_("due date"), null=True, blank=True)
+    payer = models.ForeignKey(
+        Guardian,
+        verbose_name=_("payer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "With split billing, the responsable this invoice is addressed to; "
+            "otherwise the family's payer."
+        ),
+    )
     total = models.DecimalField(
         _("total"), max_digits=10, decimal_places=2, default=0, editable=False
     )
@@ -228,6 +240,24 @@ class InvoiceLine(models.Model):
         blank=True,
         related_name="+",
     )
+    explanation = models.TextField(
+        _("explanation"), blank=True, help_text=_("How the price was computed, as families read it.")
+    )
+    # Where a generated line comes from: what generation compares with what is due.
+    fee_item = models.ForeignKey(
+        "fees.FeeItem",
+        verbose_name=_("fee item"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    period = models.PositiveSmallIntegerField(
+        _("term"), null=True, blank=True, editable=False, help_text=_("Empty when billed yearly.")
+    )
+    band = models.CharField(_("band"), max_length=10, blank=True, editable=False)
+    zone = models.CharField(_("zone"), max_length=80, blank=True, editable=False)
     quantity = models.DecimalField(_("quantity"), max_digits=8, decimal_places=2, default=1)
     unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2)
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2, editable=False)
