@@ -108,9 +108,7 @@ def issue(invoice, today=None, base_url=None):
         invoice.issue_date = today
         invoice.due_date = invoice.due_date or today + timedelta(days=settings.INVOICE_DUE_DAYS)
         invoice.total = total
-        invoice.family_name, invoice.family_address = postal_address(
-            invoice.family, invoice.payer
-        )
+        invoice.family_name, invoice.family_address = postal_address(invoice.family, invoice.payer)
         invoice.family_name = invoice.family_name or invoice.family.name
         invoice.site_name = invoice.site.name
         invoice.site_address = invoice.site.address

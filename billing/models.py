@@ -6,6 +6,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from documents.models import documents_storage
 from extranet.models import Site
@@ -94,7 +95,7 @@ class Invoice(models.Model):
     due_date = models.DateField(_("due date"), null=True, blank=True)
     payer = models.ForeignKey(
         Guardian,
-        verbose_name=_("payer"),
+        verbose_name=pgettext_lazy("invoice", "payer"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -241,12 +242,14 @@ class InvoiceLine(models.Model):
         related_name="+",
     )
     explanation = models.TextField(
-        _("explanation"), blank=True, help_text=_("How the price was computed, as families read it.")
+        pgettext_lazy("invoice line", "explanation"),
+        blank=True,
+        help_text=_("How the price was computed, as families read it."),
     )
     # Where a generated line comes from: what generation compares with what is due.
     fee_item = models.ForeignKey(
         "fees.FeeItem",
-        verbose_name=_("fee item"),
+        verbose_name=pgettext_lazy("invoice line", "fee item"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -254,10 +257,18 @@ class InvoiceLine(models.Model):
         editable=False,
     )
     period = models.PositiveSmallIntegerField(
-        _("term"), null=True, blank=True, editable=False, help_text=_("Empty when billed yearly.")
+        pgettext_lazy("invoice line", "term"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Empty when billed yearly."),
     )
-    band = models.CharField(_("band"), max_length=10, blank=True, editable=False)
-    zone = models.CharField(_("zone"), max_length=80, blank=True, editable=False)
+    band = models.CharField(
+        pgettext_lazy("invoice line", "band"), max_length=10, blank=True, editable=False
+    )
+    zone = models.CharField(
+        pgettext_lazy("invoice line", "zone"), max_length=80, blank=True, editable=False
+    )
     quantity = models.DecimalField(_("quantity"), max_digits=8, decimal_places=2, default=1)
     unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2)
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2, editable=False)

@@ -24,9 +24,7 @@ def render_invoice_pdf(invoice_id, base_url=None):
 def send_invoice(invoice_id, base_url, attempt=1):
     """The issued invoice e-mailed to the family with its stored PDF (again
     later if the mail server is down; the PDF is not rendered twice)."""
-    invoice = (
-        Invoice.objects.select_related("family__site", "payer").filter(pk=invoice_id).first()
-    )
+    invoice = Invoice.objects.select_related("family__site", "payer").filter(pk=invoice_id).first()
     if invoice is None or not invoice.is_issued:
         return "not issued"
     invoice = ensure_invoice_pdf(invoice)
