@@ -133,6 +133,7 @@ class Summary:
     without_address: list = field(default_factory=list)
     unpriced: list = field(default_factory=list)  # [(family, [problem])]
     sample: list = field(default_factory=list)  # [(invoice, line)]
+    labels: dict = field(default_factory=dict)  # {period: the invoices' label}
 
 
 def term_name(number):
@@ -182,6 +183,7 @@ def generate(grid, period=None, dry_run=False, batch_size=BATCH):
     batch of families: the number of queries grows with batches, not
     families. Returns a Summary; `dry_run` writes nothing."""
     summary = Summary(grid=grid, periods=periods_of(grid, period), dry_run=dry_run)
+    summary.labels = {number: invoice_label(grid, number) for number in summary.periods}
     ids = families_to_bill(grid)
     terms = {t.number: t for t in grid.terms.all()}
     for start in range(0, len(ids), batch_size):
@@ -346,7 +348,7 @@ def plan_family(grid, terms, estimate, billed_lines, summary):
         if difference > 0:
             invoice = planned.get((payer_id, number, None))
             if invoice is None:
-                label = invoice_label(grid, number)
+                label = summary.labels[number]
                 if any(k[:2] == (payer_id, number) and v for k, v in already.items()):
                     label = f"{label} {_('(complement)')}"
                 term = terms.get(number) if number else next(iter(terms.values()), None)

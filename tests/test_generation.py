@@ -23,7 +23,7 @@ from billing.models import Invoice, InvoiceLine
 from fees.models import FamilyIncome, FeeGrid
 from students.models import Enrollment
 
-from . import clock, factories
+from . import factories
 from .factories import fee_grid, payer, student
 
 
@@ -527,7 +527,7 @@ def test_the_secretary_previews_then_confirms_the_generation(combs, ploufragan, 
     assert "une fois par an" in bad.content.decode()
 
 
-def test_guardian_shares_must_add_up_to_100_in_the_admin(combs):
+def test_payers_shares_add_up_to_100_or_are_not_set():
     from families.validators import invoice_shares_problem
 
     assert invoice_shares_problem([None]) == ""
@@ -537,8 +537,6 @@ def test_guardian_shares_must_add_up_to_100_in_the_admin(combs):
 
 
 def test_invoice_line_explanation_is_shown_in_the_admin(combs, grid, courses):
-    from django.contrib.auth.models import Permission  # noqa: F401
-
     martin = family(combs)
     student(martin, "Léa", [courses["fm"]])
     generate(grid)
@@ -552,4 +550,76 @@ def test_invoice_line_explanation_is_shown_in_the_admin(combs, grid, courses):
     assert InvoiceLine.objects.get(invoice=invoice, label__startswith="Formation").explanation in (
         page.content.decode()
     )
-    assert clock.TODAY  # The suite's today, not the calendar's.
+
+
+def test_the_generation_benchmark_runs(db):
+    """bench/generate_invoices.py on 6 families, the command run in this process."""
+    from bench import generate_invoices
+    from extranet.models import Site
+
+    out = io.StringIO()
+    assert (
+        generate_invoices.main(["--families", "6"], stdout=out, run=generate_invoices.in_process)
+        == 0
+    )
+    text = out.getvalue()
+    assert "Generated 6 families, 12 students, 18 enrollments" in text
+    assert "Familles : 6" in text and "Factures brouillon : 18" in text
+    assert "generate_invoices --dry-run" in text
+    assert not Invoice.objects.exists()
+    assert not Site.objects.filter(slug=generate_invoices.SITE).exists()  # Cleaned up.
+
+
+def test_the_family_admin_refuses_shares_not_adding_up_to_100(combs):
+    from django.forms import inlineformset_factory
+
+    from families.admin import GuardianFormSet
+
+    martin = family(combs)
+    Formset = inlineformset_factory(
+        factories.Family,
+        factories.Guardian,
+        formset=GuardianFormSet,
+        fields=[
+            "civility",
+            "first_name",
+            "last_name",
+            "address_line1",
+            "postal_code",
+            "city",
+            "is_payer",
+            "invoice_share",
+        ],
+        extra=1,
+    )
+    mother = martin.guardians.get()
+
+    def post(mother_share, father_share):
+        data = {
+            "guardians-TOTAL_FORMS": "2",
+            "guardians-INITIAL_FORMS": "1",
+            "guardians-0-id": str(mother.pk),
+            "guardians-0-family": str(martin.pk),
+            "guardians-1-family": str(martin.pk),
+        }
+        for n, (first, share) in enumerate([("Claire", mother_share), ("Paul", father_share)]):
+            data.update(
+                {
+                    f"guardians-{n}-civility": "MME",
+                    f"guardians-{n}-first_name": first,
+                    f"guardians-{n}-last_name": "Martin",
+                    f"guardians-{n}-address_line1": "1 rue Haute",
+                    f"guardians-{n}-postal_code": "77380",
+                    f"guardians-{n}-city": "Combs-la-Ville",
+                    f"guardians-{n}-is_payer": "on",
+                    f"guardians-{n}-invoice_share": share,
+                }
+            )
+        return Formset(data, instance=martin, prefix="guardians")
+
+    refused = post("60", "30")
+    assert not refused.is_valid()
+    assert refused.non_form_errors() == ["Les parts des payeurs doivent faire 100 % en tout."]
+    assert not post("60", "").is_valid()
+    assert post("60", "40").is_valid()
+    assert post("", "").is_valid()
