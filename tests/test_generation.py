@@ -350,16 +350,14 @@ def test_generation_queries_do_not_grow_with_families(combs, grid, courses):
 # The e-mail on issue.
 
 
-def test_the_family_receives_the_issued_invoice_with_its_pdf(
-    combs, grid, courses, run_worker, django_capture_on_commit_callbacks
-):
+@pytest.mark.django_db(transaction=True)  # The worker commits and closes its connection.
+def test_the_family_receives_the_issued_invoice_with_its_pdf(combs, grid, courses, run_worker):
     martin = family(combs)
     student(martin, "Léa", [courses["fm"]])
     generate(grid)
     mail.outbox.clear()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        invoice = ledger.issue(Invoice.objects.get(), base_url="https://portail.example.org")
+    invoice = ledger.issue(Invoice.objects.get(), base_url="https://portail.example.org")
     assert mail.outbox == []  # Sent by the worker, once the PDF is rendered.
     run_worker()
 
