@@ -66,12 +66,14 @@ lint: install-test
 	$(DEV_ENV) DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
 
 # The benchmarks of bench/, on the configured DATABASE_URL (the development SQLite file
-# without it). A 1,000-family import by default, a few minutes at most; the full-size run:
+# without it). A 1,000-family import and invoice generation by default, a few minutes at
+# most; the full-size run:
 # make bench BENCH_FAMILIES=10000
 BENCH_FAMILIES ?= 1000
 bench: migrate
 	$(DEV_ENV) $(PY) bench/invoice_pdf.py
 	$(DEV_ENV) $(PY) bench/import_families.py --families $(BENCH_FAMILIES)
+	$(DEV_ENV) $(PY) bench/generate_invoices.py --families $(BENCH_FAMILIES)
 
 # Regenerate the translation catalogues after changing interface strings.
 messages: install

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from extranet import tables
@@ -18,8 +18,10 @@ from extranet.admin_scoping import SiteScopedAdmin, SiteScopedInlineMixin, staff
 from extranet.formatting import eur
 from extranet.money import money
 from extranet.responses import base_url
+from fees.models import FeeGrid
 
 from . import ledger
+from .generation import GenerationError, generate, periods_of, report
 from .models import (
     Allocation,
     FamilyAccount,
@@ -31,12 +33,22 @@ from .models import (
     PaymentMode,
 )
 from .statement import statement
+from .treasury import treasury_headers, treasury_rows
 
 
 class InvoiceLineInline(SiteScopedInlineMixin, admin.TabularInline):
     model = InvoiceLine
     extra = 1
-    fields = ["position", "label", "student", "discipline", "quantity", "unit_price", "amount"]
+    fields = [
+        "position",
+        "label",
+        "explanation",
+        "student",
+        "discipline",
+        "quantity",
+        "unit_price",
+        "amount",
+    ]
     readonly_fields = ["amount"]
 
     # An issued invoice's lines are read, never changed.
@@ -48,6 +60,52 @@ class InvoiceLineInline(SiteScopedInlineMixin, admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return (obj is None or not obj.is_issued) and super().has_delete_permission(request, obj)
+
+
+class GridPeriodForm(forms.Form):
+    """A site's fee grid and, for a grid billed per term, one term or all."""
+
+    grid = forms.ModelChoiceField(
+        label=pgettext_lazy("generation", "Fee grid"), queryset=FeeGrid.objects.none()
+    )
+    period = forms.TypedChoiceField(
+        label=pgettext_lazy("generation", "Period"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[
+            ("", pgettext_lazy("generation", "The year, or every term")),
+            (1, pgettext_lazy("generation", "1st term")),
+            (2, pgettext_lazy("generation", "2nd term")),
+            (3, pgettext_lazy("generation", "3rd term")),
+        ],
+    )
+
+    def __init__(self, *args, site_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        grids = FeeGrid.objects.select_related("site", "school_year")
+        if site_id is not None:
+            grids = grids.filter(site_id=site_id)
+        self.fields["grid"].queryset = grids
+        self.fields["grid"].label_from_instance = lambda grid: f"{grid.site} – {grid}"
+
+    def clean(self):
+        cleaned = super().clean()
+        grid = cleaned.get("grid")
+        if grid is not None:
+            try:
+                periods_of(grid, cleaned.get("period"))
+            except GenerationError as error:
+                self.add_error("period", str(error))
+        return cleaned
+
+
+class TreasuryForm(GridPeriodForm):
+    format = forms.ChoiceField(
+        label=pgettext_lazy("generation", "Format"),
+        choices=[("xlsx", "Excel"), ("csv", "CSV")],
+        initial="xlsx",
+    )
 
 
 class PastDueFilter(admin.SimpleListFilter):
@@ -92,6 +150,7 @@ class InvoiceAdmin(SiteScopedAdmin):
         ("school_year", admin.RelatedOnlyFieldListFilter),
     ]
     list_select_related = ["family"]
+    change_list_template = "admin/billing/invoice/change_list.html"
     search_fields = ["number", "family__name", "label"]
     autocomplete_fields = ["family"]
     date_hierarchy = "issue_date"
@@ -199,8 +258,74 @@ class InvoiceAdmin(SiteScopedAdmin):
                 self.admin_site.admin_view(self.pdf_view),
                 name="billing_invoice_pdf",
             ),
+            path(
+                "generate/",
+                self.admin_site.admin_view(self.generate_view),
+                name="billing_invoice_generate",
+            ),
+            path(
+                "treasury/",
+                self.admin_site.admin_view(self.treasury_view),
+                name="billing_invoice_treasury",
+            ),
             *super().get_urls(),
         ]
+
+    def generate_view(self, request):
+        """The drafts of a fee grid's period: a preview (a dry run), then the
+        generation itself. Issuing them stays a separate act."""
+        from django.core.exceptions import PermissionDenied
+        from django.template.response import TemplateResponse
+
+        if not (self.has_add_permission(request) and self.has_delete_permission(request)):
+            raise PermissionDenied
+        form = GridPeriodForm(request.POST or None, site_id=staff_site_id(request))
+        summary = None
+        if request.method == "POST" and form.is_valid():
+            grid, period = form.cleaned_data["grid"], form.cleaned_data["period"]
+            if "confirm" in request.POST:
+                summary = generate(grid, period)
+                for line in report(summary):
+                    self.message_user(request, line, messages.INFO)
+                return redirect("admin:billing_invoice_changelist")
+            summary = generate(grid, period, dry_run=True)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": pgettext("generation", "Generate the invoices"),
+            "form": form,
+            "summary": summary,
+            "report": report(summary) if summary else [],
+        }
+        return TemplateResponse(request, "admin/billing/invoice/generate.html", context)
+
+    def treasury_view(self, request):
+        """Amounts per fee item, band and zone of a grid's period, from the
+        issued invoices and credit notes."""
+        from django.core.exceptions import PermissionDenied
+        from django.template.response import TemplateResponse
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = TreasuryForm(request.GET or None, site_id=staff_site_id(request))
+        if form.is_valid():
+            grid, period = form.cleaned_data["grid"], form.cleaned_data["period"]
+            name = f"tresorerie-{grid.site.slug}-{grid.school_year.name}"
+            if period:
+                name += f"-t{period}"
+            rows = treasury_rows(grid, period)
+            if form.cleaned_data["format"] == "csv":
+                return tables.csv_response(name, treasury_headers(), rows)
+            return tables.xlsx_response(
+                name, pgettext("generation", "Treasury"), treasury_headers(), rows
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": pgettext("generation", "Export for the treasury"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/billing/invoice/treasury.html", context)
 
     def pdf_view(self, request, pk):
         from django.shortcuts import get_object_or_404
@@ -217,7 +342,7 @@ class InvoiceAdmin(SiteScopedAdmin):
         issued, refused = 0, []
         for invoice in queryset.filter(status=Invoice.Status.DRAFT).order_by("pk"):
             try:
-                ledger.issue(invoice)
+                ledger.issue(invoice, base_url=base_url(request))
                 issued += 1
             except ValidationError as error:
                 refused.append(f"{invoice}: {' '.join(error.messages)}")

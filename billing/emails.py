@@ -23,3 +23,26 @@ def receipt_message(payment, base_url):
     with payment.receipt_pdf.open("rb") as pdf:
         message.attach(f"recu-{payment.receipt_number}.pdf", pdf.read(), "application/pdf")
     return message
+
+
+def invoice_message(invoice, base_url):
+    """An issued invoice or credit note with its PDF attached, to the family
+    (and to its payer's own address with split billing); None without an
+    address."""
+    family = invoice.family
+    to = [family_address(family)]
+    if invoice.payer_id and invoice.payer.email:
+        to.append(invoice.payer.email)
+    to = list(dict.fromkeys(address for address in to if address))
+    if not to:
+        return None
+    context = {
+        "invoice": invoice,
+        "family": family,
+        "site": family.site,
+        "billing_url": f"{base_url}{reverse('billing:statement')}",
+    }
+    message = build_message("billing/emails/invoice", context, to, reply_to=family.site.email)
+    with invoice.pdf.open("rb") as pdf:
+        message.attach(f"{invoice.number}.pdf", pdf.read(), "application/pdf")
+    return message

@@ -29,10 +29,13 @@ def next_number(site_id, prefix, year):
     return f"{year}{prefix}{value:04d}"
 
 
-def postal_address(family):
-    """The payer's postal address, else the first responsable's."""
+def postal_address(family, payer=None):
+    """`payer`'s postal address (split billing), else the family's payer's,
+    else the first responsable's."""
     guardians = list(family.guardians.all())
-    guardian = next((g for g in guardians if g.is_payer), guardians[0] if guardians else None)
+    guardian = payer or next(
+        (g for g in guardians if g.is_payer), guardians[0] if guardians else None
+    )
     if guardian is None:
         return family.name, ""
     lines = [
@@ -72,16 +75,18 @@ def remaining(invoice):
     return money(invoice.total - invoice.paid - invoice.credited)
 
 
-def issue(invoice, today=None):
-    """Number, copy the names and addresses, total, freeze; the PDF is
-    rendered after the commit."""
+def issue(invoice, today=None, base_url=None):
+    """Number, copy the names and addresses, total, freeze; after the commit
+    the worker renders the PDF, then e-mails it to the family (links to the
+    portal at `base_url`, by default PORTAL_URL)."""
     from .tasks import render_invoice_pdf
 
     today = today or timezone.localdate()
+    base_url = settings.PORTAL_URL if base_url is None else base_url
     with transaction.atomic():
         invoice = (
             Invoice.objects.select_for_update(of=("self",))
-            .select_related("site", "family")
+            .select_related("site", "family", "payer")
             .get(pk=invoice.pk)
         )
         if invoice.is_issued:
@@ -103,13 +108,13 @@ def issue(invoice, today=None):
         invoice.issue_date = today
         invoice.due_date = invoice.due_date or today + timedelta(days=settings.INVOICE_DUE_DAYS)
         invoice.total = total
-        invoice.family_name, invoice.family_address = postal_address(invoice.family)
+        invoice.family_name, invoice.family_address = postal_address(invoice.family, invoice.payer)
         invoice.family_name = invoice.family_name or invoice.family.name
         invoice.site_name = invoice.site.name
         invoice.site_address = invoice.site.address
         invoice.status = Invoice.Status.ISSUED
         invoice.save()
-        transaction.on_commit(partial(render_invoice_pdf.enqueue, invoice.pk))
+        transaction.on_commit(partial(render_invoice_pdf.enqueue, invoice.pk, base_url))
     return invoice
 
 
@@ -133,6 +138,7 @@ def make_credit_note(invoice):
         note = Invoice(
             site_id=invoice.site_id,
             family_id=invoice.family_id,
+            payer_id=invoice.payer_id,
             kind=Invoice.Kind.CREDIT_NOTE,
             credited_invoice=invoice,
             school_year_id=invoice.school_year_id,
@@ -145,6 +151,9 @@ def make_credit_note(invoice):
             InvoiceLine(
                 invoice=note,
                 label=line.label,
+                # Without the line's origin: generation leaves a credit the
+                # secretariat chose alone and does not bill it again.
+                explanation=line.explanation,
                 student_id=line.student_id,
                 discipline_id=line.discipline_id,
                 quantity=line.quantity,

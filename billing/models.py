@@ -6,11 +6,12 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from documents.models import documents_storage
 from extranet.models import Site
 from extranet.money import money
-from families.models import Family
+from families.models import Family, Guardian
 from students.models import Discipline, SchoolYear, Student
 
 
@@ -92,6 +93,18 @@ class Invoice(models.Model):
     number = models.CharField(_("number"), max_length=20, blank=True, editable=False)
     issue_date = models.DateField(_("issue date"), null=True, blank=True, editable=False)
     due_date = models.DateField(_("due date"), null=True, blank=True)
+    payer = models.ForeignKey(
+        Guardian,
+        verbose_name=pgettext_lazy("invoice", "payer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "With split billing, the responsable this invoice is addressed to; "
+            "otherwise the family's payer."
+        ),
+    )
     total = models.DecimalField(
         _("total"), max_digits=10, decimal_places=2, default=0, editable=False
     )
@@ -227,6 +240,34 @@ class InvoiceLine(models.Model):
         null=True,
         blank=True,
         related_name="+",
+    )
+    explanation = models.TextField(
+        pgettext_lazy("invoice line", "explanation"),
+        blank=True,
+        help_text=_("How the price was computed, as families read it."),
+    )
+    # Where a generated line comes from: what generation compares with what is due.
+    fee_item = models.ForeignKey(
+        "fees.FeeItem",
+        verbose_name=pgettext_lazy("invoice line", "fee item"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    period = models.PositiveSmallIntegerField(
+        pgettext_lazy("invoice line", "term"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Empty when billed yearly."),
+    )
+    band = models.CharField(
+        pgettext_lazy("invoice line", "band"), max_length=10, blank=True, editable=False
+    )
+    zone = models.CharField(
+        pgettext_lazy("invoice line", "zone"), max_length=80, blank=True, editable=False
     )
     quantity = models.DecimalField(_("quantity"), max_digits=8, decimal_places=2, default=1)
     unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2)

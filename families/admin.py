@@ -1,6 +1,8 @@
 import phonenumbers
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import F, Q
+from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from documents.review import DocumentReviewAdmin
@@ -8,6 +10,7 @@ from extranet.admin_scoping import ScopedHistoryAdmin, SiteScopedInlineMixin
 
 from .documents import family_owes
 from .models import Family, FamilyDocument, Guardian
+from .validators import invoice_shares_problem
 
 
 class MissingDocumentsFilter(admin.SimpleListFilter):
@@ -28,8 +31,24 @@ class MissingDocumentsFilter(admin.SimpleListFilter):
         return queryset
 
 
+class GuardianFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        shares = [
+            form.cleaned_data.get("invoice_share")
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and (form.cleaned_data.get("is_payer") or form.cleaned_data.get("invoice_share"))
+        ]
+        problem = invoice_shares_problem(shares)
+        if problem:
+            raise ValidationError(problem)
+
+
 class GuardianInline(SiteScopedInlineMixin, admin.StackedInline):
     model = Guardian
+    formset = GuardianFormSet
     extra = 0
     fieldsets = [
         (
@@ -63,7 +82,7 @@ class GuardianInline(SiteScopedInlineMixin, admin.StackedInline):
                     ("extra_phone_1_label", "extra_phone_1"),
                     ("extra_phone_2_label", "extra_phone_2"),
                     ("extra_phone_3_label", "extra_phone_3"),
-                    "is_payer",
+                    ("is_payer", "invoice_share"),
                 ]
             },
         ),

@@ -1,3 +1,4 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -142,6 +143,16 @@ class Guardian(models.Model):
         _("label of additional phone 3"), max_length=40, blank=True
     )
     is_payer = models.BooleanField(_("pays the invoices"), default=False)
+    invoice_share = models.PositiveSmallIntegerField(
+        _("share of the invoices (%)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_(
+            "Split billing (for example separated parents): each payer's percentage; "
+            "the shares of a family add up to 100. Empty: one payer pays everything."
+        ),
+    )
     external_ref = models.CharField(
         _("external reference"), max_length=64, blank=True, db_index=True
     )

@@ -49,3 +49,15 @@ def validate_birth_date(value, youngest_age=0):
 
 def validate_adult_birth_date(value):
     validate_birth_date(value, youngest_age=16)
+
+
+def invoice_shares_problem(shares):
+    """Why the payers' shares of split billing (percentages, None when not
+    set) cannot be used, or "" when they can: none set, or payers whose
+    shares add up to 100."""
+    given = [share for share in shares if share]
+    if not given:
+        return ""
+    if len(given) != len(shares) or sum(given) != 100:
+        return _("The payers' shares of the invoices must add up to 100 %.")
+    return ""

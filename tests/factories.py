@@ -396,3 +396,78 @@ def income(family, year, reference_income="22260", parts="2.5", verified=False):
         parts=Decimal(parts),
         verified=verified,
     )
+
+
+# Yearly prices by item, then band (T1, T2, T3), then zone (agglomeration, outside).
+BILLING_GRID_PRICES = {
+    "Instrument": {
+        "T1": ("120.00", "180.00"),
+        "T2": ("210.00", "300.00"),
+        "T3": ("300.00", "420.00"),
+    },
+    "Formation musicale": {
+        "T1": ("60.00", "90.00"),
+        "T2": ("90.00", "135.00"),
+        "T3": ("120.00", "180.00"),
+    },
+    "Danse": {"T1": ("100.00", "150.00"), "T2": ("150.00", "225.00"), "T3": ("200.00", "300.00")},
+    "Frais de dossier": {
+        "T1": ("15.00", "15.00"),
+        "T2": ("15.00", "15.00"),
+        "T3": ("15.00", "15.00"),
+    },
+}
+
+
+def billing_grid(site, year, billing=FeeGrid.Billing.ANNUAL, sibling_percent="10"):
+    """A small grid for `year`: three terms (due on the 15th of their second month), bands
+    T1 < 400 €, T2 400–800 €, T3 ≥ 800 €, the zone "Agglomération" (Combs-la-Ville, Moissy-
+    Cramayel) and "Hors agglomération" elsewhere, items for an instrument, musicianship,
+    dance and a registration fee per family, and a reduction for brothers and sisters."""
+    grid = FeeGrid.objects.create(site=site, school_year=year, billing=billing)
+    start, end = year.start_date, year.end_date
+    limits = [
+        (start, date(start.year, 12, 31)),
+        (date(end.year, 1, 1), date(end.year, 3, 31)),
+        (date(end.year, 4, 1), end),
+    ]
+    for number, (first, last) in enumerate(limits, start=1):
+        due = date(first.year, first.month, 15) + timedelta(days=31)
+        Term.objects.create(grid=grid, number=number, start_date=first, end_date=last, due_date=due)
+    inside = Zone.objects.create(grid=grid, name="Agglomération", position=1)
+    outside = Zone.objects.create(grid=grid, name="Hors agglomération", is_outside=True, position=2)
+    Commune.objects.create(zone=inside, postal_code="77380", name="Combs-la-Ville")
+    Commune.objects.create(zone=inside, postal_code="77550", name="Moissy-Cramayel")
+    bands = {
+        code: Band.objects.create(grid=grid, code=code, min_qf=Decimal(floor))
+        for code, floor in [("T1", 0), ("T2", 400), ("T3", 800)]
+    }
+    items = {
+        "Instrument": FeeItem.objects.create(
+            grid=grid, name="Instrument", categories=["instrument"], position=1
+        ),
+        "Formation musicale": FeeItem.objects.create(
+            grid=grid, name="Formation musicale", categories=["musicianship"], position=2
+        ),
+        "Danse": FeeItem.objects.create(
+            grid=grid, name="Danse", categories=["dance"], max_courses=2, position=3
+        ),
+        "Frais de dossier": FeeItem.objects.create(
+            grid=grid, name="Frais de dossier", per_family=True, position=4
+        ),
+    }
+    Price.objects.bulk_create(
+        Price(item=items[name], band=bands[code], zone=zone, amount=Decimal(amount))
+        for name, by_band in BILLING_GRID_PRICES.items()
+        for code, amounts in by_band.items()
+        for zone, amount in zip([inside, outside], amounts, strict=True)
+    )
+    if sibling_percent:
+        Reduction.objects.create(
+            grid=grid,
+            kind=Reduction.Kind.SIBLING,
+            name="2e enfant",
+            from_rank=2,
+            percent=Decimal(sibling_percent),
+        )
+    return grid

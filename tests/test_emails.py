@@ -155,10 +155,10 @@ def test_every_email_is_framed_and_valid_html(combs, parent, run_worker, tmp_pat
         send_every_email(combs, parent)
         run_worker()
     subjects = [m.subject for m in mail.outbox]
-    # Invitation, password, sign-in failures, changes, document, receipt; then
+    # Invitation, password, sign-in failures, changes, document, invoice, receipt; then
     # three requests sent (to the family and the secretariat), incomplete,
     # validated, refused.
-    assert len(mail.outbox) == 6 + 3 * 2 + 3, subjects
+    assert len(mail.outbox) == 7 + 3 * 2 + 3, subjects
     for message in mail.outbox:
         html = next(content for content, mime in message.alternatives if mime == "text/html")
         assert html.startswith("<!DOCTYPE html>") and '<html lang="fr">' in html
