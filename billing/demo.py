@@ -1,5 +1,6 @@
-"""Demonstration billing: the simulated bank on each site and, for the demo
-family, two issued invoices, one of them half paid by cheque."""
+"""Demonstration billing: the simulated bank on each site, the first
+invoices of the year generated from the enrollments and, for the demo family,
+two issued invoices, one of them partly paid by cheque."""
 
 from datetime import date
 from decimal import Decimal
@@ -9,9 +10,11 @@ from django.conf import settings
 from extranet.demo import secretariat_group
 from extranet.models import Site
 from families.models import Family
-from students.models import Discipline, SchoolYear
+from fees.models import FeeGrid
+from students.models import SchoolYear
 
 from . import ledger
+from .generation import generate
 from .models import Invoice, InvoiceLine, Payment, PaymentGateway
 
 SECRETARIAT_PERMISSIONS = [
@@ -37,33 +40,18 @@ def load(stdout):
                 site=site, defaults={"backend": PaymentGateway.Backend.DUMMY}
             )
         family = Family.objects.get(site=site, accounts__username="demo")
-        if Invoice.objects.filter(family=family).exists():
-            continue
         year = SchoolYear.objects.get(site=site, name="2026-2027")
-        students = {s.first_name: s for s in family.students.all()}
-        disciplines = {d.name: d for d in Discipline.objects.filter(site=site)}
-        first = Invoice.objects.create(
-            site=site,
-            family=family,
-            school_year=year,
-            label="Cotisations 2026-2027 – 1er trimestre",
+        # The year's first invoices, drafted from the enrollments by the fee
+        # grid (fees/demo.py); generating again changes nothing.
+        grid = FeeGrid.objects.get(site=site, school_year=year)
+        generate(grid, period=1 if grid.billing == FeeGrid.Billing.TERMS else None)
+        if family.invoices.filter(status=Invoice.Status.ISSUED).exists():
+            continue
+        first = ledger.issue(
+            family.invoices.filter(status=Invoice.Status.DRAFT).order_by("pk").first(),
+            today=date(2026, 10, 1),
         )
-        for position, (label, student, discipline, price) in enumerate(
-            [
-                ("Formation musicale et danse", "Léa", "Danse classique", "126.00"),
-                ("Piano et formation musicale", "Hugo", "Piano", "186.00"),
-                ("Adhésion familiale", None, None, "15.00"),
-            ]
-        ):
-            InvoiceLine.objects.create(
-                invoice=first,
-                label=label,
-                position=position,
-                student=students.get(student),
-                discipline=disciplines.get(discipline),
-                unit_price=Decimal(price),
-            )
-        first = ledger.issue(first, today=date(2026, 10, 1))
+        students = {s.first_name: s for s in family.students.all()}
         second = Invoice.objects.create(
             site=site,
             family=family,

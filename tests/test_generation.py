@@ -621,3 +621,58 @@ def test_the_family_admin_refuses_shares_not_adding_up_to_100(combs):
     assert not post("60", "").is_valid()
     assert post("60", "40").is_valid()
     assert post("", "").is_valid()
+
+
+# What families are shown is what they are billed.
+
+
+@pytest.mark.parametrize("billing", [FeeGrid.Billing.ANNUAL, FeeGrid.Billing.TERMS])
+def test_the_estimate_is_the_invoice(combs, year, courses, billing):
+    from fees.estimates import family_estimate
+
+    grid = billing_grid(combs, year, billing=billing)
+    families = []
+    # Two children with a sibling reduction, a verified quotient (T1).
+    martin = family(combs, name="Martin")
+    FamilyIncome.objects.create(
+        family=martin,
+        school_year=year,
+        reference_income=Decimal("3600"),
+        parts=Decimal(1),
+        verified=True,
+    )
+    student(martin, "Léa", [courses["fm"], courses["piano"]])
+    student(martin, "Hugo", [courses["dance"]], birth_date=factories.date(2016, 5, 1))
+    families.append(martin)
+    # No quotient at all (the highest band), living outside the agglomeration.
+    durand = family(combs, name="Durand", postal_code="75011", city="Paris")
+    student(durand, "Zoé", [courses["piano"]])
+    families.append(durand)
+    # A student joining in January: charged from the second term.
+    petit = family(combs, name="Petit")
+    joined = student(petit, "Noé", [courses["fm"]])
+    Enrollment.objects.filter(student=joined).update(
+        starts_on=year.start_date.replace(year=year.start_date.year + 1, month=1, day=20)
+    )
+    families.append(petit)
+
+    generate(grid)
+
+    for each in families:
+        estimate = family_estimate(each, year)
+        invoices = Invoice.objects.filter(family=each)
+        assert sum(i.total for i in invoices) == estimate.total, each
+        billed = {
+            (line.student_id, line.fee_item_id, line.explanation)
+            for invoice in invoices
+            for line in invoice.lines.all()
+        }
+        shown = {
+            (line.student and line.student.pk, line.item.pk, line.explanation)
+            for line in estimate.lines
+        }
+        assert billed == shown, each
+        # Period by period too, with the odd cents where the estimate puts them.
+        by_period = {i.lines.first().period: i.total for i in invoices}
+        for term, amount in estimate.by_period():
+            assert by_period[term.number if term else None] == amount, (each, term)
