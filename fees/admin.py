@@ -6,9 +6,9 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils.html import format_html
+from django.urls import path
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -139,11 +139,7 @@ class FeeGridAdmin(SiteScopedAdmin):
 
     @admin.display(description=_("prices"))
     def prices_link(self, grid):
-        return format_html(
-            '<a href="{}">{}</a>',
-            reverse("admin:fees_feegrid_prices", args=[grid.pk]),
-            gettext("Price table"),
-        )
+        return render_to_string("admin/fees/feegrid/prices_link.html", {"grid": grid})
 
     def get_urls(self):
         view = self.admin_site.admin_view
