@@ -1,6 +1,9 @@
 """French ways of writing phones and money, for templates, e-mails, exports
 and the admin alike."""
 
+import re
+from decimal import Decimal
+
 import phonenumbers
 from django.utils.formats import number_format
 
@@ -25,3 +28,23 @@ def eur(value):
     if value is None or value == "":
         return ""
     return f"{number_format(value, 2, use_l10n=True, force_grouping=True)}\u00a0€"
+
+
+# Amounts as French people type them: 32480, 32 480, 32 480,50, 2,5 or 2.5, a
+# euro sign after; thousands grouped by three only, so that "12 3,4" is a typing
+# mistake rather than 123.4.
+NUMBER = re.compile(r"(?P<units>[0-9]{1,3}(?: [0-9]{3})+|[0-9]+)(?:[,.](?P<cents>[0-9]{1,2}))?")
+SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\t": " "})
+
+
+def parse_decimal(text):
+    """`text` as a Decimal, None when empty; ValueError when it is no number."""
+    text = " ".join(str(text).translate(SPACES).split()).removesuffix("€").strip()
+    if not text:
+        return None
+    negative = text.startswith("-")
+    match = NUMBER.fullmatch(text.removeprefix("-").strip())
+    if match is None:
+        raise ValueError(text)
+    value = Decimal(f"{match['units'].replace(' ', '')}.{match['cents'] or '0'}")
+    return -value if negative else value

@@ -1,29 +1,18 @@
-import re
-from decimal import Decimal
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .income import Source, income_errors
+from extranet import formatting
 
-# As French people write amounts: 32480, 32 480, 32 480,50 or 2.5; thousands
-# grouped by three only, so that "12 3,4" is a typing mistake, not 123.4.
-NUMBER = re.compile(r"(?P<units>[0-9]{1,3}(?: [0-9]{3})+|[0-9]+)(?:[,.](?P<cents>[0-9]{1,2}))?")
-SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\t": " "})
+from .income import Source, income_errors
 
 
 def parse_decimal(text, message):
     """`text` as a Decimal (None when empty), or ValidationError(`message`)."""
-    text = " ".join(text.translate(SPACES).split()).removesuffix("€").strip()
-    if not text:
-        return None
-    negative = text.startswith("-")
-    match = NUMBER.fullmatch(text.removeprefix("-").strip())
-    if match is None:
-        raise ValidationError(message)
-    value = Decimal(f"{match['units'].replace(' ', '')}.{match['cents'] or '0'}")
-    return -value if negative else value
+    try:
+        return formatting.parse_decimal(text)
+    except ValueError:
+        raise ValidationError(message) from None
 
 
 def decimal_field(label, help_text):

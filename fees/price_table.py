@@ -4,15 +4,15 @@ cell: article; tranche; zone; prix)."""
 
 import csv
 import io
-import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from extranet.formatting import parse_decimal
 from extranet.tables import FORMULA_START
 
 from .models import Price
@@ -20,8 +20,6 @@ from .models import Price
 MAX_AMOUNT = Decimal("9999999.99")  # Price.amount: 9 digits, 2 decimals.
 MAX_LENGTH = 20
 MAX_LINES = 20000
-AMOUNT = re.compile(r"-?\d+(\.\d{1,2})?")
-SPACES = str.maketrans("", "", " \u00a0\u202f\u2009\t")
 
 
 def headers():
@@ -40,15 +38,12 @@ def parse_amount(text):
         return None
     if len(text) > MAX_LENGTH:
         raise ValidationError(_("Too long for a price."), code="too_long")
-    compact = text.translate(SPACES).removesuffix("€").replace(",", ".")
-    if not AMOUNT.fullmatch(compact):
+    try:
+        amount = parse_decimal(text)
+    except ValueError:
         raise ValidationError(
             _("Not a price: type an amount in euros, for example 186,00."), code="invalid"
-        )
-    try:
-        amount = Decimal(compact)
-    except InvalidOperation:  # pragma: no cover - the pattern lets only numbers through
-        raise ValidationError(_("Not a price."), code="invalid") from None
+        ) from None
     if amount < 0:
         raise ValidationError(_("A price cannot be negative."), code="negative")
     if amount > MAX_AMOUNT:
