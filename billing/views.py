@@ -120,6 +120,17 @@ def pay(request):
     except eopayment.PaymentException:
         messages.error(request, _("The online payment service cannot be reached; try again later."))
         return redirect("billing:statement")
+    except ValueError:
+        # The bank's library refuses what it cannot send, above all an e-mail
+        # address PayFiP does not take (over 80 characters, not ASCII…).
+        messages.error(
+            request,
+            _(
+                "The online payment service refused the request: check the family's reference "
+                "e-mail on the Family tab, or contact the secretariat."
+            ),
+        )
+        return redirect("billing:statement")
     if kind == eopayment.URL:
         return redirect(data)
     # The bank wants a form posted to it: one button, no script.

@@ -825,6 +825,18 @@ def test_a_bank_out_of_reach_leaves_no_payment_in_progress(parent_client, combs,
     assert OnlinePayment.objects.filter(status=OnlinePayment.Status.PENDING).count() == 1
 
 
+def test_an_e_mail_the_bank_refuses_is_said_not_a_server_error(parent_client, parent, payfip):
+    _service, invoice = payfip
+    # Valid for the portal, too long for PayFiP (80 characters at most).
+    parent.family.reference_email = "famille." + "martin-durand." * 6 + "@example.org"
+    parent.family.save()
+    response = parent_client.post(reverse("billing:pay"), {"invoices": [invoice.pk]}, follow=True)
+    assert response.status_code == 200
+    (message,) = [str(m) for m in response.context["messages"]]
+    assert "e-mail de référence" in message
+    assert OnlinePayment.objects.get().status == OnlinePayment.Status.REFUSED
+
+
 # The secretariat's side.
 
 
