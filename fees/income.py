@@ -15,7 +15,7 @@ from families.models import FamilyDocument
 from students.models import SchoolYear
 
 from .models import FamilyIncome, FeeGrid
-from .pricing import GridRules
+from .pricing import band_for
 
 Source = FamilyIncome.Source
 FIGURES = ["source", "reference_income", "parts", "caf_quotient", "caf_number"]
@@ -45,19 +45,24 @@ def offered_years(site):
 
 
 def rules_by_year(years, site=None):
-    """The grid of each of `years` that has one, read once, by year id."""
-    grids = FeeGrid.objects.filter(school_year__in=years).select_related("school_year")
+    """The grid of each of `years` that has one, with its bands (all that a
+    quotient needs: not the whole grid), by year id."""
+    grids = (
+        FeeGrid.objects.filter(school_year__in=years)
+        .select_related("school_year")
+        .prefetch_related("bands")
+    )
     if site is not None:
         grids = grids.filter(site=site)
-    return {grid.school_year_id: GridRules(grid) for grid in grids}
+    return {grid.school_year_id: grid for grid in grids}
 
 
-def band_of(income, rules):
+def band_of(income, grid):
     """The band `income` falls in, or None without a grid or a quotient."""
-    if income is None or rules is None:
+    if income is None or grid is None:
         return None
     quotient = income.quotient
-    return None if quotient is None else rules.band_for(quotient)
+    return None if quotient is None else band_for(list(grid.bands.all()), quotient)
 
 
 def plain(value):
@@ -74,11 +79,11 @@ class YearIncome:
 
     year: SchoolYear
     income: FamilyIncome | None
-    rules: GridRules | None
+    rules: FeeGrid | None  # the year's grid, its bands read with it
 
     @property
     def formula(self):
-        return self.rules.grid.qf_formula if self.rules else None
+        return self.rules.qf_formula if self.rules else None
 
     @property
     def band(self):

@@ -83,6 +83,16 @@ def split(amount, numbers):
     return [(n, first if i == 0 else share) for i, n in enumerate(numbers)]
 
 
+def band_for(bands, quotient):
+    """The band of a quotient among `bands` (in ascending order); without a
+    quotient, the highest."""
+    if not bands:
+        return None
+    if quotient is None:
+        return bands[-1]
+    return next((band for band in reversed(bands) if band.min_qf <= quotient), bands[0])
+
+
 class GridRules:
     """A grid read once: bands, zones and communes, items, prices, reductions."""
 
@@ -112,16 +122,7 @@ class GridRules:
         self.terms = list(grid.terms.all())
 
     def band_for(self, quotient):
-        """The band of a quotient; without a quotient, the highest."""
-        if not self.bands:
-            return None
-        if quotient is None:
-            return self.bands[-1]
-        found = self.bands[0]
-        for band in self.bands:
-            if band.min_qf <= quotient:
-                found = band
-        return found
+        return band_for(self.bands, quotient)
 
     def zone_for(self, payer):
         if payer is None or not payer.postal_code.strip():
