@@ -419,8 +419,8 @@ def test_query_count_is_bounded_and_the_same_for_1_and_5_students(
                 parts=Decimal(2),
             )
         client = factories.signed_in(parent)
-        # Session and account, years (2), grids (1, then 6 per grid read), incomes, kinds,
-        # notices: nothing per student, document or year declared.
+        # Session and account, years (2), grids and their bands, incomes, kinds, notices
+        # (10 here): nothing per student, document or year declared.
         with django_assert_max_num_queries(21) as queries:
             assert client.get(INCOME).status_code == 200
         counts.append(len(queries))
