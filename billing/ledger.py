@@ -16,6 +16,7 @@ from sequences import get_next_value
 
 from extranet.money import money
 
+from .instalments import build_schedule, reschedule
 from .models import Allocation, Invoice, InvoiceLine, IssuedInvoiceError, Payment
 
 ZERO = Value(0, output_field=DecimalField(max_digits=10, decimal_places=2))
@@ -112,8 +113,14 @@ def issue(invoice, today=None, base_url=None):
         invoice.family_name = invoice.family_name or invoice.family.name
         invoice.site_name = invoice.site.name
         invoice.site_address = invoice.site.address
+        build_schedule(invoice, today)
         invoice.status = Invoice.Status.ISSUED
         invoice.save()
+        if invoice.kind == Invoice.Kind.CREDIT_NOTE:
+            credited = Invoice.objects.select_related("plan").get(pk=invoice.credited_invoice_id)
+            if credited.plan is not None:
+                # The instalments still to come now add up to what is owed.
+                reschedule(credited, credited.plan, today)
         transaction.on_commit(partial(render_invoice_pdf.enqueue, invoice.pk, base_url))
     return invoice
 

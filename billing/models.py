@@ -108,6 +108,15 @@ class Invoice(models.Model):
     total = models.DecimalField(
         _("total"), max_digits=10, decimal_places=2, default=0, editable=False
     )
+    plan = models.ForeignKey(
+        "fees.InstalmentPlan",
+        verbose_name=_("instalment plan"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
     # Copied at issue: the invoice keeps what it said, even if the family moves.
     family_name = models.CharField(_("family's name"), max_length=200, blank=True, editable=False)
     family_address = models.TextField(_("family's address"), blank=True, editable=False)
@@ -525,3 +534,129 @@ class FamilyAccount(Family):
         proxy = True
         verbose_name = _("family account")
         verbose_name_plural = _("family accounts")
+
+
+class Instalment(models.Model):
+    """One due date of an issued invoice's schedule (échéancier). What is
+    paid covers the instalments in order; changing the plan rewrites only
+    those not yet due."""
+
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE, related_name="instalments"
+    )
+    position = models.PositiveSmallIntegerField(_("number"))
+    due_date = models.DateField(_("due date"))
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    # Set by the direct-debit side: while a debit is at the bank, the
+    # instalment is neither reminded nor presented again.
+    debit_pending = models.BooleanField(_("at the bank"), default=False)
+    # What the family was told would be debited (pre-notification).
+    notified_amount = models.DecimalField(
+        _("amount notified"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    notified_on = models.DateField(_("notified on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("instalment")
+        verbose_name_plural = _("instalments")
+        ordering = ["invoice", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="one_instalment_per_rank"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="instalment_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.invoice} – {self.position}"
+
+
+class Reversal(models.Model):
+    """A payment that did not happen after all: a rejected direct debit, a
+    bounced cheque. The payment stays as it was recorded; this line takes
+    it back on the statement and what it settled is due again."""
+
+    payment = models.OneToOneField(
+        Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="reversal"
+    )
+    date = models.DateField(_("date"))
+    reason_code = models.CharField(_("reason code"), max_length=4, blank=True)
+    reason = models.CharField(_("reason"), max_length=200)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payment reversal")
+        verbose_name_plural = _("payment reversals")
+        ordering = ["-date", "-pk"]
+
+    def __str__(self):
+        return _("Reversal of %(payment)s") % {"payment": self.payment}
+
+
+class ReminderPolicy(models.Model):
+    """When a site reminds families of what is overdue."""
+
+    site = models.OneToOneField(
+        Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="reminder_policy"
+    )
+    email_delays = models.JSONField(
+        _("e-mail reminders (days overdue)"),
+        default=list,
+        help_text=_("For example [7, 30]: a first e-mail 7 days after the due date, then 30."),
+    )
+    letter_delay = models.PositiveSmallIntegerField(
+        _("reminder letter (days overdue)"),
+        null=True,
+        blank=True,
+        default=45,
+        help_text=_("Then a letter for the secretariat to print. Empty: no letter."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("reminder policy")
+        verbose_name_plural = _("reminder policies")
+
+    def __str__(self):
+        return str(self.site)
+
+
+class Reminder(models.Model):
+    """A reminder sent (or a letter made) for an overdue invoice."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", _("e-mail")
+        LETTER = "letter", _("letter")
+
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.CASCADE, related_name="reminders"
+    )
+    kind = models.CharField(_("kind"), max_length=6, choices=Kind)
+    level = models.PositiveSmallIntegerField(_("level"))
+    amount = models.DecimalField(_("amount overdue"), max_digits=10, decimal_places=2)
+    due_since = models.DateField(_("overdue since"))
+    created_on = models.DateField(_("date"))
+    pdf = models.FileField(
+        _("letter"), storage=documents_storage, upload_to=pdf_path, blank=True, editable=False
+    )
+    printed_at = models.DateTimeField(_("printed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        ordering = ["-created_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "due_since", "kind", "level"], name="one_reminder_per_level"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.invoice} – {self.get_kind_display()} {self.level}"

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "fees",
     "reenrollment",
     "billing",
+    "directdebit",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -364,3 +364,139 @@ class FamilyIncome(models.Model):
         if self.reference_income is None or not self.parts:
             return None
         return money(self.reference_income / 12 / self.parts)
+
+
+class InstalmentPlan(models.Model):
+    """A way of paying the year offered by a site ("En une fois", "3
+    échéances", "10 prélèvements mensuels d'octobre à juillet"): its due
+    dates fall on `day` of every `months_between`-th month from
+    `first_month`, within the school year."""
+
+    class Mode(models.TextChoices):
+        # The same values as billing's payment modes.
+        CHEQUE = "cheque", _("cheque")
+        CASH = "cash", _("cash")
+        ONLINE_CARD = "online_card", _("online card payment")
+        DIRECT_DEBIT = "direct_debit", _("direct debit")
+        TRANSFER = "transfer", _("bank transfer")
+        ANCV = "ancv", _("ANCV holiday vouchers")
+
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.CASCADE, related_name="instalment_plans"
+    )
+    name = models.CharField(
+        _("name"), max_length=80, help_text=_("As families read it, e.g. “10 prélèvements”.")
+    )
+    instalments = models.PositiveSmallIntegerField(
+        _("number of instalments"), validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    first_month = models.PositiveSmallIntegerField(
+        _("first month"),
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=_("Month of the first due date, 1 to 12 (10 for October)."),
+    )
+    months_between = models.PositiveSmallIntegerField(
+        _("months between due dates"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(6)],
+    )
+    day = models.PositiveSmallIntegerField(
+        _("day of the month"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text=_("The day the instalments fall due, and debits are collected."),
+    )
+    min_amount = models.DecimalField(
+        _("minimum instalment"),
+        **MONEY,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0))],
+        help_text=_("Fewer instalments are made when an invoice is too small."),
+    )
+    modes = models.JSONField(
+        _("payment modes allowed"),
+        default=list,
+        help_text=_("A monthly plan is usually paid by direct debit only."),
+    )
+    is_default = models.BooleanField(
+        _("default plan"), default=False, help_text=_("For families that have not chosen.")
+    )
+    is_active = models.BooleanField(_("offered"), default=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("instalment plan")
+        verbose_name_plural = _("instalment plans")
+        ordering = ["site", "position", "instalments"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site"], condition=models.Q(is_default=True), name="one_default_plan"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def by_direct_debit(self):
+        return self.Mode.DIRECT_DEBIT in self.modes
+
+    @property
+    def debit_only(self):
+        return self.modes == [self.Mode.DIRECT_DEBIT]
+
+    def clean(self):
+        if not self.modes:
+            raise ValidationError({"modes": _("Allow at least one payment mode.")})
+        unknown = set(self.modes) - set(self.Mode.values)
+        if unknown:
+            raise ValidationError({"modes": _("Unknown payment mode.")})
+        if (
+            self.instalments
+            and self.months_between
+            and (self.instalments - 1) * self.months_between > 11
+        ):
+            raise ValidationError(
+                {"instalments": _("The due dates must fit within twelve months.")}
+            )
+
+
+class PlanChoice(models.Model):
+    """How a family pays one school year."""
+
+    family = models.ForeignKey(
+        Family, verbose_name=_("family"), on_delete=models.CASCADE, related_name="plan_choices"
+    )
+    school_year = models.ForeignKey(
+        SchoolYear, verbose_name=_("school year"), on_delete=models.CASCADE, related_name="+"
+    )
+    plan = models.ForeignKey(
+        InstalmentPlan, verbose_name=_("instalment plan"), on_delete=models.PROTECT
+    )
+    chosen_at = models.DateTimeField(_("chosen"), auto_now=True)
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("chosen by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("plan chosen")
+        verbose_name_plural = _("plans chosen")
+        constraints = [
+            models.UniqueConstraint(fields=["family", "school_year"], name="one_plan_per_year")
+        ]
+
+    def __str__(self):
+        return f"{self.family} – {self.school_year}: {self.plan}"
+
+    def clean(self):
+        if not (self.family_id and self.school_year_id and self.plan_id):
+            return
+        if len({self.family.site_id, self.school_year.site_id, self.plan.site_id}) > 1:
+            raise ValidationError(_("This belongs to another site."))

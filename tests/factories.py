@@ -13,11 +13,24 @@ from django.utils import timezone
 
 from billing import ledger
 from billing.models import Invoice, InvoiceLine, PaymentGateway
+from directdebit import mandates
+from directdebit.models import Creditor, Mandate
 from documents.models import DocumentKind
 from extranet.demo import DEMO_PASSWORD
 from extranet.models import User
 from families.models import Family, Guardian
-from fees.models import Band, Commune, FamilyIncome, FeeGrid, FeeItem, Price, Reduction, Term, Zone
+from fees.models import (
+    Band,
+    Commune,
+    FamilyIncome,
+    FeeGrid,
+    FeeItem,
+    InstalmentPlan,
+    Price,
+    Reduction,
+    Term,
+    Zone,
+)
 from reenrollment.models import ReenrollmentCampaign, SchoolRules
 from students.models import (
     ClosurePeriod,
@@ -471,3 +484,71 @@ def billing_grid(site, year, billing=FeeGrid.Billing.ANNUAL, sibling_percent="10
             percent=Decimal(sibling_percent),
         )
     return grid
+
+
+def instalment_plans(site):
+    """The usual three plans: once (15 October, the default), three times
+    (5 October, January, April) and ten monthly debits (5 October to 5
+    July, direct debit only, at least 10 € each)."""
+    any_mode = ["cheque", "cash", "online_card", "direct_debit", "transfer"]
+    return {
+        1: InstalmentPlan.objects.create(
+            site=site,
+            name="En une fois",
+            instalments=1,
+            first_month=10,
+            day=15,
+            modes=any_mode,
+            is_default=True,
+            position=1,
+        ),
+        3: InstalmentPlan.objects.create(
+            site=site,
+            name="3 échéances",
+            instalments=3,
+            first_month=10,
+            months_between=3,
+            day=5,
+            modes=any_mode,
+            position=2,
+        ),
+        10: InstalmentPlan.objects.create(
+            site=site,
+            name="10 prélèvements mensuels",
+            instalments=10,
+            first_month=10,
+            day=5,
+            modes=["direct_debit"],
+            min_amount=Decimal(10),
+            position=3,
+        ),
+    }
+
+
+def creditor(site, **fields):
+    """The site as SEPA creditor, with a valid ICS and account."""
+    return Creditor.objects.create(
+        site=site,
+        **{
+            "name": "Régie du conservatoire",
+            "address": "1 place de l'Hôtel de Ville\n77380 Combs-la-Ville",
+            "ics": "FR72ZZZ123456",
+            "iban": "FR7630001007941234567890185",
+            "bic": "BDFEFRPPCCT",
+            **fields,
+        },
+    )
+
+
+def mandate(family, iban="FR7630006000011234567890189", bic="AGRIFRPPXXX", **fields):
+    """An active mandate, as if signed online."""
+    found = Mandate(
+        site_id=family.site_id,
+        family=family,
+        holder_name=fields.pop("holder_name", f"Claire {family.name}"),
+        holder_address=fields.pop("holder_address", "3 rue des Lilas\n77380 Combs-la-Ville"),
+        iban=iban,
+        bic=bic,
+        **fields,
+    )
+    return mandates.activate(found)

@@ -16,6 +16,7 @@ LAYERS = {
     "fees": 4,
     "reenrollment": 5,
     "billing": 5,
+    "directdebit": 6,
 }
 # The demo data and the project's URLs bring every app together on purpose.
 GATHERERS = {
