@@ -38,6 +38,7 @@ urlpatterns = [
     path("famille/", include("families.urls")),
     path("eleves/", include("students.urls")),
     path("reinscription/", include("reenrollment.urls")),
+    path("facturation/prelevement/", include("directdebit.urls")),
     path("facturation/", include("billing.urls")),
     path("calendrier/", include("students.calendar_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
