@@ -3,7 +3,7 @@ plan. Amounts in Decimal, the odd cents on the first instalment; what is
 paid covers the instalments in order."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from django.core.exceptions import ValidationError
@@ -21,16 +21,7 @@ CENT = Decimal("0.01")
 
 
 def plan_dates(plan, school_year):
-    """The plan's due dates in a school year: the first in `first_month` of
-    the year the school year starts in (or the next if that month is before
-    the start)."""
-    start = school_year.start_date
-    year = start.year if plan.first_month >= start.month else start.year + 1
-    dates = []
-    for k in range(plan.instalments):
-        month0 = plan.first_month - 1 + k * plan.months_between
-        dates.append(date(year + month0 // 12, month0 % 12 + 1, plan.day))
-    return dates
+    return plan.dates(school_year)
 
 
 def split(total, count, minimum=Decimal(0)):
@@ -109,6 +100,11 @@ def reschedule(invoice, plan, today, owed=None):
         Invoice._base_manager.filter(pk=invoice.pk).update(plan=plan)
 
 
+TOO_LATE = gettext_lazy(
+    "Your first instalment has already fallen due: to change the plan now, ask the secretariat."
+)
+
+
 class PlanRefused(ValidationError):
     pass
 
@@ -131,13 +127,7 @@ def choose_plan(family, school_year, plan, user=None, today=None, secretariat=Fa
         not secretariat
         and Instalment.objects.filter(invoice__in=invoices, due_date__lte=today).exists()
     ):
-        raise PlanRefused(
-            _(
-                "Your first instalment has already fallen due: to change the plan now, "
-                "ask the secretariat."
-            ),
-            code="too_late",
-        )
+        raise PlanRefused(TOO_LATE, code="too_late")
     with transaction.atomic():
         PlanChoice.objects.update_or_create(
             family=family,
@@ -188,3 +178,18 @@ def coverage(instalments, paid, today):
             status = COMING
         rows.append(Row(instalment, money(part), status))
     return rows
+
+
+def schedules(invoices, today):
+    """[(invoice, rows)] for those of `invoices` (annotated by
+    `remaining_of`) that have a schedule, in one query."""
+    by_invoice = {}
+    for instalment in Instalment.objects.filter(invoice__in=[i.pk for i in invoices]).order_by(
+        "invoice", "position"
+    ):
+        by_invoice.setdefault(instalment.invoice_id, []).append(instalment)
+    return [
+        (invoice, coverage(by_invoice[invoice.pk], invoice.paid, today))
+        for invoice in invoices
+        if invoice.pk in by_invoice
+    ]

@@ -42,6 +42,7 @@ def invoice_pdf_bytes(invoice):
         {
             "invoice": invoice,
             "lines": lines,
+            "instalments": list(invoice.instalments.all()),
             "site": invoice.site,
             "logo_uri": logo_uri(invoice.site),
         },
@@ -53,7 +54,7 @@ def ensure_invoice_pdf(invoice):
     not done it yet."""
     if invoice.pdf:
         return invoice
-    invoice = Invoice.objects.select_related("site", "credited_invoice").get(pk=invoice.pk)
+    invoice = Invoice.objects.select_related("site", "credited_invoice", "plan").get(pk=invoice.pk)
     return _store(Invoice, invoice.pk, "pdf", f"{invoice.number}.pdf", invoice_pdf_bytes(invoice))
 
 

@@ -7,10 +7,12 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from extranet.money import money
 
+from .instalments import schedules
 from .ledger import remaining, remaining_of
 from .models import Invoice, Payment
 
@@ -78,6 +80,10 @@ def statement(family, year=None):
     for invoice in unpaid:
         invoice.remaining = remaining(invoice)
     return {
+        "schedules": schedules(
+            [i for i in invoices if i.kind == Invoice.Kind.INVOICE and i.plan_id],
+            timezone.localdate(),
+        ),
         "lines": lines,
         "billed": billed,
         "paid": paid,

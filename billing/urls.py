@@ -10,6 +10,7 @@ urlpatterns = [
     path("recus/<int:pk>.pdf", views.receipt_pdf, name="receipt_pdf"),
     path("attestation-<int:year>.pdf", views.attestation, name="attestation"),
     path("payer/", views.pay, name="pay"),
+    path("echeancier/", views.choose_plan_view, name="plan"),
     path("paiement/retour/", views.payment_return, name="payment_return"),
     path(
         "paiement/notification/<slug:site_slug>/",

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -21,11 +22,13 @@ from extranet.models import Site
 from extranet.responses import base_url, private_file
 from families.emails import family_address
 from fees.estimates import family_estimate
-from fees.models import FeeGrid
+from fees.models import FeeGrid, PlanChoice
+from fees.plan_forms import PlanForm, offered_plans
 from students.models import SchoolYear, current_of
 
 from . import online
-from .models import Invoice, OnlinePayment, Payment, PaymentGateway
+from .instalments import TOO_LATE, choose_plan
+from .models import Instalment, Invoice, OnlinePayment, Payment, PaymentGateway
 from .pdfs import attestation_pdf, ensure_invoice_pdf, ensure_receipt_pdf
 from .statement import statement
 
@@ -48,6 +51,7 @@ def statement_view(request):
     current = current_of(years)
     priced = current is not None and current.priced
     context = {
+        **plan_context(family, current),
         "estimate": family_estimate(family, current) if priced else None,
         "estimate_year": current,
         **statement(family, year),
@@ -60,6 +64,56 @@ def statement_view(request):
         ),
     }
     return render(request, "billing/statement.html", context)
+
+
+def plan_context(family, year, data=None):
+    """The plan the family pays `year` by, and the form to choose it while
+    no instalment of that year is due yet."""
+    if year is None:
+        return {}
+    plans = offered_plans(family.site_id)
+    chosen = PlanChoice.objects.filter(family=family, school_year=year).select_related("plan")
+    chosen = next(iter(chosen), None)
+    plan = chosen.plan if chosen else next((p for p in plans if p.is_default), None)
+    if not plans:
+        return {}
+    locked = Instalment.objects.filter(
+        invoice__family=family,
+        invoice__school_year=year,
+        invoice__status=Invoice.Status.ISSUED,
+        due_date__lte=timezone.localdate(),
+    ).exists()
+    form = None
+    if not locked:
+        form = PlanForm(data, plans=plans, school_year=year, initial_plan=plan)
+    return {"plan": plan, "plan_year": year, "plan_form": form, "plan_locked": locked}
+
+
+@family_required
+@require_POST
+def choose_plan_view(request):
+    family = request.user.family
+    year = SchoolYear.objects.current(family.site_id)
+    context = plan_context(family, year, request.POST)
+    form = context.get("plan_form")
+    if form is None:
+        if not context.get("plan_locked"):
+            raise Http404("No plan offered.")
+        messages.error(request, TOO_LATE)
+        return redirect("billing:statement")
+    if form.is_valid():
+        try:
+            choose_plan(family, year, form.cleaned_data["plan"], request.user)
+        except ValidationError as error:
+            form.add_error("plan", error)
+        else:
+            messages.success(
+                request,
+                _("Your payment plan is saved: %(plan)s.") % {"plan": form.cleaned_data["plan"]},
+            )
+            return redirect(reverse("billing:statement") + "#schedule-title")
+    messages.error(request, " ".join(form.errors.get("plan", [])))
+    return redirect(reverse("billing:statement") + "#plan-title")
 
 
 @family_required

@@ -2,6 +2,7 @@
 quotient familial. Prices are computed by `fees.pricing`, nowhere else."""
 
 import unicodedata
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -436,6 +437,18 @@ class InstalmentPlan(models.Model):
 
     def __str__(self):
         return self.name
+
+    def dates(self, school_year):
+        """The due dates in a school year: the first in `first_month` of the
+        year the school year starts in (or the next if that month comes
+        before the start)."""
+        start = school_year.start_date
+        year = start.year if self.first_month >= start.month else start.year + 1
+        found = []
+        for k in range(self.instalments):
+            month0 = self.first_month - 1 + k * self.months_between
+            found.append(date(year + month0 // 12, month0 % 12 + 1, self.day))
+        return found
 
     @property
     def by_direct_debit(self):

@@ -6,15 +6,20 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from billing.instalments import choose_plan
+from billing.models import Instalment
 from documents.files import store_upload
 from documents.models import DocumentKind
 from extranet.decorators import family_required
 from extranet.responses import base_url, private_file
 from families.models import FamilyDocument
+from fees.models import PlanChoice
+from fees.plan_forms import PlanForm, offered_plans
 from students.models import Discipline, Student, StudentDocument
 
 from . import estimates, queries, workflow
@@ -196,12 +201,32 @@ def wishes(request, student_pk):
     return redirect("reenrollment:validation", step.student.pk)
 
 
+def family_plan_form(family, school_year, data):
+    """How the family pays next year, asked with the validation; None when
+    the site offers no plans or the year's first instalment is past."""
+    plans = offered_plans(family.site_id)
+    if (
+        not plans
+        or Instalment.objects.filter(
+            invoice__family=family,
+            invoice__school_year=school_year,
+            due_date__lte=timezone.localdate(),
+        ).exists()
+    ):
+        return None
+    chosen = PlanChoice.objects.filter(family=family, school_year=school_year).first()
+    initial = chosen.plan_id if chosen else next((p.pk for p in plans if p.is_default), None)
+    return PlanForm(data, plans=plans, school_year=school_year, initial_plan=initial, prefix="plan")
+
+
 @family_required
 def validation(request, student_pk):
     step = load_step(request, student_pk)
     rules = step.campaign.rules
-    form = AcceptanceForm(request.POST if request.method == "POST" else None, rules=rules)
-    context = {"form": form, "rules": rules}
+    data = request.POST if request.method == "POST" else None
+    form = AcceptanceForm(data, rules=rules)
+    plan_form = family_plan_form(step.student.family, step.campaign.school_year, data)
+    context = {"form": form, "rules": rules, "plan_form": plan_form}
     if found := estimates.reenrollment_estimate(
         step.campaign, step.student.family, step.previous_year
     ):
@@ -210,8 +235,15 @@ def validation(request, student_pk):
         return render_step(request, step, "validation", context)
     try:
         workflow.check_sendable(step.request)
-        if not form.is_valid():
+        if not form.is_valid() or (plan_form and not plan_form.is_valid()):
             return render_step(request, step, "validation", context, status=400)
+        if plan_form:
+            choose_plan(
+                step.student.family,
+                step.campaign.school_year,
+                plan_form.cleaned_data["plan"],
+                request.user,
+            )
         workflow.send(step.request, request.user, rules, base_url(request))
     except workflow.NotAllowed as error:
         return refusal(request, step, error)

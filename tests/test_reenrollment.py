@@ -1030,3 +1030,27 @@ def test_the_request_admin_page_is_built_from_templates_without_styles(parent_cl
     link = reverse("admin:families_familydocument_change", args=[proof.pk])
     assert "Justificatif de domicile : <strong>" in page and f'<a href="{link}">' in page
     assert "Certificat médical (danse) : <strong>" in page
+
+
+def test_the_validation_step_asks_how_next_year_will_be_paid(parent_client, data, lea, combs):
+    from fees.models import PlanChoice
+
+    plans = factories.instalment_plans(combs)
+    parent_client.post(url("reenrollment:wishes", lea), wishes_data(lea, data))
+    page = parent_client.get(url("reenrollment:validation", lea)).content.decode()
+    assert "Comment réglez-vous l’année" in page and "10 prélèvements mensuels" in page
+    accept = {"accept_rules": "on", "rules": data["rules"].pk}
+    for bad in ["", "x", str(10**12), "<script>"]:
+        response = parent_client.post(
+            url("reenrollment:validation", lea), {**accept, "plan-plan": bad}
+        )
+        assert response.status_code == 400
+        assert "formule" in response.content.decode() or "Choisissez" in response.content.decode()
+    assert not PlanChoice.objects.exists()
+    assert ReenrollmentRequest.objects.get(student=lea).status == Status.DRAFT
+    response = parent_client.post(
+        url("reenrollment:validation", lea), {**accept, "plan-plan": plans[10].pk}
+    )
+    assert response.status_code == 302
+    choice = PlanChoice.objects.get(family=lea.family)
+    assert (choice.plan, choice.school_year) == (plans[10], data["campaign"].school_year)
