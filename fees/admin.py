@@ -285,4 +285,5 @@ class FeeGridAdmin(SiteScopedAdmin):
         return TemplateResponse(request, "admin/fees/feegrid/copy.html", context)
 
 
-from . import admin_income  # noqa: E402, F401 - the quotient familial, checked beside the notices
+# The quotient familial, checked beside the notices, and the instalment plans.
+from . import admin_income, admin_plans  # noqa: E402, F401

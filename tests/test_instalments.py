@@ -16,7 +16,7 @@ from extranet.money import money
 from fees.models import InstalmentPlan, PlanChoice
 
 from . import clock
-from .factories import draft, instalment_plans, make_parent, school_year, signed_in
+from .factories import draft, instalment_plans, make_parent, school_year, signed_in, staff
 from .test_billing import pdf_text
 from .test_html_valid import validate
 
@@ -302,3 +302,79 @@ def test_dates_fall_within_the_school_year_whatever_the_first_month(combs, year)
     assert plan.dates(year) == [date(Y + 1, 1, 28), date(Y + 1, 3, 28), date(Y + 1, 5, 28)]
     assert money(sum(split(D("100"), 3))) == D("100.00")
     assert timedelta(0) < plan.dates(year)[0] - year.start_date
+
+
+# The secretariat.
+
+
+def secretary(site, username="secretariat"):
+    from fees.permissions import SECRETARIAT_PERMISSIONS
+
+    return signed_in(staff(site, SECRETARIAT_PERMISSIONS, username=username))
+
+
+def test_the_secretariat_changes_a_plan_after_the_first_due_date(parent, plans, year):
+    family = parent.family
+    choice = PlanChoice.objects.create(family=family, school_year=year, plan=plans[3])
+    invoice = issue(family, year, "300.00", year.start_date)
+    first = Instalment.objects.get(invoice=invoice, position=1)
+    Instalment.objects.filter(pk=first.pk).update(due_date=clock.TODAY - timedelta(days=1))
+    client = secretary(family.site)
+    url = reverse("admin:fees_planchoice_change", args=[choice.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"plan": plans[10].pk})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert PlanChoice.objects.get(pk=choice.pk).plan == plans[10]
+    rows = list(Instalment.objects.filter(invoice=invoice))
+    assert rows[0].pk == first.pk and rows[0].amount == D("100.00")  # Due: kept.
+    assert sum(r.amount for r in rows) == D("300.00")
+    assert all(r.due_date > clock.TODAY for r in rows[1:])
+    assert Invoice.objects.get(pk=invoice.pk).plan == plans[10]
+
+
+def test_a_secretary_of_another_site_sees_neither_the_plans_nor_the_choices(
+    parent, plans, year, ploufragan
+):
+    choice = PlanChoice.objects.create(family=parent.family, school_year=year, plan=plans[3])
+    client = secretary(ploufragan, username="elsewhere")
+    assert client.get(reverse("admin:fees_planchoice_change", args=[choice.pk])).status_code in (
+        302,
+        404,
+    )
+    assert client.get(
+        reverse("admin:fees_instalmentplan_change", args=[plans[3].pk])
+    ).status_code in (302, 404)
+    listing = client.get(reverse("admin:fees_instalmentplan_changelist")).content.decode()
+    assert "3 échéances" not in listing
+
+
+def test_the_secretariat_sets_up_a_plan_with_checked_values(combs):
+    client = secretary(combs)
+    url = reverse("admin:fees_instalmentplan_add")
+    base = {
+        "name": "10 fois",
+        "instalments": "10",
+        "first_month": "10",
+        "months_between": "1",
+        "day": "5",
+        "min_amount": "10",
+        "modes": ["direct_debit"],
+        "position": "1",
+        "is_active": "on",
+    }
+    for field, bad in [
+        ("instalments", "13"),
+        ("day", "31"),
+        ("first_month", "0"),
+        ("min_amount", "-1"),
+        ("modes", []),
+        ("name", "x" * 200),
+        ("months_between", "2"),
+    ]:
+        response = client.post(url, {**base, field: bad})
+        assert response.status_code == 200, field
+        assert 'class="errorlist' in response.content.decode(), field
+    assert not InstalmentPlan.objects.exists()
+    assert client.post(url, {**base, "is_default": "on"}).status_code == 302
+    plan = InstalmentPlan.objects.get()
+    assert (plan.site, plan.modes, plan.debit_only) == (combs, ["direct_debit"], True)
