@@ -9,7 +9,19 @@ from extranet.models import Site, User
 from families.models import Family
 from students.models import SchoolYear
 
-from .models import Band, Commune, FamilyIncome, FeeGrid, FeeItem, Price, Reduction, Term, Zone
+from .models import (
+    Band,
+    Commune,
+    FamilyIncome,
+    FeeGrid,
+    FeeItem,
+    InstalmentPlan,
+    PlanChoice,
+    Price,
+    Reduction,
+    Term,
+    Zone,
+)
 from .permissions import grant_secretariat
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -225,4 +237,45 @@ def load(stdout):
                 "verified_by": secretary,
             }
         FamilyIncome.objects.get_or_create(family=family, school_year=year, defaults=fields)
-    stdout.write("Fee grids 2026-2027 and 2027-2028, and the demo families' quotients, ready.")
+    for slug in GRIDS:
+        make_plans(Site.objects.get(slug=slug))
+    # The Combs family pays by direct debit in ten instalments.
+    family = Family.objects.get(site__slug="combs-la-ville", accounts__username="demo")
+    PlanChoice.objects.get_or_create(
+        family=family,
+        school_year=SchoolYear.objects.get(site=family.site, name="2026-2027"),
+        defaults={"plan": InstalmentPlan.objects.get(site=family.site, instalments=10)},
+    )
+    stdout.write(
+        "Fee grids 2026-2027 and 2027-2028, the demo families' quotients and the instalment "
+        "plans, ready."
+    )
+
+
+ANY_MODE = ["cheque", "cash", "online_card", "direct_debit", "transfer", "ancv"]
+PLANS = [
+    # name, instalments, first month, months between, day, modes, minimum, default
+    ("En une fois", 1, 10, 1, 15, ANY_MODE, "0", True),
+    ("3 échéances (octobre, janvier, avril)", 3, 10, 3, 5, ANY_MODE, "30", False),
+    ("10 prélèvements mensuels d'octobre à juillet", 10, 10, 1, 5, ["direct_debit"], "15", False),
+]
+
+
+def make_plans(site):
+    for position, (name, count, month, between, day, modes, minimum, default) in enumerate(
+        PLANS, start=1
+    ):
+        InstalmentPlan.objects.get_or_create(
+            site=site,
+            instalments=count,
+            defaults={
+                "name": name,
+                "first_month": month,
+                "months_between": between,
+                "day": day,
+                "modes": modes,
+                "min_amount": Decimal(minimum),
+                "is_default": default,
+                "position": position,
+            },
+        )
