@@ -51,6 +51,7 @@ def statement_view(request):
     current = current_of(years)
     priced = current is not None and current.priced
     context = {
+        "family": family,
         **plan_context(family, current),
         "estimate": family_estimate(family, current) if priced else None,
         "estimate_year": current,

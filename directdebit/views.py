@@ -32,7 +32,7 @@ AMENDMENT = "directdebit_amendment"
 
 
 def codes_rate():
-    return getattr(settings, "MANDATE_CODES_PER_FAMILY", "5/h")
+    return settings.MANDATE_CODES_PER_FAMILY
 
 
 def _code_wait(request, family, increment):

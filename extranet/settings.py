@@ -192,6 +192,8 @@ LOGIN_FAILURES_PER_ADDRESS = os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "30/15
 LOGIN_FAILURES_PER_ACCOUNT = os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "20/d")
 PASSWORD_RESET_REQUESTS_PER_ACCOUNT = os.environ.get("PASSWORD_RESET_REQUESTS_PER_ACCOUNT", "3/h")
 PASSWORD_RESET_REQUESTS_PER_ADDRESS = os.environ.get("PASSWORD_RESET_REQUESTS_PER_ADDRESS", "20/h")
+# One-time codes e-mailed to sign or change a direct-debit mandate, per family.
+MANDATE_CODES_PER_FAMILY = os.environ.get("MANDATE_CODES_PER_FAMILY", "5/h")
 # Behind a reverse proxy, the client address is in this header (e.g. X-Forwarded-For).
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
 RATELIMIT_IP_META_KEY = "extranet.throttling.client_address"
