@@ -88,3 +88,59 @@ def test_sign_a_mandate_on_a_phone(page: Page, mandate_portal, settings, free_po
     box.get_by_role("link", name="Révoquer le mandat").click()
     expect(page.get_by_role("heading", name="Révoquer le mandat", level=1)).to_be_visible()
     check_page(page)
+
+
+def test_choose_ten_instalments_sign_a_mandate_and_see_the_schedule(
+    page: Page, mandate_portal, combs, settings, free_port, run_worker
+):
+    """The whole path of a family paying by direct debit, on a phone: the
+    plan on the Facturation tab, the mandate signed with the e-mailed code,
+    then the invoice's schedule, each instalment to be debited."""
+    from billing import ledger
+    from extranet.models import User
+
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": free_port, "timeout": 5},
+        }
+    }
+    family = User.objects.get(site=combs, username="demo").family
+    year = factories.school_year(combs)
+    factories.instalment_plans(combs)
+    page.set_viewport_size(PHONE)
+    sign_in(page, mandate_portal)
+    page.goto(f"{mandate_portal}/facturation/")
+    expect(page.get_by_role("heading", name="Modalités de paiement")).to_be_visible()
+    check_page(page)
+    page.get_by_label(re.compile("10 prélèvements mensuels")).check()
+    page.get_by_role("button", name="Enregistrer la formule").click()
+    expect(
+        page.get_by_text(re.compile("Votre formule de paiement est enregistrée"))
+    ).to_be_visible()
+    check_page(page)
+
+    page.get_by_role("link", name="Payer par prélèvement").click()
+    page.get_by_label("IBAN").fill("FR7630006000011234567890189")
+    page.get_by_role("button", name="Continuer : recevoir le code").click()
+    with SMTPSink(free_port) as sink:
+        run_worker()
+    body = next(p for p in sink.messages[0].walk() if p.get_content_type() == "text/plain")
+    code = re.search(r"^(\d{6})\r?$", body.get_payload(decode=True).decode(), re.M).group(1)
+    page.get_by_label("Code reçu par e-mail").fill(code)
+    page.get_by_role("button", name="Signer le mandat").click()
+    expect(page.get_by_text("Votre mandat est signé")).to_be_visible()
+
+    # The secretariat issues the year's invoice: ten instalments at most, from today.
+    invoice = ledger.issue(
+        factories.draft(family, lines=(("Cotisation", "1186.00"),), school_year=year)
+    )
+    count = invoice.instalments.count()
+    assert 1 <= count <= 10
+    page.goto(f"{mandate_portal}/facturation/")
+    schedule = page.locator("table.schedule")
+    expect(schedule.locator("caption")).to_contain_text(invoice.number)
+    expect(schedule.locator("tbody tr")).to_have_count(count)
+    expect(schedule.locator("tbody tr").first).to_contain_text("à venir")
+    expect(page.locator(".mandate-box")).to_contain_text("FR76")
+    check_page(page)
