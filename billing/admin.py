@@ -690,3 +690,6 @@ class FamilyAccountAdmin(ReadOnlyAdmin):
     @admin.display(description=_("statement"))
     def statement_table(self, family):
         return render_to_string("admin/billing/familyaccount/statement.html", statement(family))
+
+
+from . import admin_reminders  # noqa: E402, F401 - registers the reminders' admin
