@@ -186,11 +186,6 @@ class Debtor:
         return email_of(self.family)
 
     @property
-    def address(self):
-        """The payer's name and postal address (of the first invoice's payer)."""
-        return postal_address(self.family, self.invoices[0].invoice.payer)
-
-    @property
     def last_reminder(self):
         reminders = [r for i in self.invoices for r in i.invoice.reminders.all()]
         return max(reminders, key=lambda r: (r.created_on, r.pk), default=None)
