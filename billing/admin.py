@@ -692,4 +692,5 @@ class FamilyAccountAdmin(ReadOnlyAdmin):
         return render_to_string("admin/billing/familyaccount/statement.html", statement(family))
 
 
-from . import admin_plans  # noqa: E402, F401 - the plan each family pays by
+# The plan each family pays by; reminders and the debtors list.
+from . import admin_plans, admin_reminders  # noqa: E402, F401
