@@ -15,7 +15,7 @@ from students.models import SchoolYear
 
 from . import ledger
 from .generation import generate
-from .models import Invoice, InvoiceLine, Payment, PaymentGateway
+from .models import Invoice, InvoiceLine, Payment, PaymentGateway, ReminderPolicy
 
 SECRETARIAT_PERMISSIONS = [
     f"{action}_{model}"
@@ -28,6 +28,11 @@ SECRETARIAT_PERMISSIONS = [
     "view_familyaccount",
     "view_paymentgateway",
     "change_paymentgateway",
+    "view_reminder",
+    "change_reminder",
+    "view_reminderpolicy",
+    "add_reminderpolicy",
+    "change_reminderpolicy",
 ]
 
 
@@ -39,6 +44,9 @@ def load(stdout):
             PaymentGateway.objects.get_or_create(
                 site=site, defaults={"backend": PaymentGateway.Backend.DUMMY}
             )
+        ReminderPolicy.objects.get_or_create(
+            site=site, defaults={"email_delays": [7, 30], "letter_delay": 45}
+        )
         family = Family.objects.get(site=site, accounts__username="demo")
         year = SchoolYear.objects.get(site=site, name="2026-2027")
         # The year's first invoices, drafted from the enrollments by the fee

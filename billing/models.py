@@ -28,6 +28,10 @@ def pdf_path(instance, filename):
     return f"billing/{instance.site_id}/{uuid.uuid4().hex}.pdf"
 
 
+def reminder_path(instance, filename):
+    return pdf_path(instance.invoice, filename)
+
+
 class InvoiceQuerySet(models.QuerySet):
     def issued(self):
         return self.filter(status=Invoice.Status.ISSUED)
@@ -632,7 +636,7 @@ class Reminder(models.Model):
     """A reminder sent (or a letter made) for an overdue invoice."""
 
     class Kind(models.TextChoices):
-        EMAIL = "email", _("e-mail")
+        EMAIL = "email", pgettext_lazy("reminder", "e-mail")
         LETTER = "letter", _("letter")
 
     invoice = models.ForeignKey(
@@ -644,7 +648,7 @@ class Reminder(models.Model):
     due_since = models.DateField(_("overdue since"))
     created_on = models.DateField(_("date"))
     pdf = models.FileField(
-        _("letter"), storage=documents_storage, upload_to=pdf_path, blank=True, editable=False
+        _("letter"), storage=documents_storage, upload_to=reminder_path, blank=True, editable=False
     )
     printed_at = models.DateTimeField(_("printed"), null=True, blank=True)
 

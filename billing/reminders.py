@@ -239,9 +239,6 @@ def ensure_letter_pdf(reminder):
     if reminder.pdf:
         return reminder
     pdf = letter_pdf_bytes(reminder)
-    # billing.models.pdf_path files PDFs under their site, which a reminder
-    # reaches through its invoice.
-    reminder.site_id = reminder.invoice.site_id
     name = f"relance-{reminder.invoice.number}-{reminder.due_since:%Y%m%d}.pdf"
     reminder.pdf.save(name, ContentFile(pdf), save=False)
     updated = Reminder.objects.filter(pk=reminder.pk, pdf="").update(pdf=reminder.pdf.name)

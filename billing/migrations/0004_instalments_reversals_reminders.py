@@ -81,7 +81,7 @@ class Migration(migrations.Migration):
                 ('amount', models.DecimalField(decimal_places=2, max_digits=10, verbose_name='amount overdue')),
                 ('due_since', models.DateField(verbose_name='overdue since')),
                 ('created_on', models.DateField(verbose_name='date')),
-                ('pdf', models.FileField(blank=True, editable=False, storage=documents.models.documents_storage, upload_to=billing.models.pdf_path, verbose_name='letter')),
+                ('pdf', models.FileField(blank=True, editable=False, storage=documents.models.documents_storage, upload_to=billing.models.reminder_path, verbose_name='letter')),
                 ('printed_at', models.DateTimeField(blank=True, null=True, verbose_name='printed')),
                 ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='billing.invoice', verbose_name='invoice')),
             ],
