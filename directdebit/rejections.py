@@ -158,7 +158,6 @@ def rejection_message(debit, fee, base_url):
         "debit": debit,
         "reason": reason_of(debit.reason_code),
         "new_mandate": debit.reason_code in NEW_MANDATE,
-        "mandate_active": debit.mandate.status == Mandate.Status.ACTIVE,
         "fee": fee,
         "family": family,
         "site": family.site,
