@@ -32,7 +32,7 @@ from .models import (
     PaymentGateway,
     PaymentMode,
 )
-from .statement import statement
+from .statement import reversal_of, statement
 from .treasury import treasury_headers, treasury_rows
 
 
@@ -462,14 +462,37 @@ class AllocationInline(SiteScopedInlineMixin, admin.TabularInline):
         return False
 
 
+class ReversedFilter(admin.SimpleListFilter):
+    title = _("reversal")
+    parameter_name = "rejete"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("reversed (rejected)")), ("no", _("not reversed"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in {"yes", "no"}:
+            return queryset.filter(reversal__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(Payment)
 class PaymentAdmin(SiteScopedAdmin):
     """A payment is recorded once, with its receipt; a mistake is corrected
-    by the accounting office, not by editing the payment."""
+    by the accounting office, not by editing the payment. A payment that did
+    not happen after all (a rejected debit) keeps its row: its reversal is
+    shown beside it."""
 
-    list_display = ["receipt_number", "date", "family", "mode_label", "reference", "amount_display"]
-    list_filter = ["mode", ("other_mode", admin.RelatedOnlyFieldListFilter)]
-    list_select_related = ["family", "other_mode"]
+    list_display = [
+        "receipt_number",
+        "date",
+        "family",
+        "mode_label",
+        "reference",
+        "amount_display",
+        "reversal_display",
+    ]
+    list_filter = ["mode", ReversedFilter, ("other_mode", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["family", "other_mode", "reversal"]
     search_fields = ["receipt_number", "reference", "family__name"]
     autocomplete_fields = ["family"]
     date_hierarchy = "date"
@@ -484,8 +507,9 @@ class PaymentAdmin(SiteScopedAdmin):
         "amount",
         "receipt_number",
         "recorded_by",
+        "reversal_display",
     ]
-    readonly_fields = ["receipt_number", "recorded_by"]
+    readonly_fields = ["receipt_number", "recorded_by", "reversal_display"]
     actions = ["export_csv", "export_xlsx"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -497,6 +521,16 @@ class PaymentAdmin(SiteScopedAdmin):
     @admin.display(description=_("amount"), ordering="amount")
     def amount_display(self, payment):
         return eur(payment.amount)
+
+    @admin.display(description=_("reversal"))
+    def reversal_display(self, payment):
+        reversal = reversal_of(payment) if payment.pk else None
+        if reversal is None:
+            return "–"
+        return _("Rejected on %(date)s: %(reason)s") % {
+            "date": date_format(reversal.date, "SHORT_DATE_FORMAT"),
+            "reason": " ".join(filter(None, [reversal.reason_code, reversal.reason])),
+        }
 
     def save_model(self, request, obj, form, change):
         pass  # Recorded with its allocations, in save_related.
@@ -529,13 +563,16 @@ class PaymentAdmin(SiteScopedAdmin):
             formset.changed_objects, formset.deleted_objects = [], []
 
     def export_rows(self, queryset):
-        for payment in queryset.select_related("family", "other_mode").order_by("date", "pk"):
+        payments = queryset.select_related("family", "other_mode", "reversal")
+        for payment in payments.order_by("date", "pk"):
+            reversal = reversal_of(payment)
             yield [
                 payment.receipt_number,
                 date_format(payment.date, "SHORT_DATE_FORMAT"),
                 payment.family.name,
                 payment.mode_label,
                 payment.reference,
+                date_format(reversal.date, "SHORT_DATE_FORMAT") if reversal else "",
                 payment.amount,
             ]
 
@@ -546,6 +583,7 @@ class PaymentAdmin(SiteScopedAdmin):
             gettext("Family"),
             gettext("Payment mode"),
             gettext("Operation number"),
+            gettext("Reversed on"),
             gettext("Amount"),
         ]
 

@@ -11,13 +11,14 @@ from django.db import transaction
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from sequences import get_next_value
 
 from extranet.money import money
 
 from .instalments import build_schedule, reschedule
-from .models import Allocation, Invoice, InvoiceLine, IssuedInvoiceError, Payment
+from .models import Allocation, Invoice, InvoiceLine, IssuedInvoiceError, Payment, Reversal
 
 ZERO = Value(0, output_field=DecimalField(max_digits=10, decimal_places=2))
 
@@ -52,9 +53,10 @@ def postal_address(family, payer=None):
 
 
 def remaining_of(invoices):
-    """Each invoice with `paid`, `credited` and `remaining` annotated."""
+    """Each invoice with `paid`, `credited` and `remaining` annotated. A
+    reversed payment (a rejected debit, a bounced cheque) settles nothing."""
     paid = (
-        Allocation.objects.filter(invoice=OuterRef("pk"))
+        Allocation.objects.filter(invoice=OuterRef("pk"), payment__reversal__isnull=True)
         .values("invoice")
         .annotate(s=Sum("amount"))
         .values("s")
@@ -261,7 +263,8 @@ def check_allocations(family, amount, allocations):
 
 def apply_credit(family):
     """Settle the family's unpaid invoices, oldest due first, with what its
-    payments left unallocated. Returns the amount applied."""
+    payments left unallocated (a reversed payment has nothing to give).
+    Returns the amount applied."""
     with transaction.atomic():
         lock(
             Invoice.objects.filter(
@@ -281,7 +284,7 @@ def apply_credit(family):
         )
         payments = [
             p
-            for p in Payment.objects.filter(family=family)
+            for p in Payment.objects.filter(family=family, reversal__isnull=True)
             .annotate(used=Coalesce(Subquery(used), ZERO))
             .order_by("date", "pk")
             if p.amount > p.used
@@ -320,3 +323,37 @@ def apply_credit(family):
             else:
                 allocation.save()
     return money(applied)
+
+
+def reverse_payment(payment, date, reason_code, reason, user=None):
+    """Take back a payment that did not happen after all (a rejected debit,
+    a bounced cheque): the payment stays as recorded, a Reversal says so,
+    and what it settled is due again. A payment is reversed once: the
+    invoices it settled, then its own row, are locked (in the order the
+    other writers lock them), then the reversal is looked for again."""
+    with transaction.atomic():
+        lock(Invoice.objects.filter(allocations__payment=payment.pk))
+        payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
+        existing = Reversal.objects.filter(payment=payment).first()
+        if existing is not None:
+            raise ValidationError(
+                _("This payment was already reversed on %(date)s.")
+                % {"date": date_format(existing.date, "SHORT_DATE_FORMAT")},
+                code="reversed",
+            )
+        if date < payment.date:
+            raise ValidationError(
+                _("A payment cannot be reversed before the day it was made (%(date)s).")
+                % {"date": date_format(payment.date, "SHORT_DATE_FORMAT")},
+                code="too_early",
+            )
+        reversal = Reversal(
+            payment=payment,
+            date=date,
+            reason_code=reason_code or "",
+            reason=str(reason)[:200],
+            recorded_by=user,
+        )
+        reversal.full_clean(exclude=["payment"])
+        reversal.save()
+    return reversal

@@ -89,10 +89,14 @@ def ensure_receipt_pdf(payment):
 def paid_by_student(family, year):
     """[(student name, amount)] paid in calendar `year`: each part of a
     payment shared between the invoice's students as its lines are, to the
-    cent, the rounding remainder going to the last share."""
+    cent, the rounding remainder going to the last share. A reversed payment
+    was not paid and counts for nothing."""
     allocations = (
         Allocation.objects.filter(
-            payment__family=family, payment__date__year=year, invoice__kind=Invoice.Kind.INVOICE
+            payment__family=family,
+            payment__date__year=year,
+            payment__reversal__isnull=True,
+            invoice__kind=Invoice.Kind.INVOICE,
         )
         .select_related("invoice")
         .prefetch_related("invoice__lines__student")
@@ -117,7 +121,11 @@ def paid_by_student(family, year):
 
 def attestation_pdf(family, year):
     rows = paid_by_student(family, year)
-    payments = list(Payment.objects.filter(family=family, date__year=year).order_by("date"))
+    payments = list(
+        Payment.objects.filter(family=family, date__year=year, reversal__isnull=True).order_by(
+            "date"
+        )
+    )
     allocated = sum((amount for _name, amount in rows), Decimal(0))
     unallocated = money(sum((p.amount for p in payments), Decimal(0)) - allocated)
     return render_pdf(

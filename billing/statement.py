@@ -1,6 +1,7 @@
 """The family's account statement ("Facturation cotisations"): invoices,
 credit notes and payments, newest first, with the totals, in a fixed number
-of queries."""
+of queries. A reversed payment stays on it as it was, with a debit line at
+the reversal's date that takes it back."""
 
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,7 +15,7 @@ from extranet.money import money
 
 from .instalments import schedules
 from .ledger import remaining, remaining_of
-from .models import Invoice, Payment
+from .models import Invoice, Payment, Reversal
 
 
 @dataclass
@@ -29,9 +30,17 @@ class Line:
     link_label: str
 
 
+def reversal_of(payment):
+    """The payment's Reversal (fetched with it), or None."""
+    try:
+        return payment.reversal
+    except Reversal.DoesNotExist:
+        return None
+
+
 def statement(family, year=None):
     invoices = Invoice.objects.issued().filter(family=family)
-    payments = Payment.objects.filter(family=family).select_related("other_mode")
+    payments = Payment.objects.filter(family=family).select_related("other_mode", "reversal")
     if year is not None:
         # A payment counts in a year for what it settled of that year's invoices.
         invoices = invoices.filter(school_year=year)
@@ -70,12 +79,29 @@ def statement(family, year=None):
                 _("Open the receipt %(number)s (PDF)") % {"number": payment.receipt_number},
             )
         )
+        reversal = reversal_of(payment)
+        if reversal is not None:
+            direct_debit = payment.mode == Payment.Mode.DIRECT_DEBIT
+            label = _("DIRECT DEBIT REJECTED") if direct_debit else _("PAYMENT REJECTED")
+            lines.append(
+                Line(
+                    reversal.date,
+                    payment.mode_label,
+                    payment.reference or payment.receipt_number,
+                    f"{label} – {reversal.reason}" if reversal.reason else label,
+                    payment.counted,
+                    None,
+                    "",
+                    "",
+                )
+            )
     lines.sort(key=lambda line: (line.date, line.number), reverse=True)
     billed = money(
         sum((i.total for i in invoices if i.kind == Invoice.Kind.INVOICE), Decimal(0))
         - sum((i.total for i in invoices if i.kind != Invoice.Kind.INVOICE), Decimal(0))
     )
-    paid = money(sum((p.counted for p in payments), Decimal(0)))
+    # What was really paid: a reversed payment counts for nothing.
+    paid = money(sum((p.counted for p in payments if reversal_of(p) is None), Decimal(0)))
     unpaid = [i for i in invoices if i.kind == Invoice.Kind.INVOICE and remaining(i) > 0]
     for invoice in unpaid:
         invoice.remaining = remaining(invoice)

@@ -60,7 +60,12 @@ def statement_view(request):
         "year": year,
         "can_pay": online.gateway_for(family.site) is not None,
         "payment_years": sorted(
-            {d.year for d in Payment.objects.filter(family=family).dates("date", "year")},
+            {
+                d.year
+                for d in Payment.objects.filter(family=family, reversal__isnull=True).dates(
+                    "date", "year"
+                )
+            },
             reverse=True,
         ),
     }
@@ -137,7 +142,7 @@ def receipt_pdf(request, pk):
 @require_safe
 def attestation(request, year):
     family = request.user.family
-    if not Payment.objects.filter(family=family, date__year=year).exists():
+    if not Payment.objects.filter(family=family, date__year=year, reversal__isnull=True).exists():
         raise Http404("No payment that year.")
     return private_file(
         io.BytesIO(attestation_pdf(family, year)),
