@@ -4,9 +4,9 @@ then, once that date has come, recording what was collected as payments.
 A batch is prepared in two steps so that no file is written to storage (maybe
 a network service) while the database is locked: the file is written from
 what is due, then, in one transaction that locks the invoices, mandates and
-instalments concerned, what is due is read again; if it is the same the
-batch and its debits are recorded, otherwise the file is deleted and the
-preparation starts again."""
+instalments concerned, all that what is due depends on is read again (a
+snapshot); if it is the same the batch and its debits are recorded,
+otherwise the file is deleted and the preparation starts again."""
 
 import uuid
 from dataclasses import dataclass, field
@@ -27,6 +27,7 @@ from schwifty.exceptions import SchwiftyException
 from billing import ledger
 from billing.models import Instalment, Invoice, Payment
 from extranet.money import money
+from fees.models import InstalmentPlan
 
 from . import pain008
 from .debits import due_debits
@@ -43,20 +44,6 @@ class Line:
 
     due: object  # debits.Due
     transaction: pain008.Transaction
-
-    def fingerprint(self):
-        t = self.transaction
-        return (
-            self.due.instalment.pk,
-            self.due.mandate.pk,
-            t.amount,
-            t.sequence,
-            t.rum,
-            t.iban,
-            t.bic,
-            t.name,
-            tuple(sorted(t.amendment.items())),
-        )
 
 
 @dataclass
@@ -186,6 +173,65 @@ class _Changed(Exception):
     """What is due changed between writing the file and recording it."""
 
 
+def snapshot(site_id, collection_date):
+    """A compact reading of all a survey of the date depends on: the
+    instalments due by then, what is paid on their invoices, the active
+    mandates, which mandates have a debit at the bank or collected, the
+    plans and the notice period. Equal twice: the survey would be too."""
+    instalments = Instalment.objects.filter(
+        invoice__site_id=site_id,
+        invoice__status=Invoice.Status.ISSUED,
+        due_date__lte=collection_date,
+    )
+    invoices = Invoice.objects.issued().filter(pk__in=instalments.values("invoice_id"))
+    return (
+        list(
+            instalments.order_by("pk").values_list(
+                "pk",
+                "invoice_id",
+                "position",
+                "amount",
+                "debit_pending",
+                "notified_amount",
+                "notified_on",
+            )
+        ),
+        list(
+            ledger.remaining_of(invoices)
+            .order_by("pk")
+            .values_list("pk", "kind", "family_id", "plan_id", "number", "paid")
+        ),
+        list(
+            Mandate.objects.filter(site_id=site_id, status=Mandate.Status.ACTIVE)
+            .order_by("pk")
+            .values_list(
+                "pk",
+                "family_id",
+                "rum",
+                "iban",
+                "bic",
+                "original_iban",
+                "original_bic",
+                "holder_name",
+                "signed_at",
+            )
+        ),
+        list(
+            Debit.objects.filter(
+                batch__site_id=site_id,
+                status__in=[Debit.Status.SUBMITTED, Debit.Status.COLLECTED],
+            )
+            .order_by("mandate_id")
+            .values_list("mandate_id", flat=True)
+            .distinct()
+        ),
+        list(
+            InstalmentPlan.objects.filter(site_id=site_id).order_by("pk").values_list("pk", "modes")
+        ),
+        list(Creditor.objects.filter(site_id=site_id).values_list("prenotice_days")),
+    )
+
+
 def prepare(site, collection_date, user=None, today=None, attempts=3):
     """The batch of `collection_date` for `site`: its pain.008 file stored,
     a Debit per instalment taken, the instalments at the bank, amendments
@@ -194,6 +240,7 @@ def prepare(site, collection_date, user=None, today=None, attempts=3):
     nothing is due."""
     for _attempt in range(attempts):
         creditor = check(site.pk, collection_date, today)
+        before = snapshot(site.pk, collection_date)
         preparation = survey(site.pk, collection_date, creditor)
         if not preparation.lines:
             message = _("Nothing is to be debited on %(date)s.") % {"date": day(collection_date)}
@@ -218,7 +265,7 @@ def prepare(site, collection_date, user=None, today=None, attempts=3):
         # Written before the transaction, deleted again if it fails.
         batch.file.save(f"prelevements-{collection_date:%Y%m%d}.xml", ContentFile(content), False)
         try:
-            _record(batch, preparation)
+            _record(batch, preparation, before)
         except _Changed:
             batch.file.delete(save=False)
             continue
@@ -236,7 +283,7 @@ def prepare(site, collection_date, user=None, today=None, attempts=3):
     )
 
 
-def _record(batch, preparation):
+def _record(batch, preparation, before):
     with transaction.atomic():
         # One preparation at a time per site.
         Creditor.objects.select_for_update().filter(pk=preparation.creditor.pk).first()
@@ -259,8 +306,7 @@ def _record(batch, preparation):
             .values_list("pk", flat=True)
         )
         # Read again once locked: only now is what others committed seen.
-        again = survey(batch.site_id, batch.collection_date, preparation.creditor)
-        if [line.fingerprint() for line in again.lines] != [line.fingerprint() for line in lines]:
+        if snapshot(batch.site_id, batch.collection_date) != before:
             raise _Changed
         batch.save()
         Debit.objects.bulk_create(

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import Exists, OuterRef
+
 from billing.instalments import coverage
 from billing.ledger import remaining_of
 from billing.models import Instalment, Invoice
 from extranet.money import money
+from fees.models import InstalmentPlan
 
 from .models import Mandate
 
@@ -42,31 +45,74 @@ class Due:
         )
 
 
+def debit_plans(site_id):
+    """The ids of the site's plans that allow direct debit (their modes are
+    a JSON list: read here rather than queried)."""
+    return [
+        plan.pk
+        for plan in InstalmentPlan.objects.filter(site_id=site_id).only("id", "modes")
+        if plan.by_direct_debit
+    ]
+
+
 def debit_invoices(site_id):
-    """The site's issued invoices whose family has an active mandate here,
-    with `paid` and `credited` annotated (the plan is checked by the caller:
-    its modes are a JSON list)."""
+    """The site's issued invoices under a plan allowing direct debit, whose
+    family has an active mandate here, with `paid` and `credited` annotated
+    (with what is read of them and their family, no more)."""
     return remaining_of(
         Invoice.objects.issued()
         .filter(
             site_id=site_id,
             kind=Invoice.Kind.INVOICE,
-            plan__isnull=False,
+            plan_id__in=debit_plans(site_id),
             family__mandates__site_id=site_id,
             family__mandates__status=Mandate.Status.ACTIVE,
         )
-        .select_related("plan", "family")
+        .select_related("family")
+        .only(*INVOICE_FIELDS)
     )
 
 
-def schedules(site_id, invoices=None):
+INVOICE_FIELDS = [
+    "id",
+    "site_id",
+    "family_id",
+    "kind",
+    "status",
+    "number",
+    "total",
+    "plan_id",
+    "due_date",
+    "family__id",
+    "family__site_id",
+    "family__name",
+    "family__reference_email",
+]
+# Never read when debiting: left in the database.
+MANDATE_DEFERRED = ["code_hash", "code_expires_at", "code_tries", "holder_address", "pdf"]
+
+
+def schedules(site_id, invoices=None, until=None):
     """[(invoice, mandate, coverage rows)] of the invoices paid by direct
     debit (all of them unless `invoices`, a queryset, narrows them down), in
-    four queries."""
+    four queries. With `until`, only the invoices with an instalment due by
+    then and not at the bank, and only their instalments due by then: what
+    is paid covers them first, those after do not change what is left of
+    them (a schedule's dates follow its order)."""
     queryset = debit_invoices(site_id)
+    instalments = Instalment.objects.all()
     if invoices is not None:
         queryset = queryset.filter(pk__in=invoices.values("pk"))
-    found = [i for i in queryset.order_by("family_id", "pk") if i.plan.by_direct_debit]
+    if until is not None:
+        queryset = queryset.filter(
+            Exists(
+                Instalment.objects.filter(
+                    invoice=OuterRef("pk"), due_date__lte=until, debit_pending=False
+                )
+            )
+        )
+        instalments = instalments.filter(due_date__lte=until)
+    found = list(queryset.order_by("family_id", "pk"))
     if not found:
         return []
     mandates = {
@@ -74,11 +120,11 @@ def schedules(site_id, invoices=None):
         for m in Mandate.objects.filter(
             site_id=site_id,
             status=Mandate.Status.ACTIVE,
-            family_id__in={i.family_id for i in found},
-        )
+            family_id__in=queryset.values("family_id"),
+        ).defer(*MANDATE_DEFERRED)
     }
     by_invoice = defaultdict(list)
-    for instalment in Instalment.objects.filter(invoice__in=queryset.values("pk")).order_by(
+    for instalment in instalments.filter(invoice__in=queryset.values("pk")).order_by(
         "invoice_id", "position"
     ):
         by_invoice[instalment.invoice_id].append(instalment)
@@ -100,7 +146,7 @@ def due_debits(site_id, collection_date, invoices=None):
     instalment comes up again). Ordered by family, invoice, instalment."""
     return [
         Due(row.instalment, invoice, mandate, row.left)
-        for invoice, mandate, rows in schedules(site_id, invoices)
+        for invoice, mandate, rows in schedules(site_id, invoices, until=collection_date)
         for row in rows
         if row.instalment.due_date <= collection_date
         and not row.instalment.debit_pending
