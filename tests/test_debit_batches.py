@@ -505,3 +505,13 @@ def test_creditor_admin_checks_the_ics(combs):
 
 def test_bad_input_is_a_validation_error():
     assert issubclass(BatchRefused, ValidationError)
+
+
+def test_the_debit_batch_benchmark_runs(db):
+    """bench/debit_batch.py on 5 families: it prepares their batch and cleans up."""
+    from bench import debit_batch
+
+    out = io.StringIO()
+    assert debit_batch.main(["--families", "5"], stdout=out) == 0
+    assert "5 debits" in out.getvalue()
+    assert not Batch.objects.exists() and not Mandate.objects.exists()
