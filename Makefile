@@ -74,6 +74,7 @@ bench: migrate
 	$(DEV_ENV) $(PY) bench/invoice_pdf.py
 	$(DEV_ENV) $(PY) bench/import_families.py --families $(BENCH_FAMILIES)
 	$(DEV_ENV) $(PY) bench/generate_invoices.py --families $(BENCH_FAMILIES)
+	$(DEV_ENV) $(PY) bench/debit_batch.py --families $(BENCH_FAMILIES)
 
 # Regenerate the translation catalogues after changing interface strings.
 messages: install
