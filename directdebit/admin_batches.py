@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
@@ -32,7 +33,16 @@ class CreditorAdmin(SiteScopedAdmin):
 
 class DebitInline(admin.TabularInline):
     model = Debit
-    fields = ["family", "rum", "invoice", "amount_display", "sequence", "status", "amended"]
+    fields = [
+        "family",
+        "rum",
+        "invoice",
+        "amount_display",
+        "sequence",
+        "status",
+        "amended",
+        "rejection",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -57,6 +67,17 @@ class DebitInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=pgettext_lazy("direct debit", "rejection"))
+    def rejection(self, debit):
+        if debit.status == Debit.Status.REJECTED:
+            return f"{date_format(debit.rejected_on, 'SHORT_DATE_FORMAT')} ({debit.reason_code})"
+        # Recorded by hand when the bank tells it another way than a camt.054.
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:directdebit_debit_reject", args=[debit.pk]),
+            _("Record a rejection"),
+        )
 
     @admin.display(description=gettext_lazy("family"))
     def family(self, debit):
