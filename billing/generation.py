@@ -350,7 +350,9 @@ def plan_family(grid, terms, estimate, billed_lines, summary):
             if invoice is None:
                 label = summary.labels[number]
                 if any(k[:2] == (payer_id, number) and v for k, v in already.items()):
-                    label = f"{label} {_('(complement)')}"
+                    # Outside the f-string, where makemessages finds it.
+                    suffix = _("(complement)")
+                    label = f"{label} {suffix}"
                 term = terms.get(number) if number else next(iter(terms.values()), None)
                 invoice = planned[payer_id, number, None] = PlannedInvoice(
                     family,

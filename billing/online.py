@@ -30,8 +30,8 @@ class NotificationError(Exception):
 
 
 def gateway_for(site):
-    """The site's active online payment service, or None. The simulated
-    bank only where PAYMENT_SIMULATOR is on (development, tests)."""
+    """The site's (or site id's) active online payment service, or None. The
+    simulated bank only where PAYMENT_SIMULATOR is on (development, tests)."""
     gateway = PaymentGateway.objects.filter(site=site, is_active=True).first()
     if gateway is None:
         return None

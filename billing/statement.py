@@ -115,4 +115,8 @@ def statement(family, year=None):
         "paid": paid,
         "balance": money(paid - billed),
         "unpaid": sorted(unpaid, key=lambda i: (i.due_date, i.number)),
+        # Read off the payments when they are all here (no year chosen).
+        "payment_years": None
+        if year is not None
+        else sorted({p.date.year for p in payments if reversal_of(p) is None}, reverse=True),
     }

@@ -50,16 +50,9 @@ def statement_view(request):
     # This year's fees as they will be billed, once a grid is voted for it.
     current = current_of(years)
     priced = current is not None and current.priced
-    context = {
-        "family": family,
-        **plan_context(family, current),
-        "estimate": family_estimate(family, current) if priced else None,
-        "estimate_year": current,
-        **statement(family, year),
-        "years": years,
-        "year": year,
-        "can_pay": online.gateway_for(family.site) is not None,
-        "payment_years": sorted(
+    found = statement(family, year)
+    if found["payment_years"] is None:
+        found["payment_years"] = sorted(
             {
                 d.year
                 for d in Payment.objects.filter(family=family, reversal__isnull=True).dates(
@@ -67,28 +60,58 @@ def statement_view(request):
                 )
             },
             reverse=True,
-        ),
+        )
+    context = {
+        "family": family,
+        **plan_context(family, current, schedules=None if year else found["schedules"]),
+        "estimate": family_estimate(family, current) if priced else None,
+        "estimate_year": current,
+        **found,
+        "years": years,
+        "year": year,
+        "can_pay": online.gateway_for(family.site_id) is not None,
     }
     return render(request, "billing/statement.html", context)
 
 
-def plan_context(family, year, data=None):
+def plan_context(family, year, data=None, schedules=None):
     """The plan the family pays `year` by, and the form to choose it while
-    no instalment of that year is due yet."""
+    no instalment of that year is due yet. `schedules`: the statement's,
+    when they hold every invoice, saves asking again."""
     if year is None:
         return {}
-    plans = offered_plans(family.site_id)
-    chosen = PlanChoice.objects.filter(family=family, school_year=year).select_related("plan")
-    chosen = next(iter(chosen), None)
-    plan = chosen.plan if chosen else next((p for p in plans if p.is_default), None)
+    plans = list(
+        offered_plans(family.site_id).annotate(
+            chosen=Exists(
+                PlanChoice.objects.filter(family=family, school_year=year, plan=OuterRef("pk"))
+            )
+        )
+    )
     if not plans:
         return {}
-    locked = Instalment.objects.filter(
-        invoice__family=family,
-        invoice__school_year=year,
-        invoice__status=Invoice.Status.ISSUED,
-        due_date__lte=timezone.localdate(),
-    ).exists()
+    plan = next((p for p in plans if p.chosen), None)
+    if plan is None:
+        # A plan withdrawn since it was chosen still is the family's.
+        chosen = PlanChoice.objects.filter(family=family, school_year=year).select_related("plan")
+        plan = next((c.plan for c in chosen), None) or next(
+            (p for p in plans if p.is_default), None
+        )
+    today = timezone.localdate()
+    if schedules is not None:
+        locked = any(
+            row.instalment.due_date <= today
+            for invoice, rows in schedules
+            if invoice.school_year_id == year.pk
+            for row in rows
+        )
+    else:
+        locked = Instalment.objects.filter(
+            invoice__family=family,
+            invoice__school_year=year,
+            invoice__status=Invoice.Status.ISSUED,
+            invoice__kind=Invoice.Kind.INVOICE,
+            due_date__lte=today,
+        ).exists()
     form = None
     if not locked:
         form = PlanForm(data, plans=plans, school_year=year, initial_plan=plan)

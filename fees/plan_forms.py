@@ -29,33 +29,31 @@ def describe(plan, school_year):
     return f"{when} – {how}"
 
 
-class PlanChoiceField(forms.ModelChoiceField):
-    widget = forms.RadioSelect
-
-    def __init__(self, school_year, **kwargs):
-        self.school_year = school_year
-        super().__init__(**kwargs)
-
-    def label_from_instance(self, plan):
-        return f"{plan.name} ({describe(plan, self.school_year)})"
-
-
 class PlanForm(forms.Form):
-    """The family's choice among the site's plans for `school_year`."""
+    """The family's choice among `plans` (the site's, already read) for
+    `school_year`; `cleaned_data["plan"]` is the plan chosen."""
 
     def __init__(self, *args, plans, school_year, initial_plan=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["plan"] = PlanChoiceField(
-            school_year,
-            queryset=plans,
+        self.plans = {plan.pk: plan for plan in plans}
+        initial = initial_plan.pk if isinstance(initial_plan, InstalmentPlan) else initial_plan
+        self.fields["plan"] = forms.TypedChoiceField(
             label=gettext_lazy("How do you pay the year %(year)s?") % {"year": school_year},
-            initial=initial_plan,
-            empty_label=None,
+            choices=[
+                (plan.pk, f"{plan.name} ({describe(plan, school_year)})")
+                for plan in self.plans.values()
+            ],
+            coerce=int,
+            initial=initial,
+            widget=forms.RadioSelect,
             error_messages={
                 "required": gettext_lazy("Choose how you will pay."),
                 "invalid_choice": gettext_lazy("This plan is not offered: choose another one."),
             },
         )
+
+    def clean_plan(self):
+        return self.plans[self.cleaned_data["plan"]]
 
 
 def offered_plans(site_id):

@@ -863,7 +863,8 @@ def test_the_secretariat_group_gets_the_permissions(db):
         Group.objects.get(name="Secrétariat").permissions.values_list("codename", flat=True)
     )
     assert set(SECRETARIAT_PERMISSIONS) <= codenames
-    assert len(SECRETARIAT_PERMISSIONS) == 32 + 2  # the grid, and checking quotients
+    # The grid and the instalment plans; checking quotients; changing a family's plan.
+    assert len(SECRETARIAT_PERMISSIONS) == 36 + 2 + 3
 
 
 def test_exempted_families_are_offered_from_the_secretarys_site_only(
