@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from extranet.admin_scoping import SiteScopedAdmin
+from extranet.admin_scoping import RecordAdminMixin, SiteScopedAdmin
 from extranet.responses import private_file
 
 from . import mandates
@@ -18,7 +18,9 @@ from .pdfs import ensure_mandate_pdf
 
 
 @admin.register(Mandate)
-class MandateAdmin(SiteScopedAdmin):
+class MandateAdmin(RecordAdminMixin, SiteScopedAdmin):
+    """Signed by the families, never added or edited by hand; staff may revoke."""
+
     list_display = [
         "family",
         "rum",
@@ -55,16 +57,6 @@ class MandateAdmin(SiteScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).exclude(status=Mandate.Status.PENDING)
-
-    # Mandates are signed by the families: never added nor edited by hand.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_revoke_permission(self, request):
         return request.user.has_perm("directdebit.change_mandate")

@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from extranet.admin_scoping import SiteScopedAdmin, staff_site_id
+from extranet.admin_scoping import RecordAdminMixin, SiteScopedAdmin, staff_site_id
 from extranet.formatting import eur
 from extranet.models import Site
 from extranet.responses import base_url
@@ -86,7 +86,7 @@ class RejectForm(forms.Form):
 
 
 @admin.register(ReturnFile)
-class ReturnFileAdmin(SiteScopedAdmin):
+class ReturnFileAdmin(RecordAdminMixin, SiteScopedAdmin):
     list_display = ["name", "message_id", "imported_at", "imported_by", "applied", "skipped"]
     list_select_related = ["imported_by"]
     search_fields = ["name", "message_id"]
@@ -94,16 +94,6 @@ class ReturnFileAdmin(SiteScopedAdmin):
     fields = ["site", "name", "message_id", "imported_at", "imported_by", "report_display"]
     readonly_fields = fields
     change_list_template = "admin/directdebit/returnfile/change_list.html"
-
-    # Made by the import page, read afterwards, never changed.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_import_permission(self, request):
         return request.user.has_perm("directdebit.add_returnfile")

@@ -81,3 +81,17 @@ class ScopedHistoryAdmin(SiteScopedAdmin, SimpleHistoryAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         get_object_or_404(self.get_queryset(request), pk=unquote(object_id))
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class RecordAdminMixin:
+    """For records the application writes (signed mandates, imported bank
+    files…): shown in the admin, never added, edited or deleted by hand."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
