@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "reenrollment",
     "billing",
     "directdebit",
+    "home",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -192,14 +192,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 @login_required
-@require_safe
-def home(request):
-    if request.user.is_staff and request.user.family_id is None:
-        return redirect("admin:index")
-    return render(request, "extranet/home.html")
-
-
-@login_required
 def accessibility(request):
     form = DisplayPreferencesForm(
         request.POST if request.method == "POST" else None, instance=request.user

@@ -17,6 +17,7 @@ LAYERS = {
     "reenrollment": 5,
     "billing": 5,
     "directdebit": 6,
+    "home": 7,
 }
 # The demo data and the project's URLs bring every app together on purpose.
 GATHERERS = {

@@ -1,0 +1,369 @@
+"""The Accueil tab as a to-do list: each item shows while its cause exists
+and goes once it is resolved; this week's lessons with their dates; the
+site's news in their window; never another family's or site's data; a fixed
+number of queries whatever the number of students."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from dateutil.relativedelta import relativedelta
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import override
+
+from billing import ledger
+from billing.models import Instalment, Invoice, Payment
+from documents.models import DocumentKind
+from extranet.models import User
+from families.models import FamilyDocument
+from home.models import News
+from reenrollment.models import ReenrollmentRequest
+from students.models import ClosurePeriod, StudentDocument
+
+from . import clock, factories
+from .test_html_valid import validate
+
+NOTHING = "Rien à faire pour le moment."
+
+
+def home(client):
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    return response.text
+
+
+def todo_part(html):
+    """The "À faire" section only."""
+    start = html.index('id="todo-title"')
+    return html[start : html.index("</section>", start)]
+
+
+def document(model, kind, status="accepted", uploaded_at=None, **owner):
+    return model.objects.create(
+        kind=kind,
+        file="x.pdf",
+        original_name="x.pdf",
+        content_type="application/pdf",
+        size=1,
+        status=status,
+        uploaded_at=uploaded_at or timezone.now(),
+        **owner,
+    )
+
+
+@pytest.fixture
+def family_client(parent):
+    return factories.signed_in(parent)
+
+
+# Nothing to do.
+
+
+def test_nothing_to_do(family_client):
+    html = home(family_client)
+    assert "À faire" in html and NOTHING in html
+    assert "Aucun cours cette semaine." in html
+
+
+def test_staff_without_family_goes_to_the_admin(combs):
+    secretary = factories.staff(combs, [], username="secretariat")
+    response = factories.signed_in(secretary).get(reverse("home"))
+    assert response.status_code == 302 and response["Location"] == reverse("admin:index")
+
+
+# Money.
+
+
+def test_unpaid_invoice_with_pay_button_until_paid(family_client, parent, combs):
+    factories.payer(parent.family)
+    factories.simulator(combs)
+    invoice = factories.issued(parent.family)
+    html = todo_part(home(family_client))
+    assert "Factures à payer" in html and "186,00\u00a0€" in html
+    assert f'action="{reverse("billing:pay")}"' in html
+    assert f'name="invoices" value="{invoice.pk}"' in html
+    assert "Payer" in html and NOTHING not in html
+    assert "en retard" not in html
+    ledger.record_payment(
+        parent.family, Decimal("186.00"), Payment.Mode.CHEQUE, [(invoice, Decimal("186.00"))]
+    )
+    html = todo_part(home(family_client))
+    assert "Factures à payer" not in html and NOTHING in html
+
+
+def test_overdue_invoice_is_marked(family_client, parent):
+    factories.payer(parent.family)
+    factories.issued(parent.family, due_date=clock.TODAY - timedelta(days=10))
+    html = todo_part(home(family_client))
+    assert "En retard\u00a0: 186,00\u00a0€." in html
+    assert "186,00\u00a0€ en retard" in html
+    # Without an online payment service, no button: the secretariat's ways.
+    assert reverse("billing:pay") not in html
+    assert "Réglez au secrétariat" in html
+
+
+def test_the_pay_button_posts_to_the_online_payment(family_client, parent, combs):
+    factories.payer(parent.family)
+    factories.simulator(combs)
+    invoice = factories.issued(parent.family)
+    response = family_client.post(reverse("billing:pay"), {"invoices": [invoice.pk]})
+    assert response.status_code in (200, 302)
+
+
+def test_instalment_in_20_days_until_paid(family_client, parent, combs):
+    factories.payer(parent.family)
+    plan = factories.instalment_plans(combs)[10]
+    invoice = factories.issued(parent.family)
+    Instalment.objects.filter(invoice=invoice).delete()
+    first = clock.TODAY + timedelta(days=20)
+    Instalment.objects.create(invoice=invoice, position=1, due_date=first, amount=Decimal("93"))
+    Instalment.objects.create(
+        invoice=invoice, position=2, due_date=first + timedelta(days=60), amount=Decimal("93")
+    )
+    Invoice._base_manager.filter(pk=invoice.pk).update(plan=plan, due_date=first)
+    html = todo_part(home(family_client))
+    assert "Échéances des 30 prochains jours" in html
+    with override("fr"):
+        assert date_format(first, "l j F Y") in html
+        assert date_format(first + timedelta(days=60), "l j F Y") not in html
+    assert "93,00\u00a0€" in html and "par prélèvement" in html
+    ledger.record_payment(
+        parent.family, Decimal("93.00"), Payment.Mode.CHEQUE, [(invoice, Decimal("93.00"))]
+    )
+    assert "Échéances des 30 prochains jours" not in todo_part(home(family_client))
+
+
+def test_another_familys_invoices_are_never_shown(family_client, combs):
+    stranger = factories.make_parent(combs, username="autre", family_name="Autre")
+    factories.payer(stranger.family)
+    factories.issued(stranger.family, due_date=clock.TODAY - timedelta(days=3))
+    html = home(family_client)
+    assert NOTHING in html and "Factures à payer" not in html
+
+
+# Documents.
+
+
+@pytest.fixture
+def proof(combs):
+    return DocumentKind.objects.create(
+        site=combs,
+        name="Justificatif de domicile",
+        required=True,
+        validity=DocumentKind.Validity.MONTHS,
+        validity_months=3,
+    )
+
+
+def test_missing_family_document_until_uploaded(family_client, parent, proof):
+    html = todo_part(home(family_client))
+    assert "Justificatif de domicile" in html and "manquant" in html
+    assert f"{reverse('families:family')}#documents-title" in html
+    document(FamilyDocument, proof, status="pending", family=parent.family)
+    assert NOTHING in home(family_client)
+
+
+def test_refused_document_with_its_reason(family_client, parent, proof):
+    refused = document(FamilyDocument, proof, status="refused", family=parent.family)
+    refused.refusal_reason = "Document illisible, merci de le scanner à nouveau."
+    refused.save()
+    html = todo_part(home(family_client))
+    assert "refusé" in html
+    assert "Motif\u00a0: Document illisible, merci de le scanner à nouveau." in html
+    document(FamilyDocument, proof, status="accepted", family=parent.family)
+    assert NOTHING in home(family_client)
+
+
+def test_document_expiring_within_30_days(family_client, parent, proof):
+    expires = clock.TODAY + timedelta(days=12)
+    uploaded = timezone.make_aware(
+        timezone.datetime.combine(expires - relativedelta(months=3), timezone.datetime.min.time())
+    )
+    document(FamilyDocument, proof, uploaded_at=uploaded, family=parent.family)
+    html = todo_part(home(family_client))
+    with override("fr"):
+        assert f"expire le {date_format(expires, 'j F Y')}" in html
+    document(FamilyDocument, proof, family=parent.family)
+    assert NOTHING in home(family_client)
+
+
+def test_document_expiring_later_is_not_a_todo(family_client, parent, proof):
+    uploaded = timezone.now() - relativedelta(months=1)
+    document(FamilyDocument, proof, uploaded_at=uploaded, family=parent.family)
+    assert NOTHING in home(family_client)
+
+
+def test_student_document_its_discipline_asks_for(family_client, parent, combs):
+    year = factories.school_year(combs)
+    structure = factories.structure(combs, year)
+    dancer = factories.student(parent.family, "Léa", courses=[structure["courses"][2]])
+    html = todo_part(home(family_client))
+    assert "Certificat médical (danse)</strong> (Léa)" in html
+    assert f"{reverse('students:detail', args=[dancer.pk])}#documents-title" in html
+    document(StudentDocument, structure["medical"], status="pending", student=dancer)
+    assert NOTHING in home(family_client)
+
+
+# Re-enrollment.
+
+
+def test_open_campaign_with_a_child_not_sent_until_sent(family_client, parent, combs):
+    data = factories.campaign(combs)
+    hugo = factories.student(parent.family, "Hugo")
+    # The campaign asks no document that is not already here.
+    DocumentKind.objects.filter(site=combs).update(required=False)
+    html = todo_part(home(family_client))
+    assert "Réinscription pour l’année" in html and "Hugo" in html
+    assert "demande non commencée" in html
+    assert reverse("reenrollment:documents", args=[hugo.pk]) in html
+    request = ReenrollmentRequest.objects.create(campaign=data["campaign"], student=hugo)
+    assert "demande pas encore envoyée" in todo_part(home(family_client))
+    request.status = ReenrollmentRequest.Status.INCOMPLETE
+    request.missing_note = "Merci d’ajouter l’avis d’imposition."
+    request.save()
+    html = todo_part(home(family_client))
+    assert "demande incomplète" in html and "Merci d’ajouter l’avis d’imposition." in html
+    request.status = ReenrollmentRequest.Status.SUBMITTED
+    request.save()
+    assert NOTHING in home(family_client)
+
+
+def test_campaign_opening_soon_says_when(family_client, parent, combs):
+    opens = timezone.now() + timedelta(days=10)
+    factories.campaign(combs, opens_at=opens, closes_at=opens + timedelta(days=20))
+    DocumentKind.objects.filter(site=combs).update(required=False)
+    factories.student(parent.family, "Hugo")
+    html = todo_part(home(family_client))
+    assert "La réinscription ouvre le" in html
+
+
+def test_campaign_opening_in_months_is_not_a_todo(family_client, parent, combs):
+    opens = timezone.now() + timedelta(days=90)
+    factories.campaign(combs, opens_at=opens, closes_at=opens + timedelta(days=20))
+    DocumentKind.objects.filter(site=combs).update(required=False)
+    factories.student(parent.family, "Hugo")
+    assert NOTHING in home(family_client)
+
+
+# This week.
+
+
+def test_this_weeks_lessons_with_their_dates(family_client, parent, combs):
+    year = factories.school_year(combs)
+    structure = factories.structure(combs, year)
+    factories.student(parent.family, "Léa", courses=structure["courses"][:2])
+    monday = clock.TODAY - timedelta(days=clock.TODAY.weekday())
+    wednesday = monday + timedelta(days=2)
+    html = home(family_client)
+    with override("fr"):
+        assert date_format(wednesday, "l j F").capitalize() in html
+    assert "14:00–14:30" in html and "Piano" in html
+
+
+def test_a_closure_this_week_says_no_lesson(family_client, parent, combs):
+    year = factories.school_year(combs)
+    structure = factories.structure(combs, year)
+    factories.student(parent.family, "Léa", courses=structure["courses"][:2])
+    monday = clock.TODAY - timedelta(days=clock.TODAY.weekday())
+    ClosurePeriod.objects.create(
+        school_year=year,
+        name="Journée pédagogique",
+        start_date=monday,
+        end_date=monday + timedelta(2),
+    )
+    html = home(family_client)
+    assert "Pas de cours\u00a0: Journée pédagogique." in html
+
+
+# News.
+
+
+def test_news_inside_their_window_newest_first(family_client, combs, ploufragan):
+    today = clock.TODAY
+    News.objects.create(site=combs, title="Concert", body="Mercredi.", publish_from=today)
+    News.objects.create(
+        site=combs,
+        title="Fermeture",
+        body="Vacances.",
+        publish_from=today - timedelta(days=5),
+        publish_until=today,
+    )
+    News.objects.create(
+        site=combs, title="Plus tard", body="x", publish_from=today + timedelta(days=1)
+    )
+    News.objects.create(
+        site=combs,
+        title="Passée",
+        body="x",
+        publish_from=today - timedelta(days=9),
+        publish_until=today - timedelta(days=1),
+    )
+    News.objects.create(site=ploufragan, title="Ploufragan seulement", body="x", publish_from=today)
+    html = home(family_client)
+    assert "Actualités" in html
+    assert html.index("Concert") < html.index("Fermeture")
+    for hidden in ["Plus tard", "Passée", "Ploufragan seulement"]:
+        assert hidden not in html
+    # News are no to-do.
+    assert NOTHING in html
+
+
+# Query counts and validity.
+
+
+def full_family(site, structure, campaign, size, username):
+    parent = factories.make_parent(site, username=username, family_name=username.title())
+    factories.payer(parent.family)
+    for n in range(size):
+        student = factories.student(parent.family, f"Élève{n}", courses=structure["courses"])
+        document(StudentDocument, structure["medical"], status="refused", student=student)
+        if n % 2:
+            ReenrollmentRequest.objects.create(campaign=campaign, student=student)
+    invoice = factories.issued(parent.family, due_date=clock.TODAY - timedelta(days=2))
+    Instalment.objects.create(
+        invoice=invoice,
+        position=1,
+        due_date=clock.TODAY + timedelta(days=20),
+        amount=Decimal("186"),
+    )
+    return parent
+
+
+def count(parent):
+    client = Client()
+    client.force_login(parent)
+    with CaptureQueriesContext(connection) as queries:
+        html = home(client)
+    return len(queries), html
+
+
+# The session, the account, then the page: year, students and enrollments,
+# the week's closures, invoices and instalments, the payment service, family
+# kinds and documents, student kinds and documents, campaign and requests,
+# the news.
+HOME_QUERIES = 16
+
+
+def test_query_count_is_the_same_for_1_and_5_students(combs, tmp_path):
+    data = factories.campaign(combs)
+    factories.simulator(combs)
+    News.objects.create(site=combs, title="Concert", body="x", publish_from=clock.TODAY)
+    small = full_family(combs, data, data["campaign"], 1, "petite")
+    large = full_family(combs, data, data["campaign"], 5, "grande")
+    small_count, _html = count(small)
+    large_count, html = count(large)
+    assert small_count == large_count <= HOME_QUERIES
+    for expected in ["Factures à payer", "Échéances", "Élève4", "Réinscription", "Concert"]:
+        assert expected in html
+    assert validate({"home-full": html}, tmp_path) == []
+
+
+def test_empty_home_is_valid_html(parent, tmp_path):
+    client = Client()
+    client.force_login(User.objects.get(pk=parent.pk))
+    assert validate({"home-empty": home(client)}, tmp_path) == []
