@@ -2,12 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from home import views as home_views
-
 from . import views
 
 urlpatterns = [
-    path("", home_views.home, name="home"),
+    path("", include("home.urls")),
     path("connexion/", views.login_view, name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("mot-de-passe-perdu/", views.password_reset_request, name="password_reset"),

@@ -367,3 +367,75 @@ def test_empty_home_is_valid_html(parent, tmp_path):
     client = Client()
     client.force_login(User.objects.get(pk=parent.pk))
     assert validate({"home-empty": home(client)}, tmp_path) == []
+
+
+# The news in the admin, and the demo's.
+
+
+@pytest.fixture
+def secretary(demo):
+    return factories.signed_in(User.objects.get(username="secretariat-combs"))
+
+
+def test_demo_news_on_each_sites_home(demo):
+    combs_parent = User.objects.get(site=demo["combs"], username="demo")
+    html = home(factories.signed_in(combs_parent))
+    assert "Concert de Noël des élèves" in html
+    assert "Fermeture pendant les vacances de Noël" in html
+    assert "Spectacle de danse" not in html
+
+
+def test_secretary_lists_and_opens_only_her_sites_news(secretary, demo):
+    page = secretary.get(reverse("admin:home_news_changelist"))
+    assert page.status_code == 200
+    shown = {news.site_id for news in page.context["cl"].result_list}
+    assert shown == {demo["combs"].pk}
+    own = News.objects.filter(site=demo["combs"]).first()
+    assert secretary.get(reverse("admin:home_news_change", args=[own.pk])).status_code == 200
+    foreign = News.objects.filter(site=demo["ploufragan"]).first()
+    response = secretary.get(reverse("admin:home_news_change", args=[foreign.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("admin:index")
+    response = secretary.post(reverse("admin:home_news_delete", args=[foreign.pk]), {"post": "yes"})
+    assert News.objects.filter(pk=foreign.pk).exists()
+
+
+def test_secretary_publishes_on_her_site_only(secretary, demo):
+    data = {
+        "title": "Portes ouvertes",
+        "body": "Samedi matin.",
+        "publish_from": clock.TODAY.strftime("%d/%m/%Y"),
+        "publish_until": "",
+    }
+    refused = secretary.post(
+        reverse("admin:home_news_add"), {**data, "site": demo["ploufragan"].pk}
+    )
+    assert refused.status_code == 200
+    assert not News.objects.filter(title="Portes ouvertes").exists()
+    saved = secretary.post(reverse("admin:home_news_add"), {**data, "site": demo["combs"].pk})
+    assert saved.status_code == 302
+    assert News.objects.get(title="Portes ouvertes").site == demo["combs"]
+
+
+def test_the_window_must_end_after_it_starts(secretary, demo):
+    response = secretary.post(
+        reverse("admin:home_news_add"),
+        {
+            "site": demo["combs"].pk,
+            "title": "À l’envers",
+            "body": "x",
+            "publish_from": clock.TODAY.strftime("%d/%m/%Y"),
+            "publish_until": (clock.TODAY - timedelta(days=1)).strftime("%d/%m/%Y"),
+        },
+    )
+    assert response.status_code == 200
+    assert "Le dernier jour d’affichage ne peut pas précéder le premier." in response.text
+    assert not News.objects.filter(title="À l’envers").exists()
+
+
+def test_superuser_sees_every_sites_news(demo):
+    admin = factories.signed_in(User.objects.get(username="admin"))
+    page = admin.get(reverse("admin:home_news_changelist"))
+    assert {n.site_id for n in page.context["cl"].result_list} == {
+        demo["combs"].pk,
+        demo["ploufragan"].pk,
+    }
