@@ -16,9 +16,7 @@ def fonts_of(reader):
     return names
 
 
-def test_invoice_pdf_names_the_sender_once_with_plain_zeros_in_dejavu_sans(
-    parent_client, parent
-):
+def test_invoice_pdf_names_the_sender_once_with_plain_zeros_in_dejavu_sans(parent_client, parent):
     billing_data.payer(parent.family)
     invoice = billing_data.issued(parent.family, lines=[("Piano – Hugo", "100.00")])
     response = parent_client.get(reverse("billing:invoice_pdf", args=[invoice.pk]))
@@ -35,4 +33,3 @@ def test_invoice_pdf_names_the_sender_once_with_plain_zeros_in_dejavu_sans(
     # The bundled DejaVu Sans (static/fonts/), whose zero has no slash.
     assert fonts == {name for name in fonts if name.split("+")[-1].startswith("DejaVu-Sans")}
     assert fonts, fonts
-
