@@ -413,6 +413,8 @@ class Payment(models.Model):
             else self.get_mode_display()
         )
 
+    mode_label.fget.short_description = _("payment mode")  # The admin's column header.
+
     def clean(self):
         if self.mode == self.Mode.OTHER and not self.other_mode_id:
             raise ValidationError({"other_mode": _("Choose the mode.")})

@@ -48,3 +48,30 @@ def parse_decimal(text):
         raise ValueError(text)
     value = Decimal(f"{match['units'].replace(' ', '')}.{match['cents'] or '0'}")
     return -value if negative else value
+
+
+# The article a French name takes after "de": "le secrétariat du Conservatoire
+# Maurice Ohana", "de l’École de musique", "de la Maison des arts", "de Ploufragan".
+_MASCULINE = {"centre", "conservatoire", "pôle", "espace", "institut", "atelier", "studio"}
+_FEMININE = {"école", "maison", "cité", "académie", "scène", "médiathèque", "salle"}
+
+
+def of_name(name):
+    """`name` after the French preposition "de", contracted as French
+    requires: "du Conservatoire…", "de l’École…", "de la Maison…", "de Paris"."""
+    name = str(name or "").strip()
+    first, _, rest = name.partition(" ")
+    lower = first.lower()
+    if lower == "le":
+        return f"du {rest}"
+    if lower == "les":
+        return f"des {rest}"
+    if lower == "la":
+        return f"de la {rest}"
+    if lower.startswith(("l’", "l'")):
+        return f"de l’{name[2:]}"
+    if lower in _MASCULINE or lower in _FEMININE:
+        if lower[0] in "aeiouyéèêàâîôh":
+            return f"de l’{name}"
+        return f"du {name}" if lower in _MASCULINE else f"de la {name}"
+    return f"de {name}"

@@ -4,7 +4,7 @@ from phonenumber_field.formfields import PhoneNumberField as PhoneNumberFormFiel
 
 from .models import Family, Guardian
 
-PHONE_ERROR = _("Enter a valid phone number, for example 06 12 34 56 78 or +44 20 7946 0958.")
+PHONE_ERROR = _("Enter a valid phone number, for example 06 12 34 56 78 or +33 6 12 34 56 78.")
 
 
 class VersionedForm(forms.ModelForm):

@@ -523,7 +523,7 @@ def test_credit_note_pdf_says_so(parent_client, parent):
     assert f"Avoir n° {note.number}" in texts[note.number]
     assert "échéance" not in texts[note.number]
     assert f"Avoir sur la facture n° {invoice.number}" in texts[note.number]
-    assert "Total de l'avoir" in texts[note.number]
+    assert "Total de l’avoir" in texts[note.number]
 
 
 def test_a_family_cannot_pay_another_familys_invoice(

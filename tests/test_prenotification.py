@@ -46,12 +46,12 @@ def test_the_first_notice_lists_the_schedule_with_rum_and_ics(scene, run_worker,
     body = message.body
     assert body.startswith("Bonjour,")
     assert "Au titre de votre mandat de prélèvement SEPA, Régie du conservatoire" in body
-    assert f"5 octobre {Y} : 30,00\u00a0€" in body
-    assert f"5 juillet {Y + 1} : 30,00\u00a0€" in body
+    assert f"5 octobre {Y}\u00a0: 30,00\u00a0€" in body
+    assert f"5 juillet {Y + 1}\u00a0: 30,00\u00a0€" in body
     assert body.count("30,00\u00a0€") == 10
-    assert "Total : 300,00\u00a0€" in body
-    assert f"Référence unique du mandat (RUM) : {scene['mandate'].rum}" in body
-    assert "Identifiant créancier SEPA (ICS) : FR72ZZZ123456" in body
+    assert "Total\u00a0: 300,00\u00a0€" in body
+    assert f"Référence unique du mandat (RUM)\u00a0: {scene['mandate'].rum}" in body
+    assert "Identifiant créancier SEPA (ICS)\u00a0: FR72ZZZ123456" in body
     assert scene["mandate"].iban not in body  # Masked.
     html = message.alternatives[0][0]
     assert scene["mandate"].rum in html
@@ -90,7 +90,7 @@ def test_a_changed_amount_is_told_again_and_waits_its_notice(scene, run_worker):
     # November's: told on 25 October, debited 14 days later at the earliest.
     assert "8 novembre" in notice.body and "20,00\u00a0€" in notice.body
     assert "montant modifié, auparavant 30,00\u00a0€" in notice.body
-    assert f"5 décembre {Y} : 30,00\u00a0€" in notice.body
+    assert f"5 décembre {Y}\u00a0: 30,00\u00a0€" in notice.body
     rows = told(scene)
     assert rows[1] == (Decimal("20.00"), date(Y, 10, 25))
     assert rows[2] == (Decimal("30.00"), date(Y, 9, 10))  # Unchanged: told before.

@@ -1028,8 +1028,8 @@ def test_the_request_admin_page_is_built_from_templates_without_styles(parent_cl
     assert "<li>Piano (nouvelle discipline, choix 1)</li>" in page
     proof = FamilyDocument.objects.get(family=lea.family)
     link = reverse("admin:families_familydocument_change", args=[proof.pk])
-    assert "Justificatif de domicile : <strong>" in page and f'<a href="{link}">' in page
-    assert "Certificat médical (danse) : <strong>" in page
+    assert "Justificatif de domicile\u00a0: <strong>" in page and f'<a href="{link}">' in page
+    assert "Certificat médical (danse)\u00a0: <strong>" in page
 
 
 def test_the_validation_step_asks_how_next_year_will_be_paid(parent_client, data, lea, combs):

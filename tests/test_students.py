@@ -153,8 +153,8 @@ def test_editing_a_student_is_acknowledged_and_kept_in_history(parent, lea, run_
     run_worker()
     lines = [line for line in mail.outbox[0].body.splitlines() if line.startswith("- ")]
     assert lines == [
-        "- Établissement scolaire : (vide) → Collège Jean Moulin",
-        "- Droit à l’image : non → oui",
+        "- Établissement scolaire\u00a0: (vide) → Collège Jean Moulin",
+        "- Droit à l’image\u00a0: non → oui",
     ]
     assert lea.history.first().history_user == parent
 

@@ -6,6 +6,7 @@ register = template.Library()
 
 register.filter("phone_fr", formatting.phone_fr)
 register.filter("eur", formatting.eur)
+register.filter("of_name", formatting.of_name)
 
 
 @register.filter
