@@ -47,6 +47,10 @@ def statement(family, year=None):
         payments = payments.filter(allocations__invoice__school_year=year).annotate(
             counted=Sum("allocations__amount", filter=Q(allocations__invoice__school_year=year))
         )
+    else:
+        # A refund gives back what a payment left unallocated: it belongs
+        # to no school year.
+        payments = payments.prefetch_related("refunds")
     invoices = list(remaining_of(invoices))
     payments = list(payments)
     for payment in payments:
@@ -95,13 +99,31 @@ def statement(family, year=None):
                     "",
                 )
             )
+        refunds = list(payment.refunds.all()) if year is None else []
+        for refund in refunds:
+            lines.append(
+                Line(
+                    refund.date,
+                    refund.get_mode_display(),
+                    refund.reference or payment.reference or payment.receipt_number,
+                    _("REFUND"),
+                    refund.amount,
+                    None,
+                    "",
+                    "",
+                )
+            )
+        payment.refunded = money(sum((r.amount for r in refunds), Decimal(0)))
     lines.sort(key=lambda line: (line.date, line.number), reverse=True)
     billed = money(
         sum((i.total for i in invoices if i.kind == Invoice.Kind.INVOICE), Decimal(0))
         - sum((i.total for i in invoices if i.kind != Invoice.Kind.INVOICE), Decimal(0))
     )
-    # What was really paid: a reversed payment counts for nothing.
-    paid = money(sum((p.counted for p in payments if reversal_of(p) is None), Decimal(0)))
+    # What was really paid: a reversed payment counts for nothing, a refund
+    # takes its part back.
+    paid = money(
+        sum((p.counted - p.refunded for p in payments if reversal_of(p) is None), Decimal(0))
+    )
     unpaid = [i for i in invoices if i.kind == Invoice.Kind.INVOICE and remaining(i) > 0]
     for invoice in unpaid:
         invoice.remaining = remaining(invoice)
