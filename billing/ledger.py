@@ -370,9 +370,7 @@ def record_refund(payment, amount, mode, date=None, reference="", user=None):
             Payment.objects.filter(pk=payment.pk).select_related("reversal")
         ).get()
         if Reversal.objects.filter(payment=current).exists():
-            raise ValidationError(
-                _("A reversed payment has nothing to refund."), code="reversed"
-            )
+            raise ValidationError(_("A reversed payment has nothing to refund."), code="reversed")
         if amount <= 0:
             raise ValidationError(_("The amount must be more than zero."), code="not_positive")
         if amount > money(current.unallocated):

@@ -1090,7 +1090,9 @@ def test_statement_pages_are_valid_html(parent_client, parent, combs, tmp_path):
     # A payment waiting for the bank, and some credit.
     ledger.record_payment(parent.family, Decimal("60"), Payment.Mode.CASH, [])
     pages["pending"] = parent_client.get(reverse("billing:statement")).text
-    assert "Reprendre le paiement" in pages["pending"] and "Crédit en votre faveur" in pages["pending"]
+    assert (
+        "Reprendre le paiement" in pages["pending"] and "Crédit en votre faveur" in pages["pending"]
+    )
     pages["bank"] = parent_client.get(
         reverse("billing:simulated_bank"),
         {"transaction_id": started.transaction_id, "amount": "176.00", "origin": "Combs"},
