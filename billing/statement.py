@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from extranet.money import money
 
 from .instalments import schedules
-from .ledger import remaining, remaining_of
+from .ledger import credit_of, remaining, remaining_of, with_unallocated
 from .models import Invoice, Payment, Reversal
 
 
@@ -49,8 +49,8 @@ def statement(family, year=None):
         )
     else:
         # A refund gives back what a payment left unallocated: it belongs
-        # to no school year.
-        payments = payments.prefetch_related("refunds")
+        # to no school year. What is left unallocated is the family's credit.
+        payments = with_unallocated(payments).prefetch_related("refunds")
     invoices = list(remaining_of(invoices))
     payments = list(payments)
     for payment in payments:
@@ -137,6 +137,15 @@ def statement(family, year=None):
         "paid": paid,
         "balance": money(paid - billed),
         "unpaid": sorted(unpaid, key=lambda i: (i.due_date, i.number)),
+        # What the family's payments left to its credit (as credit_of says).
+        "credit": credit_of(family)
+        if year is not None
+        else money(
+            sum(
+                (p.unallocated for p in payments if reversal_of(p) is None and p.unallocated > 0),
+                Decimal(0),
+            )
+        ),
         # Read off the payments when they are all here (no year chosen).
         "payment_years": None
         if year is not None

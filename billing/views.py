@@ -26,7 +26,7 @@ from fees.models import FeeGrid, PlanChoice
 from fees.plan_forms import PlanForm, offered_plans
 from students.models import SchoolYear, current_of
 
-from . import ledger, online
+from . import online
 from .instalments import TOO_LATE, choose_plan
 from .models import Instalment, Invoice, OnlinePayment, Payment, PaymentGateway
 from .pdfs import attestation_pdf, ensure_invoice_pdf, ensure_receipt_pdf
@@ -51,6 +51,7 @@ def statement_view(request):
     current = current_of(years)
     priced = current is not None and current.priced
     found = statement(family, year)
+    can_pay = online.gateway_for(family.site_id) is not None
     if found["payment_years"] is None:
         found["payment_years"] = sorted(
             {
@@ -69,9 +70,9 @@ def statement_view(request):
         **found,
         "years": years,
         "year": year,
-        "can_pay": online.gateway_for(family.site_id) is not None,
-        "pending_payments": list(online.pending_of(family)),
-        "credit": ledger.credit_of(family),
+        "can_pay": can_pay,
+        # Only a site that takes payments online has some in progress.
+        "pending_payments": list(online.pending_of(family)) if can_pay else [],
     }
     return render(request, "billing/statement.html", context)
 
