@@ -31,6 +31,7 @@ from .models import (
     Payment,
     PaymentGateway,
     PaymentMode,
+    Refund,
 )
 from .statement import reversal_of, statement
 from .treasury import treasury_headers, treasury_rows
@@ -688,10 +689,89 @@ class ReadOnlyAdmin(SiteScopedAdmin):
 
 @admin.register(OnlinePayment)
 class OnlinePaymentAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "family", "amount", "status", "created_at", "completed_at"]
+    list_display = [
+        "short_reference",
+        "family",
+        "amount",
+        "status",
+        "created_at",
+        "completed_at",
+        "payment",
+    ]
     list_filter = ["status", "backend"]
-    search_fields = ["reference", "transaction_id", "family__name"]
-    list_select_related = ["family"]
+    search_fields = ["short_reference", "reference", "transaction_id", "family__name"]
+    list_select_related = ["family", "payment"]
+
+
+class RefundForm(forms.ModelForm):
+    class Meta:
+        model = Refund
+        fields = ["payment", "amount", "date", "mode", "reference"]
+
+    def clean(self):
+        cleaned = super().clean()
+        payment, amount = cleaned.get("payment"), cleaned.get("amount")
+        if payment is None or amount is None:
+            return cleaned
+        current = ledger.with_unallocated(Payment.objects.filter(pk=payment.pk)).get()
+        if hasattr(payment, "reversal"):
+            self.add_error("payment", _("A reversed payment has nothing to refund."))
+        elif amount > current.unallocated:
+            self.add_error(
+                "amount",
+                _("Only %(left)s of this payment is to the family’s credit.")
+                % {"left": eur(max(current.unallocated, Decimal(0)))},
+            )
+        date = cleaned.get("date")
+        if date is not None and date < payment.date:
+            self.add_error("date", _("A refund cannot come before the payment it gives back."))
+        return cleaned
+
+
+@admin.register(Refund)
+class RefundAdmin(SiteScopedAdmin):
+    """Money given back out of a payment's unallocated part, recorded once:
+    a mistake is corrected by the accounting office."""
+
+    form = RefundForm
+    site_path = "payment__site"
+    list_display = ["date", "family", "payment", "mode", "reference", "amount_display"]
+    list_filter = ["mode"]
+    list_select_related = ["payment__family"]
+    search_fields = ["reference", "payment__receipt_number", "payment__family__name"]
+    autocomplete_fields = ["payment"]
+    date_hierarchy = "date"
+    readonly_fields = ["recorded_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return ["payment", "amount", "date", "mode", "reference", "recorded_by"]
+        return self.readonly_fields
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("family"), ordering="payment__family__name")
+    def family(self, refund):
+        return refund.payment.family
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, refund):
+        return eur(refund.amount)
+
+    def save_model(self, request, obj, form, change):
+        saved = ledger.record_refund(
+            obj.payment,
+            obj.amount,
+            obj.mode,
+            date=obj.date,
+            reference=obj.reference,
+            user=request.user,
+        )
+        obj.pk = saved.pk
 
 
 @admin.register(FamilyAccount)
@@ -700,7 +780,7 @@ class FamilyAccountAdmin(ReadOnlyAdmin):
 
     list_display = ["name", "site"]
     search_fields = ["name", "external_ref"]
-    fields = ["name", "site", "statement_table"]
+    fields = ["name", "site", "credit_display", "statement_table"]
     readonly_fields = fields
     actions = ["apply_credit"]
 
@@ -724,6 +804,24 @@ class FamilyAccountAdmin(ReadOnlyAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("billing.view_invoice")
+
+    @admin.display(description=_("credit in the family’s favour"))
+    def credit_display(self, family):
+        """What its payments left unallocated, payment by payment, with a
+        link to refund each part."""
+        payments = list(
+            ledger.with_unallocated(Payment.objects.filter(family=family, reversal__isnull=True))
+            .filter(unallocated__gt=0)
+            .order_by("date", "pk")
+        )
+        return render_to_string(
+            "admin/billing/familyaccount/credit.html",
+            {
+                "payments": payments,
+                "credit": money(sum((p.unallocated for p in payments), Decimal(0))),
+                "refund_url": reverse("admin:billing_refund_add"),
+            },
+        )
 
     @admin.display(description=_("statement"))
     def statement_table(self, family):

@@ -26,6 +26,8 @@ SECRETARIAT_PERMISSIONS = [
     "delete_invoiceline",
     "view_onlinepayment",
     "view_familyaccount",
+    "view_refund",
+    "add_refund",
     "view_paymentgateway",
     "change_paymentgateway",
     "view_reminder",

@@ -8,7 +8,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -18,7 +18,15 @@ from sequences import get_next_value
 from extranet.money import money
 
 from .instalments import build_schedule, reschedule
-from .models import Allocation, Invoice, InvoiceLine, IssuedInvoiceError, Payment, Reversal
+from .models import (
+    Allocation,
+    Invoice,
+    InvoiceLine,
+    IssuedInvoiceError,
+    Payment,
+    Refund,
+    Reversal,
+)
 
 ZERO = Value(0, output_field=DecimalField(max_digits=10, decimal_places=2))
 
@@ -261,10 +269,42 @@ def check_allocations(family, amount, allocations):
         )
 
 
+def with_unallocated(payments):
+    """Each payment with `used` (allocated to invoices), `refunded` and
+    `unallocated` (what is left to the family's credit) annotated."""
+    used = (
+        Allocation.objects.filter(payment=OuterRef("pk"))
+        .values("payment")
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+    refunded = (
+        Refund.objects.filter(payment=OuterRef("pk"))
+        .values("payment")
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+    return payments.annotate(
+        used=Coalesce(Subquery(used), ZERO), refunded=Coalesce(Subquery(refunded), ZERO)
+    ).annotate(unallocated=F("amount") - F("used") - F("refunded"))
+
+
+def credit_of(family):
+    """What the family's payments left to its credit: paid, but neither
+    settling an invoice nor refunded (a reversed payment gives nothing).
+    One query."""
+    found = (
+        with_unallocated(Payment.objects.filter(family=family, reversal__isnull=True))
+        .filter(unallocated__gt=0)
+        .aggregate(s=Sum("unallocated"))["s"]
+    )
+    return money(found or 0)
+
+
 def apply_credit(family):
     """Settle the family's unpaid invoices, oldest due first, with what its
-    payments left unallocated (a reversed payment has nothing to give).
-    Returns the amount applied."""
+    payments left unallocated (a reversed payment has nothing to give, a
+    refunded part is gone). Returns the amount applied."""
     with transaction.atomic():
         lock(
             Invoice.objects.filter(
@@ -276,19 +316,11 @@ def apply_credit(family):
             .filter(family=family)
             .values_list("pk", flat=True)
         )
-        used = (
-            Allocation.objects.filter(payment=OuterRef("pk"))
-            .values("payment")
-            .annotate(s=Sum("amount"))
-            .values("s")
-        )
-        payments = [
-            p
-            for p in Payment.objects.filter(family=family, reversal__isnull=True)
-            .annotate(used=Coalesce(Subquery(used), ZERO))
+        payments = list(
+            with_unallocated(Payment.objects.filter(family=family, reversal__isnull=True))
+            .filter(unallocated__gt=0)
             .order_by("date", "pk")
-            if p.amount > p.used
-        ]
+        )
         invoices = [
             i
             for i in remaining_of(
@@ -299,7 +331,7 @@ def apply_credit(family):
         applied = Decimal(0)
         new = []
         for payment in payments:
-            credit = money(payment.amount - payment.used)
+            credit = money(payment.unallocated)
             for invoice in invoices:
                 left = remaining(invoice) - sum(
                     (a.amount for a in new if a.invoice_id == invoice.pk), Decimal(0)
@@ -323,6 +355,46 @@ def apply_credit(family):
             else:
                 allocation.save()
     return money(applied)
+
+
+def record_refund(payment, amount, mode, date=None, reference="", user=None):
+    """Give back to the family part of what `payment` left to its credit.
+    The payment's row is locked (after its invoices', in the order the
+    other writers lock them), then what is left is read again: two refunds
+    at once cannot give back more than the credit."""
+    amount = money(amount)
+    with transaction.atomic():
+        lock(Invoice.objects.filter(allocations__payment=payment.pk))
+        list(Payment.objects.select_for_update(of=("self",)).filter(pk=payment.pk).values("pk"))
+        current = with_unallocated(
+            Payment.objects.filter(pk=payment.pk).select_related("reversal")
+        ).get()
+        if Reversal.objects.filter(payment=current).exists():
+            raise ValidationError(_("A reversed payment has nothing to refund."), code="reversed")
+        if amount <= 0:
+            raise ValidationError(_("The amount must be more than zero."), code="not_positive")
+        if amount > money(current.unallocated):
+            raise ValidationError(
+                _("Only %(left)s € of this payment is to the family's credit.")
+                % {"left": money(max(current.unallocated, 0))},
+                code="too_much",
+            )
+        refund = Refund(
+            payment=current,
+            amount=amount,
+            mode=mode,
+            date=date or timezone.localdate(),
+            reference=reference,
+            recorded_by=user,
+        )
+        refund.full_clean(exclude=["payment"])
+        if refund.date < current.date:
+            raise ValidationError(
+                {"date": _("A refund cannot come before the payment it gives back.")},
+                code="too_early",
+            )
+        refund.save()
+    return refund
 
 
 def reverse_payment(payment, date, reason_code, reason, user=None):

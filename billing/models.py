@@ -1,3 +1,4 @@
+import secrets
 import uuid
 
 from django.conf import settings
@@ -491,8 +492,12 @@ class OnlinePayment(models.Model):
         PENDING = "pending", _("pending")
         PAID = "paid", _("paid")
         REFUSED = "refused", _("refused or cancelled")
-        EXPIRED = "expired", _("abandoned")
+        EXPIRED = "expired", _("not completed in time")
+        ABANDONED = "abandoned", _("abandoned by the family")
         ANOMALY = "anomaly", _("to check: the bank's amount differs")
+
+    # Unambiguous when read aloud or typed: no 0/O, 1/I/L, U/V.
+    SHORT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 
     site = models.ForeignKey(
         Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="+"
@@ -501,13 +506,23 @@ class OnlinePayment(models.Model):
         Family, verbose_name=_("family"), on_delete=models.PROTECT, related_name="online_payments"
     )
     reference = models.CharField(_("reference"), max_length=40, unique=True)
+    short_reference = models.CharField(
+        _("payment reference"),
+        max_length=14,
+        blank=True,
+        editable=False,
+        help_text=_("What the family reads to the secretariat, for example PAY-7K3Q-9M2X."),
+    )
     backend = models.CharField(_("service"), max_length=20, choices=PaymentGateway.Backend)
     transaction_id = models.CharField(
         _("bank transaction"), max_length=120, blank=True, db_index=True
     )
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
     invoices = models.ManyToManyField(Invoice, verbose_name=_("invoices"), related_name="+")
-    status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.PENDING)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    # Where the family went to pay, while the bank lets it come back to the
+    # same transaction (empty: resuming starts a new one).
+    resume_url = models.URLField(max_length=500, blank=True, editable=False)
     payment = models.OneToOneField(
         Payment,
         verbose_name=_("payment"),
@@ -528,9 +543,25 @@ class OnlinePayment(models.Model):
         verbose_name = _("online payment")
         verbose_name_plural = _("online payments")
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "short_reference"],
+                condition=~Q(short_reference=""),
+                name="unique_payment_reference_per_site",
+            )
+        ]
 
     def __str__(self):
-        return self.reference
+        return self.short_reference or self.reference
+
+    @classmethod
+    def new_short_reference(cls, site_id):
+        """`PAY-7K3Q-9M2X`, not yet used on the site."""
+        while True:
+            code = "".join(secrets.choice(cls.SHORT_ALPHABET) for _i in range(8))
+            candidate = f"PAY-{code[:4]}-{code[4:]}"
+            if not cls.objects.filter(site_id=site_id, short_reference=candidate).exists():
+                return candidate
 
 
 class FamilyAccount(Family):
@@ -604,6 +635,52 @@ class Reversal(models.Model):
 
     def __str__(self):
         return _("Reversal of %(payment)s") % {"payment": self.payment}
+
+
+class Refund(models.Model):
+    """Money given back to the family out of what a payment left unallocated
+    (a late online payment of invoices paid again meanwhile, an overpayment).
+    It takes that part back on the statement, as a reversal does."""
+
+    class Mode(models.TextChoices):
+        TRANSFER = "transfer", _("bank transfer")
+        CARD = "card", _("refund on the bank card")
+        CHEQUE = "cheque", _("cheque")
+        CASH = "cash", _("cash")
+
+    payment = models.ForeignKey(
+        Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="refunds"
+    )
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    date = models.DateField(_("date"), default=timezone.localdate)
+    mode = models.CharField(_("refund mode"), max_length=10, choices=Mode)
+    reference = models.CharField(
+        _("operation number"),
+        max_length=80,
+        blank=True,
+        help_text=_("Transfer or cheque number, the bank's refund reference…"),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-date", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+        ]
+
+    def __str__(self):
+        return _("Refund of %(payment)s") % {"payment": self.payment}
 
 
 class ReminderPolicy(models.Model):

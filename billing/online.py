@@ -40,13 +40,29 @@ def gateway_for(site):
     return gateway
 
 
-def backend(gateway, base_url):
-    """The eopayment backend, with the site's secrets from the settings."""
+# How long a family can go back to the same transaction at the bank, by
+# backend; the others start a new transaction. PayFiP's operation ids are
+# valid for 15 minutes; the simulated bank's, as long as the payment is pending.
+RESUMABLE = {
+    PaymentGateway.Backend.PAYFIP: timedelta(minutes=15),
+    PaymentGateway.Backend.DUMMY: None,
+}
+
+
+def backend(gateway, base_url, online=None):
+    """The eopayment backend, with the site's secrets from the settings. The
+    family comes back to the page of `online` (its reference in the path:
+    banks add their own query string)."""
     site = gateway.site
+    return_url = (
+        reverse("billing:payment_result", args=[online.reference])
+        if online is not None
+        else reverse("billing:payment_return")
+    )
     options = {
         **gateway.options,
         **settings.PAYMENT_SECRETS.get(site.slug, {}),
-        "normal_return_url": f"{base_url}{reverse('billing:payment_return')}",
+        "normal_return_url": f"{base_url}{return_url}",
         "automatic_return_url": base_url
         + reverse("billing:payment_notification", args=[site.slug]),
     }
@@ -69,7 +85,7 @@ def start(family, invoices, user, email, base_url):
         raise ValidationError(_("Online payment is not available."), code="unavailable")
     online, current = reserve(family, gateway, invoices, user)
     try:
-        transaction_id, kind, data = backend(gateway, base_url).request(
+        transaction_id, kind, data = backend(gateway, base_url, online).request(
             online.amount,
             email=email,
             orderid=online.reference,
@@ -83,12 +99,74 @@ def start(family, invoices, user, email, base_url):
         )
         raise
     online.transaction_id = transaction_id
-    online.save(update_fields=["transaction_id"])
     if gateway.backend == PaymentGateway.Backend.DUMMY and kind == eopayment.URL:
         # eopayment's dummy backend always points at Entr'ouvert's service:
         # the simulated bank is this server's own page.
         data = f"{base_url}{reverse('billing:simulated_bank')}?{urlsplit(data).query}"
+    if kind == eopayment.URL and gateway.backend in RESUMABLE and len(data) <= 500:
+        online.resume_url = data
+    online.save(update_fields=["transaction_id", "resume_url"])
     return online, kind, data
+
+
+def can_resume(online, now=None):
+    """Whether the bank still takes the family back to the same transaction."""
+    now = now or timezone.now()
+    if not online.resume_url or online.backend not in RESUMABLE or online.expires_at <= now:
+        return False
+    lifetime = RESUMABLE[online.backend]
+    return lifetime is None or online.created_at + lifetime > now
+
+
+def pending_of(family):
+    """The family's payments waiting for the bank, which hold their invoices
+    (a new payment of them is refused meanwhile), newest first."""
+    return (
+        OnlinePayment.objects.filter(
+            family=family, status=OnlinePayment.Status.PENDING, expires_at__gt=timezone.now()
+        )
+        .prefetch_related("invoices")
+        .order_by("-created_at")
+    )
+
+
+def abandon(online):
+    """The family gives up a pending payment: its invoices can be paid again
+    at once. A notification of success that still comes is recorded (what
+    is paid twice stays to the family's credit). Returns whether it was
+    still pending."""
+    with transaction.atomic():
+        # The notification holds this lock while it records the payment.
+        current = OnlinePayment.objects.select_for_update().get(pk=online.pk)
+        if current.status != OnlinePayment.Status.PENDING:
+            return False
+        current.status = OnlinePayment.Status.ABANDONED
+        current.completed_at = timezone.now()
+        current.save(update_fields=["status", "completed_at"])
+    return True
+
+
+def resume(online, user, email, base_url):
+    """Back to the bank for a pending payment: the same transaction while the
+    bank allows it, else the pending one is abandoned and a new one started
+    for what is still left on its invoices. Returns like start()."""
+    with transaction.atomic():
+        current = OnlinePayment.objects.select_for_update().get(pk=online.pk)
+        if current.status != OnlinePayment.Status.PENDING:
+            raise ValidationError(
+                _("This payment is no longer waiting for the bank."), code="not_pending"
+            )
+        if can_resume(current):
+            return current, eopayment.URL, current.resume_url
+    abandon(current)
+    invoices = [
+        invoice
+        for invoice in remaining_of(current.invoices.filter(status=Invoice.Status.ISSUED))
+        if remaining(invoice) > 0
+    ]
+    if not invoices:
+        raise ValidationError(_("These invoices have nothing left to pay."), code="paid")
+    return start(current.family, invoices, user, email, base_url)
 
 
 def reserve(family, gateway, invoices, user):
@@ -114,8 +192,8 @@ def reserve(family, gateway, invoices, user):
         ).exists():
             raise ValidationError(
                 _(
-                    "A payment of these invoices is in progress. Wait for the "
-                    "bank's answer (a few minutes at most) before trying again."
+                    "A payment of these invoices is waiting for the bank: resume it "
+                    "or abandon it below, then pay again."
                 ),
                 code="in_progress",
             )
@@ -128,6 +206,7 @@ def reserve(family, gateway, invoices, user):
             backend=gateway.backend,
             amount=amount,
             reference=secrets.token_hex(8),
+            short_reference=OnlinePayment.new_short_reference(family.site_id),
             created_by=user,
             expires_at=timezone.now() + timedelta(minutes=settings.PAYMENT_EXPIRY_MINUTES),
         )
@@ -230,13 +309,30 @@ def record_paid(online, response, base_url):
         online.amount,
         Payment.Mode.ONLINE_CARD,
         allocations,
-        reference=str(response.transaction_id)[:80],
+        # What the family reads to the secretariat; the bank's own id stays
+        # on the online payment.
+        reference=online.short_reference or str(response.transaction_id)[:80],
         base_url=base_url,
     )
     online.payment = payment
     online.status = OnlinePayment.Status.PAID
     online.completed_at = timezone.now()
     online.save(update_fields=["payment", "status", "completed_at", "bank_data"])
+
+
+def returning_transaction(site_id, method, query_string, body=b""):
+    """The bank's transaction id in what the bank added to the return URL,
+    as eopayment reads it; None when nothing says which."""
+    gateway = gateway_for(site_id)
+    if gateway is None:
+        return None
+    try:
+        _kind, transaction_id = eopayment.Payment.guess(
+            method=method, query_string=query_string, body=body, backends=[gateway.backend]
+        )
+    except Exception:  # eopayment raises whatever its backends raise.
+        return None
+    return transaction_id or None
 
 
 def expire_abandoned(now=None):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from extranet.money import money
 
 from .instalments import schedules
-from .ledger import remaining, remaining_of
+from .ledger import credit_of, remaining, remaining_of, with_unallocated
 from .models import Invoice, Payment, Reversal
 
 
@@ -47,6 +47,10 @@ def statement(family, year=None):
         payments = payments.filter(allocations__invoice__school_year=year).annotate(
             counted=Sum("allocations__amount", filter=Q(allocations__invoice__school_year=year))
         )
+    else:
+        # A refund gives back what a payment left unallocated: it belongs
+        # to no school year. What is left unallocated is the family's credit.
+        payments = with_unallocated(payments).prefetch_related("refunds")
     invoices = list(remaining_of(invoices))
     payments = list(payments)
     for payment in payments:
@@ -95,13 +99,31 @@ def statement(family, year=None):
                     "",
                 )
             )
+        refunds = list(payment.refunds.all()) if year is None else []
+        for refund in refunds:
+            lines.append(
+                Line(
+                    refund.date,
+                    refund.get_mode_display(),
+                    refund.reference or payment.reference or payment.receipt_number,
+                    _("REFUND"),
+                    refund.amount,
+                    None,
+                    "",
+                    "",
+                )
+            )
+        payment.refunded = money(sum((r.amount for r in refunds), Decimal(0)))
     lines.sort(key=lambda line: (line.date, line.number), reverse=True)
     billed = money(
         sum((i.total for i in invoices if i.kind == Invoice.Kind.INVOICE), Decimal(0))
         - sum((i.total for i in invoices if i.kind != Invoice.Kind.INVOICE), Decimal(0))
     )
-    # What was really paid: a reversed payment counts for nothing.
-    paid = money(sum((p.counted for p in payments if reversal_of(p) is None), Decimal(0)))
+    # What was really paid: a reversed payment counts for nothing, a refund
+    # takes its part back.
+    paid = money(
+        sum((p.counted - p.refunded for p in payments if reversal_of(p) is None), Decimal(0))
+    )
     unpaid = [i for i in invoices if i.kind == Invoice.Kind.INVOICE and remaining(i) > 0]
     for invoice in unpaid:
         invoice.remaining = remaining(invoice)
@@ -115,6 +137,15 @@ def statement(family, year=None):
         "paid": paid,
         "balance": money(paid - billed),
         "unpaid": sorted(unpaid, key=lambda i: (i.due_date, i.number)),
+        # What the family's payments left to its credit (as credit_of says).
+        "credit": credit_of(family)
+        if year is not None
+        else money(
+            sum(
+                (p.unallocated for p in payments if reversal_of(p) is None and p.unallocated > 0),
+                Decimal(0),
+            )
+        ),
         # Read off the payments when they are all here (no year chosen).
         "payment_years": None
         if year is not None

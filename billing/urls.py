@@ -12,6 +12,9 @@ urlpatterns = [
     path("payer/", views.pay, name="pay"),
     path("echeancier/", views.choose_plan_view, name="plan"),
     path("paiement/retour/", views.payment_return, name="payment_return"),
+    path("paiement/retour/<str:reference>/", views.payment_return, name="payment_result"),
+    path("paiement/<str:reference>/reprendre/", views.resume_payment, name="resume_payment"),
+    path("paiement/<str:reference>/abandonner/", views.abandon_payment, name="abandon_payment"),
     path(
         "paiement/notification/<slug:site_slug>/",
         views.payment_notification,

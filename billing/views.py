@@ -51,6 +51,7 @@ def statement_view(request):
     current = current_of(years)
     priced = current is not None and current.priced
     found = statement(family, year)
+    can_pay = online.gateway_for(family.site_id) is not None
     if found["payment_years"] is None:
         found["payment_years"] = sorted(
             {
@@ -69,7 +70,9 @@ def statement_view(request):
         **found,
         "years": years,
         "year": year,
-        "can_pay": online.gateway_for(family.site_id) is not None,
+        "can_pay": can_pay,
+        # Only a site that takes payments online has some in progress.
+        "pending_payments": list(online.pending_of(family)) if can_pay else [],
     }
     return render(request, "billing/statement.html", context)
 
@@ -189,14 +192,23 @@ def pay(request):
     invoices = list(Invoice.objects.issued().filter(family=family, pk__in=ids))
     if len(invoices) != len(set(ids)):
         raise Http404("Not the family's invoices.")
-    try:
-        started, kind, data = online.start(
+    return go_to_bank(
+        request,
+        lambda: online.start(
             family,
             invoices,
             request.user,
             family_address(family) or request.user.email,
             base_url(request),
-        )
+        ),
+    )
+
+
+def go_to_bank(request, begin):
+    """Send the family to the bank's page for the payment `begin()` starts
+    (or resumes), or back to the statement with what went wrong."""
+    try:
+        started, kind, data = begin()
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("billing:statement")
@@ -222,20 +234,65 @@ def pay(request):
 
 @family_required
 @require_safe
-def payment_return(request):
-    """Where the bank sends the family back: it shows the state the bank's
-    notification left, and never records anything itself."""
-    latest = (
-        OnlinePayment.objects.filter(family=request.user.family).order_by("-created_at").first()
-    )
-    if latest is None:
-        return redirect("billing:statement")
-    expired = latest.status == OnlinePayment.Status.PENDING and latest.expires_at <= timezone.now()
+def payment_return(request, reference=None):
+    """Where the bank sends the family back: the payment it returns from
+    (its reference in the return URL, else the transaction the bank's query
+    string names), in the state the bank's notification left. It never
+    records anything itself."""
+    family = request.user.family
+    payments = OnlinePayment.objects.filter(family=family).prefetch_related("invoices")
+    if reference is None:
+        transaction_id = online.returning_transaction(
+            family.site_id, request.method, request.META.get("QUERY_STRING", "")
+        )
+        if transaction_id is None:
+            return redirect("billing:statement")
+        returned = get_object_or_404(payments, transaction_id=transaction_id)
+    else:
+        returned = get_object_or_404(payments, reference=reference)
+    late = returned.status == OnlinePayment.Status.PENDING and returned.expires_at <= timezone.now()
     return render(
         request,
         "billing/payment_return.html",
-        {"online": latest, "expired": expired, "Status": OnlinePayment.Status},
+        {"online": returned, "expired": late, "Status": OnlinePayment.Status},
     )
+
+
+def family_payment(request, reference):
+    return get_object_or_404(OnlinePayment, reference=reference, family=request.user.family)
+
+
+@transaction.non_atomic_requests  # The bank is called outside any transaction.
+@family_required
+@require_POST
+def resume_payment(request, reference):
+    """Back to the bank for a payment the family left: the same transaction
+    while the bank allows it, else a new one of what is still due."""
+    pending = family_payment(request, reference)
+    family = request.user.family
+    return go_to_bank(
+        request,
+        lambda: online.resume(
+            pending, request.user, family_address(family) or request.user.email, base_url(request)
+        ),
+    )
+
+
+@family_required
+@require_POST
+def abandon_payment(request, reference):
+    """The family gives up a payment it left: its invoices can be paid again
+    at once."""
+    pending = family_payment(request, reference)
+    if online.abandon(pending):
+        messages.success(
+            request,
+            _("The payment %(reference)s is abandoned: you can pay these invoices again.")
+            % {"reference": pending.short_reference},
+        )
+    else:
+        messages.info(request, _("This payment is no longer waiting for the bank."))
+    return redirect(reverse("billing:statement") + "#unpaid-title")
 
 
 @transaction.non_atomic_requests  # The bank is called outside any transaction.
@@ -290,4 +347,4 @@ def simulated_bank(request):
         online.handle_notification(pending.site, urlencode(fields), base_url(request))
     except online.NotificationError as error:
         online.logger.warning("Simulated notification refused: %s", error)
-    return redirect("billing:payment_return")
+    return redirect("billing:payment_result", pending.reference)

@@ -425,8 +425,13 @@ def test_online_payment_success_records_once(
     payment = Payment.objects.get()
     assert payment.mode == Payment.Mode.ONLINE_CARD and payment.amount == Decimal("246.00")
     assert statement(parent.family)["balance"] == Decimal("0.00")
-    page = parent_client.get(reverse("billing:payment_return"))
+    page = parent_client.get(reverse("billing:payment_result", args=[started.reference]))
     assert page.context["online"].status == OnlinePayment.Status.PAID
+    # The bank's own return query string names the same payment.
+    page = parent_client.get(
+        reverse("billing:payment_return"), {"transaction_id": started.transaction_id, "signed": "1"}
+    )
+    assert page.context["online"] == started
 
 
 def test_refused_payment_records_nothing(parent_client, combs, two_invoices):
@@ -486,13 +491,14 @@ def test_abandoned_payments_expire_and_a_late_success_is_still_recorded(
         (OnlinePayment.Status.PAID, False, "alert-success"),
         (OnlinePayment.Status.REFUSED, False, "alert-danger"),
         (OnlinePayment.Status.EXPIRED, False, "alert-warning"),
+        (OnlinePayment.Status.ABANDONED, False, "alert-warning"),
         (OnlinePayment.Status.PENDING, True, "alert-warning"),  # Past its time, not yet expired.
         (OnlinePayment.Status.PENDING, False, "alert-info"),
         (OnlinePayment.Status.ANOMALY, False, "alert-info"),
     ],
 )
 def test_the_return_page_tells_the_state_the_bank_left(parent_client, parent, status, late, alert):
-    OnlinePayment.objects.create(
+    online = OnlinePayment.objects.create(
         site=parent.family.site,
         family=parent.family,
         status=status,
@@ -501,7 +507,7 @@ def test_the_return_page_tells_the_state_the_bank_left(parent_client, parent, st
         amount=Decimal("186.00"),
         expires_at=timezone.now() + timedelta(minutes=-1 if late else 30),
     )
-    page = parent_client.get(reverse("billing:payment_return"))
+    page = parent_client.get(reverse("billing:payment_result", args=[online.reference]))
     assert re.findall(r'class="alert (alert-\w+)"', page.text) == [alert]
 
 
@@ -1077,8 +1083,16 @@ def test_statement_pages_are_valid_html(parent_client, parent, combs, tmp_path):
     )
     pages = {"statement": parent_client.get(reverse("billing:statement")).text}
     parent_client.post(reverse("billing:pay"), {"invoices": [invoice.pk]})
-    pages["return"] = parent_client.get(reverse("billing:payment_return")).text
     started = OnlinePayment.objects.get()
+    pages["return"] = parent_client.get(
+        reverse("billing:payment_result", args=[started.reference])
+    ).text
+    # A payment waiting for the bank, and some credit.
+    ledger.record_payment(parent.family, Decimal("60"), Payment.Mode.CASH, [])
+    pages["pending"] = parent_client.get(reverse("billing:statement")).text
+    assert (
+        "Reprendre le paiement" in pages["pending"] and "Crédit en votre faveur" in pages["pending"]
+    )
     pages["bank"] = parent_client.get(
         reverse("billing:simulated_bank"),
         {"transaction_id": started.transaction_id, "amount": "176.00", "origin": "Combs"},
