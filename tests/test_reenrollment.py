@@ -582,6 +582,7 @@ def test_validation_creates_next_years_enrollments(parent_client, data, lea):
         request,
         decision=Status.VALIDATED,
         assigned_courses=[data["next"]["fm3"].pk, data["next"]["dance"].pk],
+        validate_incomplete="on",  # The documents are not the point here.
     )
     assert response.status_code == 302
     request.refresh_from_db()
@@ -640,6 +641,7 @@ def test_decision_mails(parent, combs, run_worker):
         request,
         decision=Status.VALIDATED,
         assigned_courses=[data["next"]["fm3"].pk, data["next"]["piano"].pk],
+        validate_incomplete="on",
     )
     run_worker()
     to_family = [m for m in mail.outbox if m.to == ["famille.martin@example.org"]]
