@@ -174,6 +174,11 @@ class DecisionForm(forms.ModelForm):
     # When the secretary opened the request: a family change since then
     # must be looked at before deciding.
     seen = forms.CharField(widget=forms.HiddenInput, required=False)
+    # Shown only when the family still owes documents (the guide: a request
+    # is validated only "si votre dossier est complet").
+    validate_incomplete = forms.BooleanField(
+        label=_("Validate although documents are missing or refused"), required=False
+    )
 
     class Meta:
         model = ReenrollmentRequest
@@ -193,6 +198,26 @@ class DecisionForm(forms.ModelForm):
             "Next year's courses. Proposed from the wishes: check them before validating."
         )
         self.initial["assigned_courses"] = [c.pk for c in workflow.proposed_courses(request)]
+        self.owed = owed_documents(request)
+        if self.owed:
+            self.fields["validate_incomplete"].help_text = _(
+                "Missing or refused: %(documents)s."
+            ) % {"documents": ", ".join(f"{item.kind.name} ({item.label})" for item in self.owed)}
+        for wish in wishes_to_answer(request):
+            self.initial[workflow.answer_field(wish)] = (
+                wish.answer if wish.answer in Wish.NOT_GRANTED else ""
+            )
+            self.initial[workflow.answer_note_field(wish)] = wish.answer_note
+
+    def answers(self):
+        """{wish id: (answer, note)} for the wishes the courses do not grant."""
+        return {
+            wish.pk: (
+                self.cleaned_data.get(workflow.answer_field(wish)) or "",
+                self.cleaned_data.get(workflow.answer_note_field(wish)) or "",
+            )
+            for wish in wishes_to_answer(self.instance)
+        }
 
     def clean_seen(self):
         value = self.cleaned_data["seen"]
@@ -212,10 +237,58 @@ class DecisionForm(forms.ModelForm):
                     note=cleaned.get("missing_note", ""),
                     reason=cleaned.get("refusal_reason", ""),
                     courses=cleaned.get("assigned_courses") or [],
+                    answers=self.answers(),
                 )
             except workflow.NotAllowed as error:
                 self.add_error(error.field, error.message)
+            if (
+                decision == Status.VALIDATED
+                and getattr(self, "owed", None)
+                and not cleaned.get("validate_incomplete")
+            ):
+                self.add_error(
+                    "validate_incomplete",
+                    _(
+                        "The file is not complete: mark the request incomplete, or tick "
+                        "this box to validate it all the same."
+                    ),
+                )
         return cleaned
+
+
+def wishes_to_answer(request):
+    """The wishes a validation answers: the courses continued and the new
+    disciplines (not the courses stopped)."""
+    return [wish for wish in request.wishes.all() if wish.is_wanted]
+
+
+def owed_documents(request):
+    """The documents the request still owes (missing, refused, expired…),
+    judged as the family's page judges them; read once per request."""
+    if not hasattr(request, "_owed_documents"):
+        request._checklists = queries.request_checklists(request)
+        request._owed_documents = queries.missing(request._checklists[0] + request._checklists[1])
+    return request._owed_documents
+
+
+def answer_fields(wish):
+    """The form fields answering `wish` when no course grants it."""
+    return {
+        workflow.answer_field(wish): forms.ChoiceField(
+            label=_("Answer to “%(wish)s”") % {"wish": wish},
+            required=False,
+            choices=[("", _("granted by a course above"))]
+            + [(answer, Wish.Answer(answer).label) for answer in Wish.NOT_GRANTED],
+            help_text=_("If no course of this discipline is chosen, say why."),
+        ),
+        workflow.answer_note_field(wish): forms.CharField(
+            label=_("Note to the family about “%(wish)s”") % {"wish": wish},
+            required=False,
+            max_length=1000,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text=_("Required for a refusal: the family receives it."),
+        ),
+    }
 
 
 @admin.register(ReenrollmentRequest)
@@ -273,6 +346,31 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
     def has_add_permission(self, request):
         return False  # Families make requests; the secretariat decides on them.
 
+    def may_answer(self, obj):
+        return obj is not None and not obj.is_decided
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if self.may_answer(obj) and "form" not in kwargs:
+            declared = {}
+            for wish in wishes_to_answer(obj):
+                declared.update(answer_fields(wish))
+            kwargs["form"] = type("DecisionForm", (self.form,), declared)
+        return super().get_form(request, obj, change, **kwargs)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id) if request.method == "GET" else None
+        if self.may_answer(obj) and (owed := owed_documents(obj)):
+            self.message_user(
+                request,
+                _(
+                    "The file is not complete: %(documents)s. The guide promises "
+                    "validation only of a complete file."
+                )
+                % {"documents": ", ".join(f"{i.kind.name} ({i.label})" for i in owed)},
+                messages.WARNING,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def get_fieldsets(self, request, obj=None):
         request_fields = (
             None,
@@ -318,6 +416,11 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
                 "fields": [
                     "decision",
                     "assigned_courses",
+                    *[
+                        (workflow.answer_field(wish), workflow.answer_note_field(wish))
+                        for wish in (wishes_to_answer(obj) if obj is not None else [])
+                    ],
+                    *(["validate_incomplete"] if obj is not None and owed_documents(obj) else []),
                     "missing_note",
                     "refusal_reason",
                     ("decided_at", "decided_by"),
@@ -350,7 +453,8 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
 
     @admin.display(description=_("documents"))
     def documents_review(self, obj):
-        family_items, student_items = queries.request_checklists(obj)
+        owed_documents(obj)
+        family_items, student_items = obj._checklists
         items = []
         for item in family_items + student_items:
             url = None
@@ -379,6 +483,7 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
                 note=cleaned["missing_note"],
                 reason=cleaned["refusal_reason"],
                 courses=cleaned["assigned_courses"],
+                answers=form.answers(),
             )
         except workflow.NotAllowed as error:
             # Checked by the form a moment ago: the family or another
@@ -404,7 +509,9 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
         permissions=["change"],
     )
     def validate_simple(self, request, queryset):
-        validated, left = workflow.validate_simple(queryset, request.user, base_url(request))
+        validated, incomplete, left = workflow.validate_simple(
+            queryset, request.user, base_url(request)
+        )
         self.message_user(
             request,
             ngettext(
@@ -413,13 +520,20 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
             % {"count": len(validated)},
             messages.SUCCESS,
         )
-        if left:
+        if incomplete:
             self.message_user(
                 request,
                 _(
-                    "Left to look at one by one (new discipline, missing "
-                    "document or no course found): %(names)s"
+                    "Not validated, the file is not complete (documents missing or "
+                    "refused): %(names)s"
                 )
+                % {"names": ", ".join(str(r.student) for r in incomplete)},
+                messages.WARNING,
+            )
+        if left:
+            self.message_user(
+                request,
+                _("Left to look at one by one (new discipline or no course found): %(names)s")
                 % {"names": ", ".join(str(r.student) for r in left)},
                 messages.WARNING,
             )

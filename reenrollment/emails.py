@@ -5,9 +5,8 @@ from django.urls import reverse
 
 from extranet.mail import build_message, enqueue
 from families.emails import family_address
-from students.models import Discipline
 
-from .queries import request_summary
+from .queries import next_year_schedule, not_granted, request_summary
 
 
 def _context(request, base_url):
@@ -64,20 +63,9 @@ def request_refused(request, base_url):
 
 def request_validated(request, courses, base_url):
     """Per course: day, time and room of collective lessons, the
-    parent–teacher meeting of instrument lessons, the methods to buy."""
-    courses = sorted(courses, key=lambda c: (c.weekday, c.start_time))
-    context = {
-        **_context(request, base_url),
-        "collective": [c for c in courses if c.is_collective],
-        "individual": [c for c in courses if not c.is_collective],
-        "meetings": sorted(
-            (
-                c
-                for c in courses
-                if c.parent_meeting and c.discipline.category == Discipline.Category.INSTRUMENT
-            ),
-            key=lambda c: c.parent_meeting,
-        ),
-        "methods": [c for c in courses if c.methods],
-    }
+    parent–teacher meeting of instrument lessons, the methods to buy; the
+    wishes not granted, with the secretariat's answer."""
+    context = _context(request, base_url)
+    context.update(next_year_schedule(courses))
+    context["not_granted"] = not_granted(context["continued"] + context["new"])
     _to_family(request, "reenrollment/emails/validated", context)

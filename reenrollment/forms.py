@@ -35,7 +35,17 @@ class WishesForm(forms.Form):
         help_text=_("For example the instrument chosen, a preferred time slot, a constraint."),
     )
 
-    def __init__(self, *args, enrollments, disciplines, levels, request=None, wishes=(), **kwargs):
+    def __init__(
+        self,
+        *args,
+        enrollments,
+        disciplines,
+        levels,
+        implied_level="",
+        request=None,
+        wishes=(),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.enrollments = enrollments
         kept = {w.enrollment_id: w.choice for w in wishes if w.enrollment_id}
@@ -50,14 +60,21 @@ class WishesForm(forms.Form):
             label = str(course.discipline) + (f" – {course.level}" if course.level else "")
             fields[f"enrollment_{enrollment.pk}"] = forms.ChoiceField(
                 label=label,
-                choices=[(Wish.Choice.CONTINUE, _("I continue")), (Wish.Choice.STOP, _("I stop"))],
+                # The parent's choice for the child, not the child speaking.
+                choices=[
+                    (Wish.Choice.CONTINUE, pgettext_lazy("wish", "Continue")),
+                    (Wish.Choice.STOP, pgettext_lazy("wish", "Stop")),
+                ],
                 widget=forms.RadioSelect,
                 initial=kept.get(enrollment.pk, Wish.Choice.CONTINUE),
                 error_messages={
                     "required": _("Say whether the student continues."),
-                    "invalid_choice": _("Choose “I continue” or “I stop”."),
+                    "invalid_choice": _("Choose “Continue” or “Stop”."),
                 },
             )
+        # A new discipline is one the student does not follow already.
+        followed = {e.course.discipline_id for e in enrollments}
+        disciplines = [d for d in disciplines if d.pk not in followed]
         self.discipline_choices = {d.pk: d for d in disciplines}
         for n in range(NEW_WISHES):
             fields[f"new_{n + 1}"] = forms.TypedChoiceField(
@@ -74,8 +91,11 @@ class WishesForm(forms.Form):
         self.fields["musicianship_level"].choices = [("", _("Not concerned"))] + [
             (level, level) for level in levels
         ]
-        if request is not None:
+        # The level this year's result implies, until the family chose one.
+        self.fields["musicianship_level"].initial = implied_level if implied_level in levels else ""
+        if request is not None and request.wishes_saved_at is not None:
             self.fields["musicianship_level"].initial = request.musicianship_level
+        if request is not None:
             self.fields["comment"].initial = request.comment
         if not levels:
             del self.fields["musicianship_level"]

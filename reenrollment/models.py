@@ -298,6 +298,16 @@ class Wish(models.Model):
         STOP = "stop", _("stop")
         NEW = "new", _("new discipline")
 
+    class Answer(models.TextChoices):
+        """The secretariat's answer, given when it validates the request."""
+
+        GRANTED = "granted", _("granted")
+        REFUSED = "refused", pgettext_lazy("wish", "refused")
+        WAITING_LIST = "waiting_list", _("on the waiting list")
+
+    # The answers a secretary gives by hand: a granted wish is one with a course.
+    NOT_GRANTED = [Answer.REFUSED, Answer.WAITING_LIST]
+
     request = models.ForeignKey(
         ReenrollmentRequest,
         verbose_name=_("request"),
@@ -319,6 +329,19 @@ class Wish(models.Model):
     rank = models.PositiveSmallIntegerField(
         _("preference"), default=0, help_text=_("1 for the first choice.")
     )
+    answer = models.CharField(
+        _("answer"),
+        max_length=12,
+        choices=Answer,
+        blank=True,
+        help_text=_("Given when the request is validated; empty until then."),
+    )
+    answer_note = models.TextField(
+        _("note to the family"),
+        blank=True,
+        max_length=1000,
+        help_text=_("Why the wish is refused, or where it stands on the waiting list."),
+    )
 
     class Meta:
         verbose_name = _("wish")
@@ -332,3 +355,8 @@ class Wish(models.Model):
                 "rank": self.rank,
             }
         return f"{self.discipline} ({self.get_choice_display()})"
+
+    @property
+    def is_wanted(self):
+        """A course continued or a new discipline: something to answer."""
+        return self.choice != self.Choice.STOP

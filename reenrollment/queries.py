@@ -1,7 +1,19 @@
 """What a re-enrollment request is made of, fetched in a fixed number of
 queries whatever the size of the family."""
 
-from django.db.models import Case, DateTimeField, Exists, OuterRef, Q, Subquery, Value, When
+import re
+
+from django.db.models import (
+    Case,
+    DateTimeField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 
 from documents.checklist import next_year, owed, owes, this_year
 from documents.models import DocumentKind
@@ -13,13 +25,98 @@ from .models import ReenrollmentCampaign, ReenrollmentRequest, Wish
 
 
 def family_requests(campaign, family):
-    """The family's students, each with its request of the campaign (or None)."""
+    """The family's students, each with its request of the campaign (or None).
+    A validated request carries its `schedule` (see `next_year_schedule()`)
+    and its wishes, with the secretariat's answers."""
     students = list(family.students.all())
     requests = {}
-    for r in ReenrollmentRequest.objects.filter(campaign=campaign, student__family=family):
+    found = ReenrollmentRequest.objects.filter(
+        campaign=campaign, student__family=family
+    ).prefetch_related(
+        Prefetch("assigned_courses", assigned_courses()),
+        Prefetch("wishes", Wish.objects.select_related("discipline")),
+    )
+    for r in found:
         r.campaign = campaign
+        if r.status == ReenrollmentRequest.Status.VALIDATED:
+            r.schedule = next_year_schedule(r.assigned_courses.all())
         requests[r.student_id] = r
     return [(student, requests.get(student.pk)) for student in students]
+
+
+def assigned_courses():
+    return Course.objects.select_related("discipline", "teacher", "room")
+
+
+def next_year_schedule(courses):
+    """What a validated request gives the family, as the validation e-mail
+    and the Réinscription tab show it: the collective courses and the
+    individual lessons with day, time, room and teacher, the parent–teacher
+    meetings of instrument lessons, the methods to buy."""
+    courses = sorted(courses, key=lambda c: (c.weekday, c.start_time))
+    return {
+        "collective": [c for c in courses if c.is_collective],
+        "individual": [c for c in courses if not c.is_collective],
+        "meetings": sorted(
+            (
+                c
+                for c in courses
+                if c.parent_meeting and c.discipline.category == Discipline.Category.INSTRUMENT
+            ),
+            key=lambda c: c.parent_meeting,
+        ),
+        "methods": [c for c in courses if c.methods],
+    }
+
+
+def not_granted(request_wishes):
+    """The wishes the secretariat answered without a course: refused or on
+    the waiting list, each with its note."""
+    return [w for w in request_wishes if w.answer in Wish.NOT_GRANTED]
+
+
+def _level_key(level):
+    # "Cycle 1 – 10e année" after "Cycle 1 – 9e année".
+    return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", level)]
+
+
+YEAR_OF_CYCLE = r"(\d+)\s*(?:e|re|ère|er|ème)\b"
+
+
+def implied_musicianship_level(enrollments, levels):
+    """The formation musicale level of next year that this year's result
+    implies: a level the result names, the same level for a student kept
+    in it, the year the result names ("Passage en 3e année") in the same
+    cycle, else the level after this year's. "" when there is no telling."""
+    musicianship = [
+        e for e in enrollments if e.course.discipline.category == Discipline.Category.MUSICIANSHIP
+    ]
+    if not musicianship or not levels:
+        return ""
+    enrollment = musicianship[0]
+    current = enrollment.level or enrollment.course.level
+    result = enrollment.result.casefold()
+    ordered = sorted(set(levels), key=_level_key)
+    for level in sorted(ordered, key=len, reverse=True):
+        if level.casefold() in result:
+            return level
+    if current in ordered and re.search(r"maintien|redoubl|reste", result):
+        return current
+    if match := re.search(YEAR_OF_CYCLE, result):
+        year = match.group(1)
+        named = [
+            level
+            for level in ordered
+            if (found := re.search(YEAR_OF_CYCLE, level.casefold())) and found.group(1) == year
+        ]
+        cycle = current.split("–")[0].strip().casefold()
+        same_cycle = [level for level in named if cycle and level.casefold().startswith(cycle)]
+        if same_cycle or named:
+            return (same_cycle or named)[0]
+    if current in ordered:
+        position = ordered.index(current)
+        return ordered[min(position + 1, len(ordered) - 1)]
+    return ""
 
 
 def current_enrollments(student, previous_year):

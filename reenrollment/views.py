@@ -103,6 +103,14 @@ def load_step(request, student_pk):
     return step
 
 
+def ended(step):
+    """A validated request has its own page, the end of the steps: next
+    year's courses instead of the steps to fill in."""
+    if step.request.status == ReenrollmentRequest.Status.VALIDATED:
+        return redirect("reenrollment:sent", step.student.pk)
+    return None
+
+
 def render_step(request, step, name, context=None, status=200):
     return render(
         request,
@@ -132,6 +140,8 @@ def refuse_if_read_only(request, step):
 @require_safe
 def documents(request, student_pk):
     step = load_step(request, student_pk)
+    if done := ended(step):
+        return done
     return render_step(
         request, step, "documents", {"upload_form": ReenrollmentUploadForm(step.kinds)}
     )
@@ -157,11 +167,13 @@ def upload(request, student_pk):
 
 def wishes_form(step, data=None):
     campaign, previous = step.campaign, step.previous_year
+    levels = queries.musicianship_levels(campaign, previous)
     form = WishesForm(
         data,
         enrollments=step.enrollments,
         disciplines=queries.offered_disciplines(campaign, previous),
-        levels=queries.musicianship_levels(campaign, previous),
+        levels=levels,
+        implied_level=queries.implied_musicianship_level(step.enrollments, levels),
         request=step.request,
         wishes=step.wishes,
     )
@@ -174,6 +186,8 @@ def wishes_form(step, data=None):
 @family_required
 def wishes(request, student_pk):
     step = load_step(request, student_pk)
+    if done := ended(step):
+        return done
     if request.method != "POST":
         return render_step(request, step, "wishes", {"form": wishes_form(step)})
     if refused := refuse_if_read_only(request, step):
@@ -222,6 +236,8 @@ def family_plan_form(family, school_year, data):
 @family_required
 def validation(request, student_pk):
     step = load_step(request, student_pk)
+    if done := ended(step):
+        return done
     rules = step.campaign.rules
     data = request.POST if request.method == "POST" else None
     form = AcceptanceForm(data, rules=rules)
@@ -256,7 +272,13 @@ def sent(request, student_pk):
     step = load_step(request, student_pk)
     if not step.request.is_sent:
         return redirect("reenrollment:validation", step.student.pk)
-    return render_step(request, step, "sent")
+    context = {}
+    if step.request.status == ReenrollmentRequest.Status.VALIDATED:
+        context["schedule"] = queries.next_year_schedule(
+            step.request.assigned_courses.select_related("discipline", "teacher", "room")
+        )
+        context["not_granted"] = queries.not_granted(step.wishes)
+    return render_step(request, step, "sent", context)
 
 
 @family_required

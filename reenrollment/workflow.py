@@ -119,11 +119,12 @@ def may_decide(request):
     return request.status in ReenrollmentRequest.DECIDABLE
 
 
-def check_decision(request, decision, seen=None, note="", reason="", courses=()):
+def check_decision(request, decision, seen=None, note="", reason="", courses=(), answers=None):
     """Raise NotAllowed if `decision` (a Status of DECISIONS) cannot be taken
     on `request` with these notes and courses. `seen` is the request's
     `updated_at` when the secretary looked at it: a decision on a request
-    the family changed since is refused."""
+    the family changed since is refused. `answers` ({wish id: (answer,
+    note)}) answer the wishes the courses do not grant, at validation."""
     if decision not in DECISIONS:
         raise ValueError(f"Not a decision: {decision!r}")
     if seen is not None and request.updated_at != seen:
@@ -166,9 +167,65 @@ def check_decision(request, decision, seen=None, note="", reason="", courses=())
                 "assigned_courses",
                 "other_year",
             )
+        check_answers(list(request.wishes.all()), courses, answers or {})
 
 
-def decide(request, decision, user, base_url, seen=None, note="", reason="", courses=()):
+def granted_discipline_ids(courses):
+    return {course.discipline_id for course in courses}
+
+
+def check_answers(request_wishes, courses, answers):
+    """Each wish the courses do not grant has an answer: refused, with the
+    reason the family receives, or on the waiting list. Never dropped."""
+    granted = granted_discipline_ids(courses)
+    for wish in request_wishes:
+        if not wish.is_wanted or wish.discipline_id in granted:
+            continue
+        answer, note = answers.get(wish.pk, ("", ""))
+        if answer not in Wish.NOT_GRANTED:
+            raise NotAllowed(
+                _(
+                    "No course of %(discipline)s is chosen: say whether this wish is refused "
+                    "or on the waiting list."
+                )
+                % {"discipline": wish.discipline},
+                answer_field(wish),
+                "unanswered",
+            )
+        if answer == Wish.Answer.REFUSED and not note.strip():
+            raise NotAllowed(
+                _("Say why this wish is refused: the family receives this reason."),
+                answer_note_field(wish),
+                "required",
+            )
+
+
+def answer_field(wish):
+    return f"wish_{wish.pk}_answer"
+
+
+def answer_note_field(wish):
+    return f"wish_{wish.pk}_note"
+
+
+def save_answers(request, courses, answers):
+    """Every wish answered: granted when a course of its discipline is
+    given, else as the secretariat said."""
+    granted = granted_discipline_ids(courses)
+    request_wishes = list(request.wishes.all())
+    for wish in request_wishes:
+        if not wish.is_wanted:
+            wish.answer, wish.answer_note = "", ""
+        elif wish.discipline_id in granted:
+            wish.answer, wish.answer_note = Wish.Answer.GRANTED, ""
+        else:
+            wish.answer, wish.answer_note = answers[wish.pk]
+    Wish.objects.bulk_update(request_wishes, ["answer", "answer_note"])
+
+
+def decide(
+    request, decision, user, base_url, seen=None, note="", reason="", courses=(), answers=None
+):
     """The secretariat's decision as chosen in the admin form."""
     if decision == Status.IN_REVIEW:
         return start_review(request, user, seen)
@@ -176,7 +233,7 @@ def decide(request, decision, user, base_url, seen=None, note="", reason="", cou
         return mark_incomplete(request, note, user, base_url, seen)
     if decision == Status.REFUSED:
         return refuse(request, reason, user, base_url, seen)
-    return validate(request, courses, user, base_url, seen)
+    return validate(request, courses, user, base_url, seen, answers)
 
 
 def start_review(request, user, seen=None):
@@ -198,15 +255,23 @@ def refuse(request, reason, user, base_url, seen=None):
     return _decide(request, Status.REFUSED, user, base_url, seen, reason=reason)
 
 
-def validate(request, courses, user, base_url, seen=None):
-    """Next year's enrollments created from the courses assigned."""
-    return _decide(request, Status.VALIDATED, user, base_url, seen, courses=list(courses))
+def validate(request, courses, user, base_url, seen=None, answers=None):
+    """Next year's enrollments created from the courses assigned; the wishes
+    they do not grant answered with `answers`."""
+    return _decide(
+        request, Status.VALIDATED, user, base_url, seen, courses=list(courses), answers=answers
+    )
 
 
-def _decide(request, status, user, base_url, seen=None, note="", reason="", courses=()):
+def _decide(
+    request, status, user, base_url, seen=None, note="", reason="", courses=(), answers=None
+):
+    answers = {pk: (answer, (text or "").strip()) for pk, (answer, text) in (answers or {}).items()}
     with transaction.atomic():
         request = _locked(request)
-        check_decision(request, status, seen, note=note, reason=reason, courses=courses)
+        check_decision(
+            request, status, seen, note=note, reason=reason, courses=courses, answers=answers
+        )
         request.status = status
         request.decided_at = timezone.now()
         request.decided_by = user
@@ -216,6 +281,7 @@ def _decide(request, status, user, base_url, seen=None, note="", reason="", cour
             request.refusal_reason = reason
         request.save()
         if status == Status.VALIDATED:
+            save_answers(request, courses, answers)
             request.assigned_courses.set(courses)
             for course in courses:
                 Enrollment.objects.get_or_create(
@@ -252,31 +318,36 @@ def take_up(requests, user):
 def validate_simple(requests, user, base_url):
     """The requests with nothing but courses continued, every document there
     and a course found for each, validated with the courses proposed.
-    Returns (validated, left): the others are for a look one by one."""
+    Returns (validated, incomplete, left): those whose documents are missing
+    or refused are not validated (the guide: only a complete file is), and
+    the others are for a look one by one."""
     # Not those marked incomplete: what is missing may be more than a document.
     decidable = requests.filter(status__in=[Status.SUBMITTED, Status.IN_REVIEW])
-    incomplete = set(queries.requests_missing_documents(decidable))
+    owing = set(queries.requests_missing_documents(decidable))
     candidates = {}
-    validated, left = [], []
+    validated, incomplete, left = [], [], []
     wishes = Wish.objects.select_related("discipline", "enrollment__course")
     for request in (
         decidable.prefetch_related(None)
         .select_related("campaign", "student")
         .prefetch_related(Prefetch("wishes", wishes))
     ):
+        if request.pk in owing:
+            incomplete.append(request)
+            continue
         request_wishes = list(request.wishes.all())
         if request.campaign_id not in candidates:
             candidates[request.campaign_id] = next_year_courses(request.campaign)
         courses = suggested_courses(request, request_wishes, candidates[request.campaign_id])
         kept = [w for w in request_wishes if w.choice == Wish.Choice.CONTINUE]
-        if request.pk in incomplete or not is_simple(request_wishes) or len(courses) < len(kept):
+        if not is_simple(request_wishes) or len(courses) < len(kept):
             left.append(request)
             continue
         try:
             validated.append(validate(request, courses, user, base_url, request.updated_at))
         except NotAllowed:
             left.append(request)
-    return validated, left
+    return validated, incomplete, left
 
 
 def proposed_courses(request):

@@ -582,6 +582,7 @@ def test_validation_creates_next_years_enrollments(parent_client, data, lea):
         request,
         decision=Status.VALIDATED,
         assigned_courses=[data["next"]["fm3"].pk, data["next"]["dance"].pk],
+        validate_incomplete="on",  # The documents are not the point here.
     )
     assert response.status_code == 302
     request.refresh_from_db()
@@ -640,6 +641,7 @@ def test_decision_mails(parent, combs, run_worker):
         request,
         decision=Status.VALIDATED,
         assigned_courses=[data["next"]["fm3"].pk, data["next"]["piano"].pk],
+        validate_incomplete="on",
     )
     run_worker()
     to_family = [m for m in mail.outbox if m.to == ["famille.martin@example.org"]]
@@ -1054,3 +1056,345 @@ def test_the_validation_step_asks_how_next_year_will_be_paid(parent_client, data
     assert response.status_code == 302
     choice = PlanChoice.objects.get(family=lea.family)
     assert (choice.plan, choice.school_year) == (plans[10], data["campaign"].school_year)
+
+
+# Issue 14: the ending of a validated request, the answers to the wishes not
+# granted, the incomplete file, the wishes form's defaults.
+
+
+def theatre(data):
+    """A discipline offered next year that nobody follows this year."""
+    from students.models import Discipline
+
+    discipline = Discipline.objects.create(
+        site=data["fm"].site, name="Théâtre", category="collective"
+    )
+    students_data.Course.objects.create(
+        site=discipline.site,
+        school_year=data["next_year"],
+        discipline=discipline,
+        weekday=3,
+        start_time=students_data.time(15),
+        end_time=students_data.time(16),
+    )
+    return discipline
+
+
+def complete_file(data, student):
+    document(FamilyDocument, data["proof"], family=student.family)
+    document(FamilyDocument, data["insurance"], family=student.family)
+    document(StudentDocument, data["medical"], student=student)
+
+
+def answer_fields(request, discipline):
+    wish = request.wishes.get(discipline=discipline)
+    return f"wish_{wish.pk}_answer", f"wish_{wish.pk}_note"
+
+
+def validate_lea(staff, request, data, theatre, **extra):
+    answer, note = answer_fields(request, theatre)
+    values = {
+        "decision": Status.VALIDATED,
+        "assigned_courses": [data["next"]["fm3"].pk, data["next"]["dance"].pk],
+        answer: Wish.Answer.REFUSED,
+        note: "Plus de place en théâtre cette année.",
+    }
+    values.update(extra)
+    return decide(staff, request, **values)
+
+
+def test_a_validated_request_ends_with_next_years_courses(parent_client, data, lea):
+    complete_file(data, lea)
+    drama = theatre(data)
+    level = "Cycle 1 – 3e année"
+    request = send(parent_client, lea, data, new_1=drama.pk, musicianship_level=level)
+    fr = {"HTTP_ACCEPT_LANGUAGE": "fr"}
+    index = parent_client.get(reverse("reenrollment:index"), **fr).text
+    assert "Voir la demande de Léa" in index and "Continuer la demande" not in index
+    staff, _ = staff_client(lea.family.site)
+    answer, note = answer_fields(request, drama)
+    # Théâtre has no course: it must be answered, and a refusal explained.
+    response = validate_lea(staff, request, data, drama, **{answer: ""})
+    assert answer in response.context["adminform"].form.errors
+    response = validate_lea(staff, request, data, drama, **{note: " "})
+    assert note in response.context["adminform"].form.errors
+    assert ReenrollmentRequest.objects.get(pk=request.pk).status == Status.SUBMITTED
+    assert validate_lea(staff, request, data, drama).status_code == 302
+    assert {(w.discipline.name, w.answer) for w in request.wishes.all()} == {
+        ("Formation musicale", Wish.Answer.GRANTED),
+        ("Danse classique", Wish.Answer.GRANTED),
+        ("Théâtre", Wish.Answer.REFUSED),
+    }
+    # The tab: next year's courses instead of the steps.
+    index = parent_client.get(reverse("reenrollment:index"), **fr).text
+    for text in [
+        "La réinscription pour",
+        "Cycle 1 – 3e année",
+        "Initiation 2",
+        "Auditorium",
+        "Hélène Rivière",
+        "de 18:00 à 19:00",
+        "Théâtre",
+        "Plus de place en théâtre cette année.",
+        "Voir la demande de Léa",
+    ]:
+        assert text in index, text
+    # The request's page is its ending: no steps left to fill in.
+    for name in STEP_VIEWS[:3]:
+        response = parent_client.get(url(name, lea))
+        assert response.status_code == 302, name
+        assert response.url == url("reenrollment:sent", lea)
+    page = parent_client.get(url("reenrollment:sent", lea), **fr).text
+    assert "La réinscription est validée" in page and "Étape suivante" not in page
+    assert "1. Documents" not in page
+    assert "Plus de place en théâtre cette année." in page and "refusé" in page
+    assert "Niveau de formation musicale l’an prochain" in page
+
+
+def test_a_wish_can_go_on_the_waiting_list(parent_client, data, lea):
+    complete_file(data, lea)
+    drama = theatre(data)
+    request = send(parent_client, lea, data, new_1=drama.pk)
+    staff, _ = staff_client(lea.family.site)
+    answer, note = answer_fields(request, drama)
+    response = validate_lea(staff, request, data, drama, **{answer: "waiting_list", note: ""})
+    assert response.status_code == 302
+    page = parent_client.get(reverse("reenrollment:index"), HTTP_ACCEPT_LANGUAGE="fr").text
+    assert "sur liste d’attente" in page
+
+
+def test_the_ending_is_the_familys_own(data, lea):
+    from reenrollment import workflow
+
+    complete_file(data, lea)
+    client = Client()
+    parent = make_parent(lea.family.site, username="lea-parent", family_name="Autre")
+    request = ReenrollmentRequest.objects.create(
+        campaign=data["campaign"], student=lea, status=Status.SUBMITTED
+    )
+    workflow.validate(request, [data["next"]["fm3"]], None, "http://testserver")
+    client.force_login(parent)  # Another family of the same site.
+    assert client.get(url("reenrollment:sent", lea)).status_code == 404
+    assert lea.first_name not in client.get(reverse("reenrollment:index")).text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_validation_mail_answers_the_wish_not_granted(
+    parent, combs, run_worker, settings, free_port
+):
+    from .mail_sink import SMTPSink
+
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": free_port, "timeout": 5},
+        }
+    }
+    data = reenrollment_data.campaign(combs)
+    parent.family.reference_email = "famille.martin@example.org"
+    parent.family.save()
+    lea = students_data.student(
+        parent.family, "Léa", courses=[data["courses"][0], data["courses"][2]]
+    )
+    complete_file(data, lea)
+    drama = theatre(data)
+    client = Client()
+    client.force_login(parent)
+    request = send(client, lea, data, new_1=drama.pk, musicianship_level="Cycle 1 – 3e année")
+    staff, _ = staff_client(combs)
+    assert validate_lea(staff, request, data, drama).status_code == 302
+    with SMTPSink(free_port) as sink:
+        run_worker()
+    from email.header import decode_header, make_header
+
+    validated = next(
+        m for m in sink.messages if "validée" in str(make_header(decode_header(m["Subject"])))
+    )
+    assert validated["To"] == "famille.martin@example.org"
+    part = next(p for p in validated.walk() if p.get_content_type() == "text/plain")
+    body = part.get_payload(decode=True).decode()
+    assert "Souhaits non retenus" in body
+    assert "Théâtre\u00a0: refusé" in body and "refusé" in body
+    assert "Plus de place en théâtre cette année." in body
+    assert "Cycle 1 – 3e année" in body and "Auditorium" in body
+
+
+def test_the_secretariat_is_warned_before_validating_an_incomplete_file(parent_client, data, lea):
+    request = send(parent_client, lea, data)  # No document sent.
+    staff, _ = staff_client(lea.family.site)
+    change = reverse("admin:reenrollment_reenrollmentrequest_change", args=[request.pk])
+    page = staff.get(change, HTTP_ACCEPT_LANGUAGE="fr")
+    warnings = [str(m) for m in page.context["messages"]]
+    assert any("Le dossier n’est pas complet" in m and "Certificat médical" in m for m in warnings)
+    values = {
+        "decision": Status.VALIDATED,
+        "assigned_courses": [data["next"]["fm3"].pk, data["next"]["dance"].pk],
+    }
+    response = decide(staff, request, **values)
+    assert "validate_incomplete" in response.context["adminform"].form.errors
+    assert ReenrollmentRequest.objects.get(pk=request.pk).status == Status.SUBMITTED
+    response = decide(staff, request, validate_incomplete="on", **values)
+    assert response.status_code == 302
+    assert ReenrollmentRequest.objects.get(pk=request.pk).status == Status.VALIDATED
+
+
+def test_a_complete_file_gets_no_warning(parent_client, data, hugo):
+    document(FamilyDocument, data["proof"], family=hugo.family)
+    document(FamilyDocument, data["insurance"], family=hugo.family)
+    request = send(parent_client, hugo, data)
+    staff, _ = staff_client(hugo.family.site)
+    change = reverse("admin:reenrollment_reenrollmentrequest_change", args=[request.pk])
+    page = staff.get(change)
+    assert not list(page.context["messages"])
+    assert "validate_incomplete" not in page.text
+
+
+def test_the_bulk_validation_skips_incomplete_files_and_says_so(
+    parent_client, data, lea, hugo, combs
+):
+    document(FamilyDocument, data["proof"], family=lea.family)
+    document(FamilyDocument, data["insurance"], family=lea.family)
+    simple = send(parent_client, hugo, data)  # Piano continued; nothing missing.
+    incomplete = send(parent_client, lea, data)  # Continues dance without the certificate.
+    staff, _ = staff_client(combs)
+    changelist = reverse("admin:reenrollment_reenrollmentrequest_changelist")
+    response = staff.post(
+        changelist,
+        {"action": "validate_simple", "_selected_action": [simple.pk, incomplete.pk]},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    simple.refresh_from_db()
+    incomplete.refresh_from_db()
+    assert simple.status == Status.VALIDATED and incomplete.status == Status.SUBMITTED
+    texts = [str(m) for m in response.context["messages"]]
+    assert any("le dossier n’est pas complet" in t and "Léa Martin" in t for t in texts), texts
+    assert not any("Hugo" in t for t in texts if "complet" in t)
+    assert [w.answer for w in simple.wishes.all()] == [Wish.Answer.GRANTED]
+
+
+def test_the_wishes_form_offers_new_disciplines_only(parent_client, data, hugo):
+    form = parent_client.get(url("reenrollment:wishes", hugo)).context["form"]
+    offered = {value for value, _label in form.fields["new_1"].choices if value}
+    assert data["piano"].pk not in offered  # Hugo plays the piano already.
+    assert {data["dance"].pk, data["fm"].pk} <= offered
+
+
+def test_the_musicianship_level_defaults_to_the_one_the_result_implies(parent_client, data, lea):
+    enrollment = Enrollment.objects.get(student=lea, course=data["courses"][0])
+    enrollment.result = "Passage en 3e année"
+    enrollment.save()
+    page = parent_client.get(url("reenrollment:wishes", lea), HTTP_ACCEPT_LANGUAGE="fr")
+    assert page.context["form"]["musicianship_level"].initial == "Cycle 1 – 3e année"
+    assert "Poursuivre" in page.text and "Arrêter" in page.text
+    assert "Je continue" not in page.text
+    # Once the family chose, its choice stands.
+    parent_client.post(
+        url("reenrollment:wishes", lea), wishes_data(lea, data, musicianship_level="")
+    )
+    page = parent_client.get(url("reenrollment:wishes", lea))
+    assert page.context["form"]["musicianship_level"].initial == ""
+
+
+@pytest.mark.parametrize(
+    "level, result, expected",
+    [
+        ("Cycle 1 – 2e année", "Passage en Cycle 1 – 3e année", "Cycle 1 – 3e année"),
+        ("Cycle 1 – 2e année", "Admis", "Cycle 1 – 3e année"),
+        ("Cycle 1 – 2e année", "Maintien", "Cycle 1 – 2e année"),
+        ("Cycle 1", "Passage en 2e année", "Cycle 1 – 2e année"),
+        ("", "", ""),
+    ],
+)
+def test_the_level_a_result_implies(level, result, expected):
+    from types import SimpleNamespace
+
+    from reenrollment.queries import implied_musicianship_level
+
+    course = SimpleNamespace(level=level, discipline=SimpleNamespace(category="musicianship"))
+    enrollment = SimpleNamespace(level="", result=result, course=course)
+    levels = ["Cycle 1 – 3e année", "Cycle 1 – 2e année", "Cycle 2 – 1re année"]
+    assert implied_musicianship_level([enrollment], levels) == expected
+
+
+def test_the_summary_shows_next_years_level(parent_client, data, lea):
+    send(parent_client, lea, data, musicianship_level="Cycle 1 – 3e année")
+    page = parent_client.get(url("reenrollment:sent", lea), HTTP_ACCEPT_LANGUAGE="fr").text
+    assert "Formation musicale (Cycle 1)" not in page  # This year's level.
+    assert "Niveau de formation musicale l’an prochain" in page
+    assert "Cycle 1 – 3e année" in page
+
+
+def test_elision_before_a_vowel(parent_client, data, hugo):
+    from reenrollment.templatetags.reenrollment_tags import elides
+
+    assert elides("Hugo") and elides("Émile") and elides("Inès") and not elides("Léa")
+    send(parent_client, hugo, data)
+    index = parent_client.get(reverse("reenrollment:index"), HTTP_ACCEPT_LANGUAGE="fr").text
+    assert "Voir la demande d’Hugo" in index
+
+
+def test_the_fiche_eleve_says_nothing_is_asked_without_contradiction(parent_client, data, hugo):
+    page = parent_client.get(
+        reverse("students:detail", args=[hugo.pk]), HTTP_ACCEPT_LANGUAGE="fr"
+    ).text
+    assert "Aucun document n’est demandé pour le moment" in page
+    assert "Envoyer un document demandé par le secrétariat" in page
+    assert "ne demande aucun document" not in page
+    assert "Pour la danse, imprimez" not in page
+
+
+def validated_family(data, combs, size, username):
+    from reenrollment import workflow
+
+    parent = make_parent(combs, username=username, family_name=username.title())
+    drama = data.get("theatre") or theatre(data)
+    data["theatre"] = drama
+    for n in range(size):
+        student = students_data.student(parent.family, f"Élève {n}", courses=data["courses"][:3])
+        request = ReenrollmentRequest.objects.create(
+            campaign=data["campaign"], student=student, status=Status.SUBMITTED
+        )
+        Wish.objects.create(request=request, choice=Wish.Choice.NEW, discipline=drama, rank=1)
+        Wish.objects.create(request=request, choice=Wish.Choice.CONTINUE, discipline=data["piano"])
+        wish = request.wishes.get(discipline=drama)
+        workflow.validate(
+            request,
+            [data["next"]["piano"], data["next"]["fm3"]],
+            None,
+            "http://testserver",
+            answers={wish.pk: (Wish.Answer.WAITING_LIST, "")},
+        )
+    client = Client()
+    client.force_login(parent)
+    return client, parent.family.students.first()
+
+
+def test_the_ending_query_count_is_the_same_for_1_and_3_children(data, combs):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for size, username in [(1, "petite"), (3, "grande")]:
+        client, student = validated_family(data, combs, size, username)
+        result = []
+        for path in [reverse("reenrollment:index"), url("reenrollment:sent", student)]:
+            with CaptureQueriesContext(connection) as queries:
+                page = client.get(path)
+                assert page.status_code == 200 and "Auditorium" in page.text
+            result.append(len(queries))
+        counts.append(result)
+    assert counts[0] == counts[1], counts
+    assert max(counts[1]) <= 20, counts
+
+
+def test_the_ending_pages_are_valid_html(data, combs, tmp_path):
+    from .test_html_valid import validate
+
+    client, student = validated_family(data, combs, 2, "valide")
+    pages = {
+        "ending-index": client.get(reverse("reenrollment:index")).text,
+        "ending-request": client.get(url("reenrollment:sent", student)).text,
+        "fiche-eleve": client.get(reverse("students:detail", args=[student.pk])).text,
+    }
+    assert validate(pages, tmp_path) == []

@@ -93,7 +93,7 @@ def test_two_requests_from_the_phone_to_the_secretariats_decisions(
     page.get_by_role("link", name=NEXT_STEP).click()
     check_page(page)
     lea_fm = page.get_by_role("group", name=re.compile("Formation musicale"))
-    expect(lea_fm.get_by_label("Je continue")).to_be_checked()
+    expect(lea_fm.get_by_label("Poursuivre")).to_be_checked()
     page.get_by_label("Premier choix").select_option(label="Piano")
     page.get_by_label("Niveau de formation musicale proposé").select_option(
         label="Cycle 1 – 3e année"
