@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from documents.checklist import uploadable_kinds
-from documents.files import document_response, store_upload
-from documents.forms import DocumentUploadForm
+from documents.files import document_response, replace_upload, store_upload
+from documents.forms import DocumentReplaceForm, DocumentUploadForm
 from documents.models import DocumentKind
 from extranet.decorators import family_required
 from extranet.pdf import logo_uri, render_pdf
@@ -194,6 +194,26 @@ def download_student_document(request, pk, document_pk):
     student = family_student(request, pk)
     document = get_object_or_404(StudentDocument, pk=document_pk, student=student)
     return document_response(document)
+
+
+@family_required
+def replace_student_document(request, pk, document_pk):
+    """Another file for a document of the student (see `replace_upload`)."""
+    student = family_student(request, pk)
+    document = get_object_or_404(
+        StudentDocument.objects.select_related("kind"), pk=document_pk, student=student
+    )
+    posted = request.method == "POST"
+    form = DocumentReplaceForm(*((request.POST, request.FILES) if posted else ()))
+    if posted and form.is_valid():
+        replace_upload(document, form, request)
+        return redirect(document.get_portal_path())
+    return render(
+        request,
+        "documents/replace.html",
+        {"document": document, "form": form, "back_url": document.get_portal_path()},
+        status=400 if form.is_bound else 200,
+    )
 
 
 FORMS = {
