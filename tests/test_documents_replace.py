@@ -207,3 +207,16 @@ def test_replacing_a_students_document(parent_client, parent, other_parent, cert
         url = reverse("students:document_replace", args=[pk, document_pk])
         assert parent_client.get(url).status_code == 404
         assert parent_client.post(url, {"file": [photo("x.jpg")]}).status_code == 404
+
+
+def test_the_replace_page_is_valid_html(parent_client, parent, proof, tmp_path):
+    from .test_html_valid import validate
+
+    document = sent(parent, proof)
+    url = reverse("families:document_replace", args=[document.pk])
+    pages = {
+        "replace": parent_client.get(url).text,
+        "replace-error": parent_client.post(url, {}).text,
+        "family": parent_client.get(reverse("families:family")).text,
+    }
+    assert validate(pages, tmp_path) == []

@@ -159,3 +159,17 @@ def test_the_email_never_goes_to_a_deleted_account(parent):
     parent.delete()
     result = send_password_changed.call(pk, timezone.now().isoformat(), "http://testserver")
     assert result == "no address" and mail.outbox == []
+
+
+def test_login_pages_are_valid_html(client, parent_client, combs, ploufragan, tmp_path):
+    from .test_html_valid import validate
+
+    pages = {
+        "login": client.get(LOGIN).text,
+        "site-login": client.get("/connexion/ploufragan/").text,
+        "wrong-password": client.post(
+            LOGIN, {"site": combs.slug, "username": "demo", "password": "x"}
+        ).text,
+        "password-change": parent_client.get(reverse("password_change")).text,
+    }
+    assert validate(pages, tmp_path) == []

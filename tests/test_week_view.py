@@ -94,3 +94,15 @@ def test_the_week_is_only_the_familys(parent_client, lea, other_parent):
     factories.student(other_parent.family, "Inconnu")
     assert "Léa" not in stranger.get(WEEK).text
     assert "Inconnu" not in parent_client.get(WEEK).text
+
+
+def test_the_week_is_valid_html(parent_client, lea, tmp_path):
+    from .test_html_valid import validate
+
+    parent_client.post(reverse("students:calendar_renew"))
+    closed_from, _ = clock.autumn_break(clock.THIS_YEAR)
+    pages = {
+        "week": parent_client.get(WEEK).text,
+        "holidays": parent_client.get(WEEK, {"semaine": closed_from.isoformat()}).text,
+    }
+    assert validate(pages, tmp_path) == []
