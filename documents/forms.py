@@ -2,11 +2,27 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import DocumentKind
-from .uploads import check_document
+from .uploads import check_documents
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """One file, or several photos of one document."""
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            if not data:
+                return super().clean(None, initial)
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)]
 
 
 class DocumentUploadForm(forms.Form):
-    """A kind among `kinds` and a file checked by its content."""
+    """A kind among `kinds` and a file checked by its content, or several
+    photos (recto and verso…) put together into one PDF."""
 
     kind = forms.ModelChoiceField(
         queryset=DocumentKind.objects.none(),
@@ -17,14 +33,21 @@ class DocumentUploadForm(forms.Form):
             "invalid_choice": _("Choose a kind of document from the list."),
         },
     )
-    file = forms.FileField(
+    file = MultipleFileField(
         label=_("File (PDF, JPEG or PNG)"),
+        help_text=_(
+            "Several photos of the same document (the front and the back, for example) "
+            "may be chosen together: they are put together into one PDF."
+        ),
         error_messages={
             "required": _("Choose a file on your device."),
             "empty": _("The file is empty."),
         },
-        widget=forms.ClearableFileInput(
-            attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
+        widget=MultipleFileInput(
+            attrs={
+                "accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png",
+                "multiple": True,
+            }
         ),
     )
 
@@ -33,6 +56,14 @@ class DocumentUploadForm(forms.Form):
         self.fields["kind"].queryset = kinds
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        self.checked = check_document(upload)
-        return upload
+        uploads = self.cleaned_data["file"]
+        self.checked, self.original_name = check_documents(uploads)
+        return uploads
+
+
+class DocumentReplaceForm(DocumentUploadForm):
+    """Another file for a document already sent: its kind stays."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(DocumentKind.objects.none(), *args, **kwargs)
+        del self.fields["kind"]

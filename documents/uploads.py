@@ -11,6 +11,7 @@ import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -178,3 +179,83 @@ def _check_image(data):
     if fmt == "JPEG":
         return CheckedFile(ContentFile(output.getvalue()), "image/jpeg", ".jpg")
     return CheckedFile(ContentFile(output.getvalue()), "image/png", ".png")
+
+
+# Several photos of one document (a card's recto and verso, the pages of a
+# notice) are put together into one PDF, a page each, fitted to A4.
+MAX_PHOTOS = 10
+PAGE_DPI = 200
+PAGE_PIXELS = (1654, 2339)  # A4 at 200 dpi, portrait
+
+
+def assemble_pdf(photos):
+    """One PDF from checked images (CheckedFile, already re-encoded), a page
+    each, in the order given."""
+    pages = []
+    for photo in photos:
+        photo.content.seek(0)
+        with Image.open(io.BytesIO(photo.content.read())) as image:
+            image.load()
+            if image.mode in {"RGBA", "LA", "P"}:
+                image = image.convert("RGBA")
+                flat = Image.new("RGB", image.size, "white")
+                flat.paste(image, mask=image.getchannel("A"))
+                image = flat
+            elif image.mode != "RGB":
+                image = image.convert("RGB")
+            width, height = image.size
+            box = PAGE_PIXELS if height >= width else PAGE_PIXELS[::-1]
+            image.thumbnail(box)
+            pages.append(image)
+    output = io.BytesIO()
+    pages[0].save(
+        output,
+        "PDF",
+        save_all=True,
+        append_images=pages[1:],
+        resolution=float(PAGE_DPI),
+        quality=85,
+    )
+    data = output.getvalue()
+    limit = settings.DOCUMENT_MAX_BYTES
+    if len(data) > limit:
+        refuse(
+            _("Put together, these photos are too large (%(size)s); the limit is %(limit)s.")
+            % {"size": filesizeformat(len(data)), "limit": filesizeformat(limit)},
+            "too_large",
+        )
+    return CheckedFile(ContentFile(data), "application/pdf", ".pdf")
+
+
+def check_documents(uploads):
+    """One upload checked as `check_document`; several must be photos, each
+    checked, then put together into one PDF. Return (CheckedFile, original
+    name) or raise ValidationError."""
+    if len(uploads) == 1:
+        return check_document(uploads[0]), uploads[0].name
+    if len(uploads) > MAX_PHOTOS:
+        refuse(
+            _("Send at most %(count)d photos at once.") % {"count": MAX_PHOTOS},
+            "too_many",
+        )
+    photos = []
+    for upload in uploads:
+        try:
+            checked = check_document(upload)
+        except ValidationError as error:
+            refuse(
+                _("%(name)s: %(reason)s") % {"name": upload.name, "reason": error.messages[0]},
+                error.code,
+            )
+        if checked.content_type == "application/pdf":
+            refuse(
+                _(
+                    "%(name)s is a PDF: several files can only be photos (JPEG or PNG). "
+                    "Send a PDF on its own."
+                )
+                % {"name": upload.name},
+                "pdf_among_photos",
+            )
+        photos.append(checked)
+    stem = PurePath(uploads[0].name).stem or "document"
+    return assemble_pdf(photos), f"{stem}.pdf"

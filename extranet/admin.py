@@ -19,7 +19,7 @@ class SiteAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     fieldsets = [
-        (None, {"fields": ["name", "slug", "is_active", "logo"]}),
+        (None, {"fields": ["name", "slug", "login_address", "is_active", "logo"]}),
         (_("Secretariat"), {"fields": ["address", "phone", "email"]}),
         (_("Home page"), {"fields": ["welcome_text"]}),
         (
@@ -42,8 +42,13 @@ class SiteAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if staff_site_id(request) is not None:
-            return ["slug", "is_active"]
-        return []
+            return ["slug", "login_address", "is_active"]
+        return ["login_address"]
+
+    @admin.display(description=_("login address"))
+    def login_address(self, obj):
+        """The site's own login page, to give families (site pre-selected)."""
+        return obj.get_login_path() if obj and obj.pk else "–"
 
     def has_add_permission(self, request):
         return staff_site_id(request) is None and super().has_add_permission(request)

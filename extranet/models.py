@@ -72,6 +72,10 @@ class Site(models.Model):
     def get_absolute_url(self):
         return reverse("accessibility_statement", args=[self.slug])
 
+    def get_login_path(self):
+        """The site's own login address, the site pre-selected."""
+        return reverse("site_login", args=[self.slug])
+
     @property
     def accessibility_contact_or_secretariat(self):
         return self.accessibility_contact or self.email

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
@@ -12,6 +14,11 @@ from .models import Site
 from .tokens import invitation_token_generator
 
 
+def login_path(site):
+    """The site's own login address (the site pre-selected), else the portal's."""
+    return site.get_login_path() if site else reverse("login")
+
+
 def password_reset_message(user, base_url, language=None):
     """The reset e-mail. The token is made here, in the worker, so that it is
     never stored in the task queue."""
@@ -22,7 +29,7 @@ def password_reset_message(user, base_url, language=None):
         "user": user,
         "site": user.site,
         "reset_url": f"{base_url}{path}",
-        "login_url": f"{base_url}{reverse('login')}",
+        "login_url": f"{base_url}{login_path(user.site)}",
         "expiry_hours": max(1, settings.PASSWORD_RESET_TIMEOUT // 3600),
     }
     return build_message(
@@ -72,7 +79,7 @@ def invitation_context(user, base_url):
         "user": user,
         "site": user.site,
         "invitation_url": f"{base_url}{path}",
-        "login_url": f"{base_url}{reverse('login')}",
+        "login_url": f"{base_url}{login_path(user.site)}",
         "valid_days": settings.INVITATION_VALID_DAYS,
     }
     return context
@@ -121,7 +128,7 @@ def notify_login_failures(site_id, username, base_url, language=None, attempt=1)
     context = {
         "user": user,
         "site": site,
-        "login_url": f"{base_url}{reverse('login')}",
+        "login_url": f"{base_url}{login_path(site)}",
         "reset_url": f"{base_url}{reverse('password_reset')}",
     }
     message = build_message(
@@ -136,6 +143,44 @@ def notify_login_failures(site_id, username, base_url, language=None, attempt=1)
         attempt,
         requeue=lambda run_after: notify_login_failures.using(run_after=run_after).enqueue(
             site_id, username, base_url, language, attempt=attempt + 1
+        ),
+    )
+    return "sent"
+
+
+@task()
+def send_password_changed(user_id, changed_at, base_url, language=None, attempt=1):
+    """Tell the account holder that the password was changed (never the
+    password): if it was not them, they reset it and warn the secretariat."""
+    user = (
+        get_user_model()
+        .objects.select_related("site", "family")
+        .filter(pk=user_id, is_active=True)
+        .first()
+    )
+    if user is None or not user.contact_email:
+        return "no address"
+    site = user.site
+    reset_path = reverse("password_reset") + (f"?site={site.slug}" if site else "")
+    context = {
+        "user": user,
+        "site": site,
+        "changed_at": datetime.fromisoformat(changed_at),
+        "login_url": f"{base_url}{login_path(site)}",
+        "reset_url": f"{base_url}{reset_path}",
+    }
+    message = build_message(
+        "extranet/emails/password_changed",
+        context,
+        to=[user.contact_email],
+        reply_to=site.email if site else None,
+        language=language,
+    )
+    deliver(
+        message,
+        attempt,
+        requeue=lambda run_after: send_password_changed.using(run_after=run_after).enqueue(
+            user_id, changed_at, base_url, language, attempt=attempt + 1
         ),
     )
     return "sent"

@@ -7,6 +7,7 @@ from . import views
 urlpatterns = [
     path("", include("home.urls")),
     path("connexion/", views.login_view, name="login"),
+    path("connexion/<slug:site>/", views.login_view, name="site_login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("mot-de-passe-perdu/", views.password_reset_request, name="password_reset"),
     path("mot-de-passe-perdu/envoye/", views.password_reset_done, name="password_reset_done"),

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
 from django.utils.translation import get_language
@@ -27,18 +28,20 @@ from .forms import (
 )
 from .models import InvitationCode, Site
 from .responses import base_url
-from .tasks import request_password_reset
+from .tasks import request_password_reset, send_password_changed
 from .tokens import invitation_token_generator
 
 SITE_COOKIE = "extranet_site"
 SITE_COOKIE_AGE = 365 * 24 * 3600
 
 
-def _initial_site(request):
-    """The site to pre-select: the one chosen last time, or the only one."""
-    slug = request.COOKIES.get(SITE_COOKIE)
-    if slug and Site.objects.active().filter(slug=slug).exists():
-        return slug
+def _initial_site(request, slug=None):
+    """The site to pre-select: the one asked for (a site's own login address,
+    or carried from the login page), the one chosen last time on this browser,
+    or the only one."""
+    for candidate in (slug, request.GET.get("site"), request.COOKIES.get(SITE_COOKIE)):
+        if candidate and Site.objects.active().filter(slug=candidate).exists():
+            return candidate
     slugs = list(Site.objects.active().values_list("slug", flat=True)[:2])
     return slugs[0] if len(slugs) == 1 else None
 
@@ -67,18 +70,35 @@ def _safe_next(request):
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
-def login_view(request):
+def login_view(request, site=None):
+    """The login page; `/connexion/<site>/` is a site's own address, the site
+    pre-selected."""
+    if site is not None:
+        get_object_or_404(Site.objects.active(), slug=site)
     if request.user.is_authenticated:
         return redirect(_safe_next(request) or "home")
+    initial_site = _initial_site(request, site)
     form = LoginForm(
         request,
         data=request.POST if request.method == "POST" else None,
-        initial={"site": _initial_site(request)},
+        initial={"site": initial_site},
     )
     if form.is_valid():
         login(request, form.user)
         return _remember_site(redirect(_safe_next(request) or "home"), form.cleaned_data["site"])
-    return render(request, "extranet/login.html", {"form": form, "next": _safe_next(request)})
+    chosen = form.cleaned_data.get("site") if form.is_bound else None
+    response = render(
+        request,
+        "extranet/login.html",
+        {
+            "form": form,
+            "next": _safe_next(request),
+            "chosen_site": chosen.slug if chosen else initial_site,
+        },
+    )
+    # The site chosen is remembered on this browser even when the password
+    # was wrong: « Mot de passe perdu » then offers it.
+    return _remember_site(response, chosen) if chosen else response
 
 
 def admin_login(request):
@@ -127,6 +147,19 @@ def password_reset_done(request):
     return render(request, "extranet/password_reset_done.html")
 
 
+def tell_password_changed(request, user):
+    """Queue the « mot de passe modifié » e-mail once the change is committed."""
+    transaction.on_commit(
+        partial(
+            send_password_changed.enqueue,
+            user.pk,
+            timezone.now().isoformat(),
+            base_url(request),
+            get_language(),
+        )
+    )
+
+
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "extranet/password_reset_confirm.html"
     post_reset_login = True
@@ -135,6 +168,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
+        tell_password_changed(self.request, form.user)
         messages.success(self.request, _("Your new password is saved. You are now signed in."))
         return response
 
@@ -187,6 +221,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
+        tell_password_changed(self.request, form.user)
         messages.success(self.request, _("Your password has been changed."))
         return response
 

@@ -212,3 +212,6 @@ class FamilyDocument(BaseDocument):
 
     def get_download_path(self):
         return reverse("families:document", args=[self.pk])
+
+    def get_replace_path(self):
+        return reverse("families:document_replace", args=[self.pk])

@@ -12,4 +12,5 @@ urlpatterns = [
     path("responsables/<int:pk>/modifier/", views.edit_guardian, name="guardian_edit"),
     path("documents/importer/", views.upload_document, name="document_upload"),
     path("documents/<int:pk>/", views.download_document, name="document"),
+    path("documents/<int:pk>/remplacer/", views.replace_document, name="document_replace"),
 ]

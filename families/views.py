@@ -4,8 +4,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from documents.checklist import uploadable_kinds
-from documents.files import document_response, store_upload
-from documents.forms import DocumentUploadForm
+from documents.files import document_response, replace_upload, store_upload
+from documents.forms import DocumentReplaceForm, DocumentUploadForm
 from documents.models import DocumentKind
 from extranet.decorators import family_required
 
@@ -113,3 +113,23 @@ def upload_document(request):
 def download_document(request, pk):
     document = get_object_or_404(FamilyDocument, pk=pk, family=request.user.family)
     return document_response(document)
+
+
+@family_required
+def replace_document(request, pk):
+    """Another file for a document of the family (see `replace_upload`)."""
+    document = get_object_or_404(
+        FamilyDocument.objects.select_related("kind"), pk=pk, family=request.user.family
+    )
+    posted = request.method == "POST"
+    form = DocumentReplaceForm(*((request.POST, request.FILES) if posted else ()))
+    if posted and form.is_valid():
+        replace_upload(document, form, request)
+        return redirect(document.get_portal_path())
+    status = 400 if form.is_bound else 200
+    return render(
+        request,
+        "documents/replace.html",
+        {"document": document, "form": form, "back_url": document.get_portal_path()},
+        status=status,
+    )

@@ -354,6 +354,9 @@ class StudentDocument(BaseDocument):
     def get_download_path(self):
         return reverse("students:document", args=[self.student_id, self.pk])
 
+    def get_replace_path(self):
+        return reverse("students:document_replace", args=[self.student_id, self.pk])
+
 
 def new_token():
     return secrets.token_urlsafe(32)

@@ -1,13 +1,16 @@
 """The family's students, courses and documents, fetched in a fixed number
 of queries whatever their number."""
 
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from documents.checklist import asked_kinds, checklist, this_year
 from documents.models import DocumentKind
 
-from .models import Enrollment, SchoolYear, StudentDocument
+from .models import ClosurePeriod, Enrollment, SchoolYear, StudentDocument
 
 
 def current_year(site):
@@ -48,16 +51,76 @@ def disciplines_of(enrollments):
 
 def timetable(students):
     """(weekday label, [(enrollment, student)]) for the days with lessons."""
+    return [
+        (lessons[0][0].course.get_weekday_display(), lessons)
+        for _, lessons in timetable_by_weekday(students)
+    ]
+
+
+def monday_of(day):
+    return day - timedelta(days=day.weekday())
+
+
+@dataclass
+class WeekDay:
+    date: date
+    lessons: list = field(default_factory=list)  # [(enrollment, student)]
+    closure: ClosurePeriod | None = None
+    outside_year: bool = False
+
+    @property
+    def has_lessons(self):
+        return bool(self.lessons) and self.closure is None and not self.outside_year
+
+
+@dataclass
+class Week:
+    monday: date
+    days: list  # WeekDay of the days with lessons, in order
+    closures: list  # the closure periods that touch the week
+
+    @property
+    def sunday(self):
+        return self.monday + timedelta(days=6)
+
+
+def family_week(students, year, monday):
+    """The week from `monday`: its days with lessons, each with its date and
+    the closure period that cancels it, and the closure periods that touch
+    the week. One query (the closures) beyond the students'."""
+    sunday = monday + timedelta(days=6)
+    closures = (
+        list(
+            ClosurePeriod.objects.filter(
+                school_year__site_id=year.site_id, start_date__lte=sunday, end_date__gte=monday
+            ).order_by("start_date")
+        )
+        if year
+        else []
+    )
+    days = []
+    for weekday, lessons in timetable_by_weekday(students):
+        day = monday + timedelta(days=weekday)
+        days.append(
+            WeekDay(
+                date=day,
+                lessons=lessons,
+                closure=next((c for c in closures if c.start_date <= day <= c.end_date), None),
+                outside_year=year is None or not (year.start_date <= day <= year.end_date),
+            )
+        )
+    return Week(monday=monday, days=days, closures=closures)
+
+
+def timetable_by_weekday(students):
+    """(weekday number, [(enrollment, student)]) for the days with lessons."""
     days = {}
     for student in students:
         for enrollment in student.current_enrollments:
             days.setdefault(enrollment.course.weekday, []).append((enrollment, student))
     return [
-        (
-            enrollment_list[0][0].course.get_weekday_display(),
-            sorted(enrollment_list, key=lambda pair: pair[0].course.start_time),
-        )
-        for _, enrollment_list in sorted(days.items())
+        (weekday, sorted(lessons, key=lambda pair: pair[0].course.start_time))
+        for weekday, lessons in sorted(days.items())
     ]
 
 

@@ -13,5 +13,10 @@ urlpatterns = [
     path("<int:pk>/historique/", views.student_history, name="history"),
     path("<int:pk>/documents/importer/", views.upload_student_document, name="document_upload"),
     path("<int:pk>/documents/<int:document_pk>/", views.download_student_document, name="document"),
+    path(
+        "<int:pk>/documents/<int:document_pk>/remplacer/",
+        views.replace_student_document,
+        name="document_replace",
+    ),
     path("<int:pk>/formulaires/<slug:form_name>.pdf", views.student_form_pdf, name="form"),
 ]

@@ -1,14 +1,18 @@
+import re
+from datetime import date, timedelta
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from documents.checklist import uploadable_kinds
-from documents.files import document_response, store_upload
-from documents.forms import DocumentUploadForm
+from documents.files import document_response, replace_upload, store_upload
+from documents.forms import DocumentReplaceForm, DocumentUploadForm
 from documents.models import DocumentKind
 from extranet.decorators import family_required
 from extranet.pdf import logo_uri, render_pdf
@@ -112,12 +116,23 @@ def student_history(request, pk):
     )
 
 
+def asked_monday(request):
+    """The Monday of the week asked (`?semaine=2026-10-12`), else this week's."""
+    today = timezone.localdate()
+    try:
+        day = date.fromisoformat(request.GET.get("semaine", ""))
+    except ValueError:
+        day = today
+    return queries.monday_of(day), queries.monday_of(today)
+
+
 @family_required
 @require_safe
 def timetable(request):
     family = request.user.family
     year = queries.current_year(family.site)
     students = list(queries.family_students(family, year)) if year else []
+    monday, this_monday = asked_monday(request)
     feed = CalendarFeed.objects.filter(family=family).first()
     feed_url = (
         request.build_absolute_uri(reverse("calendar_feed", args=[feed.token])) if feed else ""
@@ -127,8 +142,13 @@ def timetable(request):
         "students/timetable.html",
         {
             "year": year,
-            "days": queries.timetable(students),
+            "week": queries.family_week(students, year, monday),
+            "this_monday": this_monday,
+            "previous_monday": monday - timedelta(days=7),
+            "next_monday": monday + timedelta(days=7),
+            "today": timezone.localdate(),
             "feed_url": feed_url,
+            "webcal_url": re.sub(r"^https?://", "webcal://", feed_url),
         },
     )
 
@@ -174,6 +194,26 @@ def download_student_document(request, pk, document_pk):
     student = family_student(request, pk)
     document = get_object_or_404(StudentDocument, pk=document_pk, student=student)
     return document_response(document)
+
+
+@family_required
+def replace_student_document(request, pk, document_pk):
+    """Another file for a document of the student (see `replace_upload`)."""
+    student = family_student(request, pk)
+    document = get_object_or_404(
+        StudentDocument.objects.select_related("kind"), pk=document_pk, student=student
+    )
+    posted = request.method == "POST"
+    form = DocumentReplaceForm(*((request.POST, request.FILES) if posted else ()))
+    if posted and form.is_valid():
+        replace_upload(document, form, request)
+        return redirect(document.get_portal_path())
+    return render(
+        request,
+        "documents/replace.html",
+        {"document": document, "form": form, "back_url": document.get_portal_path()},
+        status=400 if form.is_bound else 200,
+    )
 
 
 FORMS = {
