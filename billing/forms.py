@@ -16,8 +16,12 @@ class StatementSearchForm(forms.Form):
         max_length=100,
         help_text=_("A label, an invoice or operation number."),
     )
-    du = forms.DateField(label=pgettext_lazy("date range", "From"), required=False, widget=date_input())
-    au = forms.DateField(label=pgettext_lazy("date range", "To"), required=False, widget=date_input())
+    du = forms.DateField(
+        label=pgettext_lazy("date range", "From"), required=False, widget=date_input()
+    )
+    au = forms.DateField(
+        label=pgettext_lazy("date range", "To"), required=False, widget=date_input()
+    )
 
     error_messages = {
         "invalid": _("Enter a valid date, e.g. 15/09/2026."),

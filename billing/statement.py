@@ -58,7 +58,9 @@ def statement(family, year=None):
     found_schedules = schedules(
         [i for i in invoices if i.kind == Invoice.Kind.INVOICE and i.plan_id], today
     )
-    instalments = {invoice.pk: [row.instalment for row in rows] for invoice, rows in found_schedules}
+    instalments = {
+        invoice.pk: [row.instalment for row in rows] for invoice, rows in found_schedules
+    }
     overdue = {
         invoice.pk
         for invoice in invoices

@@ -196,7 +196,9 @@ def test_statement_cards_on_a_phone_table_on_a_desktop(page: Page, family_portal
     # One card holds the line's date, label, amount and PDF link together.
     card = page.locator("table.statement tbody tr", has_text=late.number)
     expect(card.get_by_text("Date", exact=True)).to_be_visible()
-    expect(card.get_by_text((clock.TODAY - timedelta(days=40)).strftime("%d/%m/%Y"))).to_be_visible()
+    expect(
+        card.get_by_text((clock.TODAY - timedelta(days=40)).strftime("%d/%m/%Y"))
+    ).to_be_visible()
     expect(card.get_by_role("link", name=re.compile("FACTURE – Cotisations"))).to_be_visible()
     expect(card.get_by_text(re.compile(r"1\s186,00\s€"))).to_be_visible()
     expect(card.get_by_text("en retard")).to_be_visible()
