@@ -12,7 +12,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # A recipe that fails leaves no half-made target (e.g. a venv without pip).
 .DELETE_ON_ERROR:
 
-.PHONY: run test lint bench install install-test serve migrate demo messages check-deploy clean
+.PHONY: run test lint bench lighthouse install install-test serve migrate demo messages check-deploy clean
 
 run: install migrate demo serve
 
@@ -75,6 +75,11 @@ bench: migrate
 	$(DEV_ENV) $(PY) bench/import_families.py --families $(BENCH_FAMILIES)
 	$(DEV_ENV) $(PY) bench/generate_invoices.py --families $(BENCH_FAMILIES)
 	$(DEV_ENV) $(PY) bench/debit_batch.py --families $(BENCH_FAMILIES)
+
+# Lighthouse (mobile profile, Debian's Chromium) on the demo parent's pages, on a
+# throwaway database: accessibility, best practices and performance.
+lighthouse: install node_modules/.installed
+	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(PY) bench/lighthouse.py
 
 # Regenerate the translation catalogues after changing interface strings.
 messages: install

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from extranet.money import money
 
+from .debtors import overdue_parts
 from .instalments import schedules
 from .ledger import credit_of, remaining, remaining_of, with_unallocated
 from .models import Invoice, Payment, Reversal
@@ -28,6 +29,8 @@ class Line:
     credit: Decimal | None
     url: str
     link_label: str
+    # An invoice with something overdue (the debtors' own answer).
+    overdue: bool = False
 
 
 def reversal_of(payment):
@@ -55,6 +58,19 @@ def statement(family, year=None):
     payments = list(payments)
     for payment in payments:
         payment.counted = money(getattr(payment, "counted", None) or payment.amount)
+    today = timezone.localdate()
+    found_schedules = schedules(
+        [i for i in invoices if i.kind == Invoice.Kind.INVOICE and i.plan_id], today
+    )
+    instalments = {
+        invoice.pk: [row.instalment for row in rows] for invoice, rows in found_schedules
+    }
+    overdue = {
+        invoice.pk
+        for invoice in invoices
+        if invoice.kind == Invoice.Kind.INVOICE
+        and overdue_parts(invoice, instalments.get(invoice.pk, []), today)[0]
+    }
     lines = []
     for invoice in invoices:
         credit_note = invoice.kind == Invoice.Kind.CREDIT_NOTE
@@ -68,6 +84,7 @@ def statement(family, year=None):
                 invoice.total if credit_note else None,
                 reverse("billing:invoice_pdf", args=[invoice.pk]),
                 _("Open the invoice %(number)s (PDF)") % {"number": invoice.number},
+                overdue=invoice.pk in overdue,
             )
         )
     for payment in payments:
@@ -127,11 +144,9 @@ def statement(family, year=None):
     unpaid = [i for i in invoices if i.kind == Invoice.Kind.INVOICE and remaining(i) > 0]
     for invoice in unpaid:
         invoice.remaining = remaining(invoice)
+        invoice.overdue = invoice.pk in overdue
     return {
-        "schedules": schedules(
-            [i for i in invoices if i.kind == Invoice.Kind.INVOICE and i.plan_id],
-            timezone.localdate(),
-        ),
+        "schedules": found_schedules,
         "lines": lines,
         "billed": billed,
         "paid": paid,
@@ -151,3 +166,17 @@ def statement(family, year=None):
         if year is not None
         else sorted({p.date.year for p in payments if reversal_of(p) is None}, reverse=True),
     }
+
+
+def search_lines(lines, text="", start=None, end=None):
+    """The statement's lines whose label or number holds `text` (any case,
+    accents as typed) and whose date is within [start, end], either bound
+    optional. Filters what statement() found: the family's own lines only."""
+    text = " ".join(text.split()).casefold()
+    return [
+        line
+        for line in lines
+        if (not text or text in f"{line.label} {line.number}".casefold())
+        and (start is None or line.date >= start)
+        and (end is None or line.date <= end)
+    ]

@@ -27,10 +27,11 @@ from fees.plan_forms import PlanForm, offered_plans
 from students.models import SchoolYear, current_of
 
 from . import online
+from .forms import StatementSearchForm
 from .instalments import TOO_LATE, choose_plan
 from .models import Instalment, Invoice, OnlinePayment, Payment, PaymentGateway
 from .pdfs import attestation_pdf, ensure_invoice_pdf, ensure_receipt_pdf
-from .statement import statement
+from .statement import search_lines, statement
 
 
 def pdf_response(file, filename):
@@ -62,8 +63,12 @@ def statement_view(request):
             },
             reverse=True,
         )
+    # « Recherche »: the lines shown, filtered; the totals stay the year's.
+    search = StatementSearchForm(request.GET)
+    found["lines"] = search_lines(found["lines"], *search.criteria())
     context = {
         "family": family,
+        "search": search,
         **plan_context(family, current, schedules=None if year else found["schedules"]),
         "estimate": family_estimate(family, current) if priced else None,
         "estimate_year": current,
