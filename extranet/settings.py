@@ -201,7 +201,9 @@ RATELIMIT_IP_META_KEY = "extranet.throttling.client_address"
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "extranet" / "locale"]
+# The project's catalogue (written by makemessages: the first path), then the
+# French wording of Django's own strings, which makemessages never touches.
+LOCALE_PATHS = [BASE_DIR / "extranet" / "locale", BASE_DIR / "extranet" / "locale_overrides"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True

@@ -11,7 +11,7 @@ import polib
 import pytest
 from django.conf import settings
 
-CATALOGUE = Path(settings.BASE_DIR) / "extranet" / "locale" / "fr" / "LC_MESSAGES" / "django.po"
+CATALOGUES = [Path(path) / "fr" / "LC_MESSAGES" / "django.po" for path in settings.LOCALE_PATHS]
 NO_BREAK = "\u00a0\u202f"
 # What is not French text: HTML tags, Python and str.format placeholders, addresses.
 NOT_TEXT = re.compile(r"<[^>]*>|%\([^)]*\)[sdifr]|%[sdifr]|\{[^{}]*\}|https?://\S+")
@@ -19,7 +19,7 @@ BEFORE_PUNCTUATION = re.compile(rf"(?<![{NO_BREAK}])[;:?!](?=\s|$)")
 
 
 def translations():
-    for entry in polib.pofile(str(CATALOGUE)):
+    for entry in (e for path in CATALOGUES for e in polib.pofile(str(path))):
         if entry.obsolete or "fuzzy" in entry.flags:
             continue
         strings = list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
@@ -67,5 +67,13 @@ def test_the_french_catalogue_keeps_french_typography():
     assert not wrong, "\n".join(wrong)
 
 
-def test_the_french_catalogue_compiles_without_warnings():
-    subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(CATALOGUE)], check=True)
+@pytest.mark.parametrize("catalogue", CATALOGUES, ids=lambda path: path.parts[-4])
+def test_the_french_catalogue_compiles_without_warnings(catalogue):
+    subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(catalogue)], check=True)
+
+
+def test_django_s_own_strings_are_reworded_apart_from_what_makemessages_writes():
+    project, overrides = (polib.pofile(str(path)) for path in CATALOGUES)
+    ours = {(e.msgctxt, e.msgid) for e in project}
+    assert overrides.translated_entries(), "the overrides catalogue is empty"
+    assert not [e.msgid for e in overrides if (e.msgctxt, e.msgid) in ours]
