@@ -175,8 +175,8 @@ def test_the_sample_is_read_whole():
 @pytest.mark.parametrize(
     "content, message",
     [
-        (b"%PDF-1.7 not xml", "n'est pas un fichier XML"),
-        (b"<a><b></a>", "n'est pas un fichier XML"),
+        (b"%PDF-1.7 not xml", "n’est pas un fichier XML"),
+        (b"<a><b></a>", "n’est pas un fichier XML"),
         (
             b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"/>',
             "n'est pas une notification camt.054",
