@@ -179,7 +179,7 @@ def test_the_sample_is_read_whole():
         (b"<a><b></a>", "n’est pas un fichier XML"),
         (
             b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"/>',
-            "n'est pas une notification camt.054",
+            "n’est pas une notification camt.054",
         ),
         (
             b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
