@@ -169,7 +169,7 @@ SETUPS = {
         # certificat médical ».
         "dance_document": {
             "name": "Attestation sur l'honneur ou certificat médical",
-            "help_text": "Pour la danse : attestation sur l'honneur de non "
+            "help_text": "Pour la danse\u00a0: attestation sur l'honneur de non "
             "contre-indication à la pratique de la danse, ou certificat médical.",
         },
         "disciplines": {
