@@ -38,6 +38,13 @@ SECRETARIAT_PERMISSIONS = [
 ]
 
 
+# The instrument each demo family rents: (line, child, months, monthly price).
+RENTALS = {
+    "combs-la-ville": ("Location de piano numérique", "Hugo", 3, "20.00"),
+    "ploufragan": ("Location de guitare", "Ewen", 3, "8.00"),
+}
+
+
 def load(stdout):
     secretariat_group("billing", SECRETARIAT_PERMISSIONS)
     for slug in ["combs-la-ville", "ploufragan"]:
@@ -61,7 +68,7 @@ def load(stdout):
             family.invoices.filter(status=Invoice.Status.DRAFT).order_by("pk").first(),
             today=date(2026, 10, 1),
         )
-        students = {s.first_name: s for s in family.students.all()}
+        rental, child, months, price = RENTALS[slug]
         second = Invoice.objects.create(
             site=site,
             family=family,
@@ -70,10 +77,10 @@ def load(stdout):
         )
         InvoiceLine.objects.create(
             invoice=second,
-            label="Location de piano numérique",
-            student=students.get("Hugo"),
-            quantity=3,
-            unit_price=Decimal("20.00"),
+            label=rental,
+            student=family.students.filter(first_name=child).first(),
+            quantity=months,
+            unit_price=Decimal(price),
         )
         ledger.issue(second, today=date(2026, 10, 1))
         if slug == "combs-la-ville":

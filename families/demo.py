@@ -55,29 +55,47 @@ FAMILIES = {
     },
 }
 
-DOCUMENT_KINDS = [
-    {
-        "name": "Justificatif de domicile",
-        "help_text": "De moins de 3 mois.",
-        "required": True,
-        "proves_address": True,
-        "validity": DocumentKind.Validity.MONTHS,
-        "validity_months": 3,
-        "position": 1,
-    },
-    {
-        "name": "Avis d'imposition",
-        "help_text": "Avis de l'année précédente, pour le quotient familial.",
-        "validity": DocumentKind.Validity.SCHOOL_YEAR,
-        "position": 2,
-    },
-    {
-        "name": "Attestation de responsabilité civile",
-        "help_text": "Pour l'année scolaire en cours.",
-        "validity": DocumentKind.Validity.SCHOOL_YEAR,
-        "position": 3,
-    },
-]
+# The family documents each site asks for, as its user guide lists them.
+DOCUMENT_KINDS = {
+    "combs-la-ville": [
+        {
+            "name": "Justificatif de domicile",
+            "help_text": "De moins de 3 mois.",
+            "required": True,
+            "proves_address": True,
+            "validity": DocumentKind.Validity.MONTHS,
+            "validity_months": 3,
+            "position": 1,
+        },
+        {
+            "name": "Avis d'imposition",
+            "help_text": "Avis de l'année précédente, pour le quotient familial.",
+            "validity": DocumentKind.Validity.SCHOOL_YEAR,
+            "position": 2,
+        },
+        {
+            "name": "Attestation de responsabilité civile",
+            "help_text": "Pour l'année scolaire en cours.",
+            "validity": DocumentKind.Validity.SCHOOL_YEAR,
+            "position": 3,
+        },
+    ],
+    # Ploufragan's guide: « Justificatif de domicile datant de moins de 3 mois
+    # pour l'inscription à l'école de musique », one per family. (Its dance
+    # document concerns each student: see students/demo.py.)
+    "ploufragan": [
+        {
+            "name": "Justificatif de domicile de moins de 3 mois",
+            "help_text": "Un par famille, pour l'inscription à l'école de musique "
+            "(format PDF ou JPEG).",
+            "required": True,
+            "proves_address": True,
+            "validity": DocumentKind.Validity.MONTHS,
+            "validity_months": 3,
+            "position": 1,
+        },
+    ],
+}
 
 
 SECRETARIAT_PERMISSIONS = [
@@ -114,6 +132,6 @@ def load(stdout):
         ensure_account(
             site, "demo", family=family, email=data["reference_email"], last_name=data["name"]
         )
-        for kind in DOCUMENT_KINDS:
+        for kind in DOCUMENT_KINDS[slug]:
             DocumentKind.objects.get_or_create(site=site, name=kind["name"], defaults=kind)
     stdout.write("Families Martin (Combs-la-Ville) and Le Goff (Ploufragan) ready.")

@@ -26,7 +26,7 @@ from .permissions import grant_secretariat
 
 PARIS = ZoneInfo("Europe/Paris")
 
-# (name, what it prices), tried in this order for each student.
+# (name, what it prices), tried in this order for each student: Combs-la-Ville's.
 ITEMS = [
     (
         "Cursus complet : formation musicale + instrument + pratique collective",
@@ -46,10 +46,27 @@ ITEMS = [
     ("Frais de dossier", {"per_family": True}),
 ]
 
+# Ploufragan's centre culturel: its music school, dance, theatre, and a
+# membership per family.
+PLOUFRAGAN_ITEMS = [
+    (
+        "École de musique : formation musicale + instrument",
+        {"categories": ["instrument", "musicianship"]},
+    ),
+    ("Instrument seul", {"categories": ["instrument"], "course_kind": "individual"}),
+    ("Formation musicale seule", {"categories": ["musicianship"]}),
+    ("Éveil musical", {"categories": ["other"]}),
+    ("Danse – 1 cours", {"categories": ["dance"], "max_courses": 1}),
+    ("Danse – 2 cours", {"categories": ["dance"], "min_courses": 2}),
+    ("Atelier théâtre", {"categories": ["theatre"]}),
+    ("Adhésion au centre culturel", {"per_family": True}),
+]
+
 GRIDS = {
     # Grand Paris Sud: eight bands; non-residents pay one rate whatever their quotient.
     "combs-la-ville": {
         "billing": FeeGrid.Billing.TERMS,
+        "items": ITEMS,
         "notes": "Tarifs votés par le conseil communautaire de Grand Paris Sud.",
         "bands": [0, 400, 600, 800, 1000, 1300, 1600, 2000],
         "zone": "habitant de l’agglomération Grand Paris Sud",
@@ -89,6 +106,7 @@ GRIDS = {
     # Saint-Brieuc Armor Agglomération: five bands.
     "ploufragan": {
         "billing": FeeGrid.Billing.ANNUAL,
+        "items": PLOUFRAGAN_ITEMS,
         "notes": "Tarifs votés par le conseil municipal de Ploufragan.",
         "bands": [0, 500, 900, 1300, 1800],
         "zone": "habitant de Saint-Brieuc Armor Agglomération",
@@ -108,13 +126,11 @@ GRIDS = {
         ],
         "prices": [
             ([132, 198, 270, 348, 432], 560),
-            ([132, 198, 270, 348, 432], 560),
             ([105, 158, 216, 278, 345], 448),
             ([54, 81, 110, 142, 176], 230),
-            ([36, 54, 72, 93, 115], 150),
+            ([48, 72, 98, 126, 156], 203),
             ([84, 126, 171, 220, 273], 355),
             ([126, 189, 257, 330, 410], 533),
-            ([48, 72, 98, 126, 156], 203),
             ([75, 112, 153, 197, 245], 318),
             ([15] * 5, 15),
         ],
@@ -194,7 +210,7 @@ def make_grid(site, year, factor, data):
         Commune.objects.create(zone=inside, postal_code=postal_code, name=name)
     prices = []
     for position, ((name, fields), (resident, other)) in enumerate(
-        zip(ITEMS, data["prices"], strict=True), start=1
+        zip(data["items"], data["prices"], strict=True), start=1
     ):
         item = FeeItem.objects.create(grid=grid, name=name, position=position, **fields)
         for band, amount in zip(bands, resident, strict=True):

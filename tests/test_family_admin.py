@@ -24,7 +24,8 @@ def secretary(demo):
 def add_document(family, name="justificatif.pdf", when=None, status="pending"):
     from django.core.files.base import ContentFile
 
-    kind = DocumentKind.objects.get(site=family.site, name="Justificatif de domicile")
+    # Each site's proof of address (Ploufragan's has its own name).
+    kind = DocumentKind.objects.get(site=family.site, scope="family", proves_address=True)
     document = FamilyDocument(
         family=family,
         kind=kind,

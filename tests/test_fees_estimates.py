@@ -392,10 +392,10 @@ def test_demo_grids_and_quotients(demo):
         estimate.lines[1].explanation
     )
     # Le Goff, Ploufragan: a declared CAF quotient of 742 € (T2 of 5), not checked yet:
-    # Hugo 198 €; Léa's dance 126 − 10 % = 113,40 €, her formation musicale 81 − 20 % −
-    # 10 % = 58,32 €; the fee 15 €.
+    # Maëlys's dance 126 €, her theatre 112 − 20 % = 89,60 €; Ewen (second child) music
+    # school 198 − 10 % = 178,20 €; the membership 15 €.
     le_goff = Family.objects.get(site=demo["ploufragan"], accounts__username="demo")
     year = SchoolYear.objects.get(site=demo["ploufragan"], name="2026-2027")
     estimate = family_estimate(le_goff, year)
     assert (estimate.band.code, estimate.verified, estimate.quotient) == ("T2", False, 742)
-    assert estimate.total == Decimal("384.72")
+    assert estimate.total == Decimal("408.80")
