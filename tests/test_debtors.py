@@ -100,7 +100,7 @@ def test_the_debtors_page(martin, durand, combs):
     assert page.status_code == 200
     text = page.text.replace("\u202f", " ").replace("\u00a0", " ")
     assert text.index("Martin") < text.index("Durand")
-    for expected in ["635,00 €", "647,34 €", "72,34 €", "pas d'e-mail", "Débiteurs", "E-mail 2 – "]:
+    for expected in ["635,00 €", "647,34 €", "72,34 €", "pas d’e-mail", "Débiteurs", "E-mail 2 – "]:
         assert expected in text.replace("&#x27;", "'"), expected
     assert reverse("admin:billing_familyaccount_change", args=[martin.pk]) in page.text
     assert "?format=csv" in page.text and "?format=xlsx" in page.text

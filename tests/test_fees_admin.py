@@ -20,6 +20,8 @@ from fees.permissions import SECRETARIAT_PERMISSIONS
 
 from . import clock, factories
 
+NOT_A_PRICE = "Ce n’est pas un prix\u00a0: saisissez un montant en euros, par exemple 186,00."
+
 # Builders.
 
 
@@ -362,7 +364,7 @@ def errors_of(response, prefix):
             "bands",
             [{"code": "T1", "min_qf": "0"}, {"code": "T2", "min_qf": "0,00"}],
             "min_qf",
-            "Une autre tranche commence déjà à ce quotient : les tranches ne peuvent pas se "
+            "Une autre tranche commence déjà à ce quotient\u00a0: les tranches ne peuvent pas se "
             "chevaucher.",
         ),
         (
@@ -462,7 +464,7 @@ def errors_of(response, prefix):
             "zones",
             [{"position": "0", "name": "Agglo", "communes_text": "Combs-la-Ville"}],
             "communes_text",
-            "Ligne 1 : écrivez le code postal (5 chiffres), puis le nom, par exemple 77380 "
+            "Ligne 1\u00a0: écrivez le code postal (5 chiffres), puis le nom, par exemple 77380 "
             "Combs-la-Ville.",
         ),
         (
@@ -555,14 +557,20 @@ def test_a_grid_is_made_for_a_year_of_the_secretarys_site_only(secretary, combs,
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
-        ("12,3,4", "Ce n’est pas un prix : saisissez un montant en euros, par exemple 186,00."),
+        (
+            "12,3,4",
+            NOT_A_PRICE,
+        ),
         ("-5", "Un prix ne peut pas être négatif."),
         ("-0,01", "Un prix ne peut pas être négatif."),
         ("<script>alert(1)</script>", "Trop long pour un prix."),
-        ("<b>", "Ce n’est pas un prix : saisissez un montant en euros, par exemple 186,00."),
+        ("<b>", NOT_A_PRICE),
         ("1" * 21, "Trop long pour un prix."),
         ("12345678901", "Ce prix est trop élevé."),
-        ("12,345", "Ce n’est pas un prix : saisissez un montant en euros, par exemple 186,00."),
+        (
+            "12,345",
+            NOT_A_PRICE,
+        ),
     ],
 )
 def test_a_wrong_cell_is_marked_and_nothing_is_saved(secretary, combs, year, typed, message):
@@ -578,7 +586,7 @@ def test_a_wrong_cell_is_marked_and_nothing_is_saved(secretary, combs, year, typ
     html = response.content.decode()
     assert f'id="id_{wrong}_errors"' in html and f'aria-describedby="id_{wrong}_errors"' in html
     assert "<script>alert" not in html and "<b>" not in html.split("<form", 1)[1]
-    assert "Rien n’a été enregistré : corrigez les cases signalées." in html
+    assert "Rien n’a été enregistré\u00a0: corrigez les cases signalées." in html
     assert prices_of(g) == {("Instrument seul", "T2", "Agglomération"): Decimal("99.00")}
 
 
@@ -711,14 +719,14 @@ def test_an_import_with_wrong_lines_writes_nothing_and_says_why_per_line(secreta
     response = import_file(secretary, g, "t.csv", "\n".join(lines).encode("utf-8-sig"))
     assert response.status_code == 200
     assert response.context["problems"] == [
-        "Ligne 3 : article inconnu « Piano seul ».",
-        "Ligne 4 : tranche inconnue « T9 ».",
-        "Ligne 5 : zone inconnue « Lune ».",
-        "Ligne 6 : Ce n’est pas un prix : saisissez un montant en euros, par exemple 186,00.",
-        "Ligne 7 : Un prix ne peut pas être négatif.",
-        "Ligne 8 : cette case figure déjà ligne 2.",
+        "Ligne 3\u00a0: article inconnu «\u00a0Piano seul\u00a0».",
+        "Ligne 4\u00a0: tranche inconnue «\u00a0T9\u00a0».",
+        "Ligne 5\u00a0: zone inconnue «\u00a0Lune\u00a0».",
+        "Ligne 6\u00a0: " + NOT_A_PRICE,
+        "Ligne 7\u00a0: Un prix ne peut pas être négatif.",
+        "Ligne 8\u00a0: cette case figure déjà ligne 2.",
     ]
-    assert "Ligne 3 : article inconnu « Piano seul »." in response.content.decode()
+    assert "Ligne 3\u00a0: article inconnu «\u00a0Piano seul\u00a0»." in response.content.decode()
     assert prices_of(g) == {("Instrument seul", "T1", "Agglomération"): Decimal("186.50")}
 
 
@@ -749,9 +757,7 @@ def test_an_xlsx_with_an_empty_first_row_is_refused(secretary, combs, year):
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = import_file(secretary, g, "t.xlsx", buffer.getvalue())
-    assert response.context["problems"] == [
-        "Ligne 2 : Ce n’est pas un prix : saisissez un montant en euros, par exemple 186,00."
-    ]
+    assert response.context["problems"] == ["Ligne 2\u00a0: " + NOT_A_PRICE]
 
 
 # Copy to next year.
