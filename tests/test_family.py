@@ -316,9 +316,9 @@ def test_changes_are_acknowledged_field_by_field(guardian, parent, run_worker):
     assert message.to == ["famille.martin@example.org"]
     lines = [line for line in message.body.splitlines() if line.startswith("- ")]
     assert lines == [
-        "- Situation familiale : (vide) → marié(e)",
-        "- Profession : (vide) → Pianiste",
-        "- Mobile : 06 12 34 56 78 → 06 11 22 33 44",
+        "- Situation familiale\u00a0: (vide) → marié(e)",
+        "- Profession\u00a0: (vide) → Pianiste",
+        "- Mobile\u00a0: 06 12 34 56 78 → 06 11 22 33 44",
     ]
     assert "justificatif de domicile" not in message.body
     html = message.alternatives[0][0]

@@ -388,7 +388,7 @@ def test_demo_grids_and_quotients(demo):
         Decimal("25.00"),
     ]
     assert estimate.total == Decimal("590.96")
-    assert "habitant de l’agglomération Grand Paris Sud ; 2e enfant : −10 %" in (
+    assert "habitant de l’agglomération Grand Paris Sud\u00a0; 2e enfant : −10 %" in (
         estimate.lines[1].explanation
     )
     # Le Goff, Ploufragan: a declared CAF quotient of 742 € (T2 of 5), not checked yet:

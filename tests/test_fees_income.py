@@ -112,7 +112,7 @@ def test_bad_tax_figures_are_refused_next_to_the_field(
 
 CAF_CASES = [
     ({}, "caf_quotient", "Saisissez le quotient familial"),
-    ({}, "caf_number", "Saisissez votre numéro d'allocataire"),
+    ({}, "caf_number", "Saisissez votre numéro d’allocataire"),
     ({"caf_quotient": "0", "caf_number": "1234567"}, "caf_quotient", "contacter le secrétariat"),
     ({"caf_quotient": "-3", "caf_number": "1234567"}, "caf_quotient", "négatif"),
     ({"caf_quotient": "99999", "caf_number": "1234567"}, "caf_quotient", "vérifiez"),
@@ -569,7 +569,7 @@ def test_the_secretary_corrects_the_figures_and_they_are_verified_by_her(checked
         ({"parts": "1,3"}, "parts", "par quarts"),
         ({"reference_income": "0"}, "reference_income", "contacter le secrétariat"),
         ({"reference_income": "-1"}, "reference_income", "négatif"),
-        ({"source": "caf"}, "caf_number", "Saisissez votre numéro d'allocataire"),
+        ({"source": "caf"}, "caf_number", "Saisissez votre numéro d’allocataire"),
     ],
 )
 def test_the_admin_refuses_bad_figures(checked, changes, field, message):

@@ -562,7 +562,7 @@ def test_the_generation_benchmark_runs(db):
     )
     text = out.getvalue()
     assert "Generated 6 families, 12 students, 18 enrollments" in text
-    assert "Familles : 6" in text and "Factures brouillon : 18" in text
+    assert "Familles\u00a0: 6" in text and "Factures brouillon\u00a0: 18" in text
     assert "generate_invoices --dry-run" in text
     assert not Invoice.objects.exists()
     assert not Site.objects.filter(slug=generate_invoices.SITE).exists()  # Cleaned up.

@@ -257,7 +257,7 @@ def test_brothers_and_sisters_the_most_expensive_first(grid, courses, combs):
             for line in price_family(martin, grid).lines
             if line.student and line.student.first_name == "Anna"
         )
-    assert anna.explanation.endswith(" ; 3e enfant et suivants : −20 %")
+    assert anna.explanation.endswith("\u00a0; 3e enfant et suivants : −20 %")
 
 
 def test_a_second_discipline_of_the_same_student(grid, courses, combs):
