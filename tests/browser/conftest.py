@@ -78,3 +78,14 @@ def page_width(page):
     """The page's full width once its styles are applied."""
     page.wait_for_load_state("load")
     return page.evaluate("document.documentElement.scrollWidth")
+
+
+def tab(page, name, role="link"):
+    """Go to a tab (or sign out) as a parent would: on a phone the tabs are
+    behind the Menu button, opened first."""
+    # The menu is collapsed by a deferred script: once it has run.
+    page.wait_for_load_state("domcontentloaded")
+    toggle = page.get_by_role("button", name="Menu")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+    page.get_by_role(role, name=name, exact=True).click()

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from tests import factories
 
-from .conftest import axe_violations, page_width, sign_in
+from .conftest import axe_violations, page_width, sign_in, tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,7 +34,7 @@ def normalised(text):
 def test_statement_invoice_pdf_and_online_payment_on_a_phone(page: Page, billing_portal):
     page.set_viewport_size({"width": 360, "height": 740})
     sign_in(page, billing_portal)
-    page.get_by_role("link", name="Facturation", exact=True).click()
+    tab(page, "Facturation")
     expect(page.get_by_role("heading", name="Facturation", level=1)).to_be_visible()
     assert "-1 246,00 €" in normalised(page.locator("dl.totals").inner_text())
     assert page_width(page) <= 360

@@ -7,7 +7,7 @@ from documents.models import DocumentKind
 from families.models import Guardian
 from tests import files
 
-from .conftest import axe_violations, page_width, sign_in
+from .conftest import axe_violations, page_width, sign_in, tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,7 +36,7 @@ def family_portal(portal, combs):
 def test_edit_a_guardian_and_upload_a_document_on_a_phone(page: Page, family_portal, tmp_path):
     page.set_viewport_size({"width": 360, "height": 740})
     sign_in(page, family_portal)
-    page.get_by_role("link", name="Famille", exact=True).click()
+    tab(page, "Famille")
     expect(page.get_by_role("heading", name="Famille Martin")).to_be_visible()
     assert axe_violations(page) == []
     assert page_width(page) <= 360

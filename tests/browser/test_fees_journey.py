@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from fees.models import FeeGrid
 from tests import factories
 
-from .conftest import axe_violations, page_width, sign_in
+from .conftest import axe_violations, page_width, sign_in, tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,7 +42,7 @@ def test_the_family_reads_its_estimates_on_a_phone(page: Page, fees_portal):
     url, data = fees_portal
     page.set_viewport_size(PHONE)
     sign_in(page, url)
-    page.get_by_role("link", name="Réinscription", exact=True).click()
+    tab(page, "Réinscription")
     page.get_by_role("link", name="Réinscrire Léa").click()
     page.get_by_role("link", name=re.compile("Étape suivante.+souhaits")).click()
     page.get_by_role("button", name="Enregistrer les souhaits").click()
@@ -64,7 +64,7 @@ def test_the_family_reads_its_estimates_on_a_phone(page: Page, fees_portal):
     check_page(page)
 
     # This year, on the Facturation tab, no quotient given: the highest band, 478 €.
-    page.get_by_role("link", name="Facturation", exact=True).click()
+    tab(page, "Facturation")
     this_year = data["this_year"].name
     expect(page.get_by_role("heading", name=f"Estimation des frais {this_year}")).to_be_visible()
     expect(
@@ -92,7 +92,7 @@ def test_the_family_enters_its_quotient_and_sends_the_notice_then_reads_the_esti
     sign_in(page, portal)
 
     # From the re-enrollment's documents step to the quotient familial page.
-    page.get_by_role("link", name="Réinscription", exact=True).click()
+    tab(page, "Réinscription")
     page.get_by_role("link", name="Réinscrire Léa").click()
     page.get_by_role("link", name="Voir ou saisir le quotient familial").click()
     check_page(page)
@@ -118,7 +118,7 @@ def test_the_family_enters_its_quotient_and_sends_the_notice_then_reads_the_esti
 
     # The estimate of the validation step uses the declared band (T2), marked to be checked:
     # Léa's dance 120 €, her formation musicale 90 − 50 % = 45 €, the fee 20 €.
-    page.get_by_role("link", name="Réinscription", exact=True).click()
+    tab(page, "Réinscription")
     page.get_by_role("link", name="Réinscrire Léa").click()
     page.get_by_role("link", name=re.compile("Étape suivante.+souhaits")).click()
     page.get_by_role("button", name="Enregistrer les souhaits").click()

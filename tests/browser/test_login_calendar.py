@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from tests import factories
 
-from .conftest import axe_violations, page_width, sign_in
+from .conftest import axe_violations, page_width, sign_in, tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,7 +45,7 @@ def test_the_site_is_remembered_and_carried_to_lost_password(page: Page, portal)
     # Signed in once on a site, the browser offers it next time.
     sign_in(page, portal, site=PLOUFRAGAN)
     expect(page.get_by_text("Famille Le Goff")).to_be_visible()
-    page.get_by_role("button", name="Déconnexion").click()
+    tab(page, "Déconnexion", role="button")
     page.goto(f"{portal}/connexion/")
     expect(page.get_by_label("Site")).to_have_value("ploufragan")
     assert axe_violations(page) == []

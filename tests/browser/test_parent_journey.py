@@ -5,7 +5,7 @@ from playwright.sync_api import Page, expect
 
 from tests.factories import PASSWORD, make_parent
 
-from .conftest import axe_violations, page_width, sign_in
+from .conftest import axe_violations, page_width, sign_in, tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +23,7 @@ def test_parent_signs_in_sets_preferences_and_signs_out(page: Page, portal, view
     # Nothing sticks out sideways on a phone.
     assert page_width(page) <= viewport["width"]
 
-    page.get_by_role("link", name="Accessibilité", exact=True).click()
+    tab(page, "Accessibilité")
     normal_size = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
     page.get_by_label("Texte agrandi").check()
     page.get_by_label("Contraste renforcé").check()
@@ -31,7 +31,7 @@ def test_parent_signs_in_sets_preferences_and_signs_out(page: Page, portal, view
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.get_by_role("status")).to_contain_text("enregistrées")
 
-    page.get_by_role("link", name="Accueil", exact=True).click()
+    tab(page, "Accueil")
     html = page.locator("html")
     expect(html).to_have_class(re.compile("pref-large-text"))
     expect(html).to_have_class(re.compile("pref-high-contrast"))
@@ -48,7 +48,7 @@ def test_parent_signs_in_sets_preferences_and_signs_out(page: Page, portal, view
     )
     assert axe_violations(page) == []
 
-    page.get_by_role("button", name="Déconnexion").click()
+    tab(page, "Déconnexion", role="button")
     expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
     page.goto(f"{portal}/")
     expect(page).to_have_url(re.compile(r"/connexion/"))

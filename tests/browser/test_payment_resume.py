@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from tests import factories
 
-from .conftest import axe_violations, page_width, sign_in
+from .conftest import axe_violations, page_width, sign_in, tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,7 +37,7 @@ def test_resume_abandon_and_pay_again_on_a_phone(page: Page, billing_portal):
 
     page.set_viewport_size({"width": 360, "height": 740})
     sign_in(page, billing_portal)
-    page.get_by_role("link", name="Facturation", exact=True).click()
+    tab(page, "Facturation")
     page.get_by_role("button", name="Payer en ligne").click()
     expect(page.get_by_role("heading", name="Banque simulée")).to_be_visible()
     # The parent leaves the bank's page and comes back to the portal.

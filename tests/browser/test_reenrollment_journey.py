@@ -12,7 +12,7 @@ from tests import clock, factories, files
 from tests.factories import PASSWORD
 from tests.mail_sink import SMTPSink
 
-from .conftest import axe_violations, page_width, sign_in
+from .conftest import axe_violations, page_width, sign_in, tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -77,7 +77,7 @@ def test_two_requests_from_the_phone_to_the_secretariats_decisions(
     sign_in(page, url)
 
     # Léa: the dance certificate is missing; it is uploaded from the first step.
-    page.get_by_role("link", name="Réinscription", exact=True).click()
+    tab(page, "Réinscription")
     expect(page.get_by_text("Vérifiez les pièces, indiquez vos souhaits, validez.")).to_be_visible()
     check_page(page)
     page.get_by_role("link", name="Réinscrire Léa").click()
@@ -122,7 +122,7 @@ def test_two_requests_from_the_phone_to_the_secretariats_decisions(
     page.get_by_label(ACCEPT).check()
     page.get_by_role("button", name="Valider").click()
     expect(page.get_by_role("heading", name="Votre demande a été envoyée")).to_be_visible()
-    page.get_by_role("button", name="Déconnexion").click()
+    tab(page, "Déconnexion", role="button")
 
     # The secretariat, in the admin (a desktop).
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -146,7 +146,7 @@ def test_two_requests_from_the_phone_to_the_secretariats_decisions(
     page.context.clear_cookies()
     page.set_viewport_size(PHONE)
     sign_in(page, url)
-    page.get_by_role("link", name="Réinscription", exact=True).click()
+    tab(page, "Réinscription")
     expect(page.get_by_text("Le certificat doit être signé par le médecin.")).to_be_visible()
     check_page(page)
 

@@ -6,7 +6,7 @@ from playwright.sync_api import Page, expect
 
 from tests import factories
 
-from .conftest import axe_violations, page_width, sign_in
+from .conftest import axe_violations, page_width, sign_in, tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,7 +27,7 @@ def students_portal(portal, combs):
 def test_student_courses_week_and_medical_form_on_a_phone(page: Page, students_portal):
     page.set_viewport_size({"width": 360, "height": 740})
     sign_in(page, students_portal)
-    page.get_by_role("link", name="Élèves", exact=True).click()
+    tab(page, "Élèves")
     assert axe_violations(page) == []
     page.get_by_role("link", name="Léa Martin").click()
     expect(page.get_by_role("heading", name="Léa Martin")).to_be_visible()
@@ -47,7 +47,7 @@ def test_student_courses_week_and_medical_form_on_a_phone(page: Page, students_p
     expect(page.get_by_label("Votre lien privé")).to_have_value(re.compile(r"/calendrier/.+\.ics$"))
     assert axe_violations(page) == []
 
-    page.get_by_role("link", name="Élèves", exact=True).click()
+    tab(page, "Élèves")
     page.get_by_role("link", name="Léa Martin").click()
     with page.expect_download() as download_info:
         page.get_by_role("link", name=re.compile("Certificat médical à imprimer")).click()
