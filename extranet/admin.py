@@ -7,10 +7,6 @@ from django.utils.translation import gettext_lazy as _
 from .admin_scoping import SiteScopedAdmin, staff_site_id
 from .models import Site, User
 
-admin.site.site_header = _("Extranet – secretariat")
-admin.site.site_title = _("Extranet")
-admin.site.index_title = _("Administration")
-
 
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):

@@ -134,6 +134,22 @@ class User(AbstractUser):
         blank=True,
         related_name="accounts",
     )
+    other_sites = models.ManyToManyField(
+        Site,
+        verbose_name=_("other sites"),
+        blank=True,
+        related_name="visiting_staff",
+        help_text=_(
+            "Staff only: the other sites this person also works for; she switches between "
+            "them in the administration."
+        ),
+    )
+    invited_at = models.DateTimeField(
+        _("first-connection link sent"),
+        null=True,
+        blank=True,
+        help_text=_("When the last first-connection e-mail or letter was sent or printed."),
+    )
     pref_large_text = models.BooleanField(_("larger text"), default=False)
     pref_high_contrast = models.BooleanField(_("high contrast"), default=False)
     pref_reduced_motion = models.BooleanField(_("reduced motion"), default=False)

@@ -16,8 +16,10 @@ LAYERS = {
     "fees": 4,
     "reenrollment": 5,
     "billing": 5,
+    "messaging": 6,
     "directdebit": 6,
     "home": 7,
+    "workspace": 8,
 }
 # The demo data and the project's URLs bring every app together on purpose.
 GATHERERS = {
