@@ -54,3 +54,19 @@ def school_year_of(day):
 
 
 THIS_YEAR = start_year_of(TODAY)
+
+
+def _lesson_time():
+    """NOW when this week has lessons; else (summer, Toussaint) 10:00 on the Tuesday of the
+    second week of lessons of THIS_YEAR, for the tests about "this week's" lessons."""
+    closed_from, closed_to = autumn_break(THIS_YEAR)
+    if first_day(THIS_YEAR) <= TODAY <= last_day(THIS_YEAR) and not (
+        closed_from - timedelta(days=6) <= TODAY <= closed_to
+    ):
+        return NOW
+    day = first_day(THIS_YEAR) + timedelta(days=8)
+    return datetime(day.year, day.month, day.day, 10, tzinfo=PARIS)
+
+
+LESSON_TIME = _lesson_time()
+LESSON_DAY = LESSON_TIME.date()

@@ -19,6 +19,13 @@ def _frozen_today():
         yield
 
 
+@pytest.fixture
+def during_lessons():
+    """A day of a week with lessons (clock.LESSON_TIME): today itself when it has some."""
+    with time_machine.travel(clock.LESSON_TIME, tick=True):
+        yield clock.LESSON_DAY
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache(db):
     # Throttling counters live in the cache; each test starts from zero.

@@ -417,24 +417,24 @@ def secretary(site, username="secretariat"):
 
 def test_secretary_prepares_a_batch_from_the_admin(scene):
     notified(scene)
-    staff = factories.signed_in(secretary(scene["site"]))
     url = reverse("admin:directdebit_batch_prepare")
     with at(10, 1):
+        # Signed in on the day itself: a session opened on another day would have expired.
+        staff = factories.signed_in(secretary(scene["site"]))
         page = staff.post(url, {"collection_date": f"{Y}-10-05", "preview": "1"})
         assert page.status_code == 200
         assert "1 prélèvement le 5 octobre" in page.text
         assert "30,00" in page.text
         assert Batch.objects.count() == 0
         done = staff.post(url, {"collection_date": f"{Y}-10-05", "confirm": "1"})
-    batch = Batch.objects.get()
-    assert done.status_code == 302
-    assert done["Location"] == reverse("admin:directdebit_batch_change", args=[batch.pk])
-    assert batch.created_by.username == "secretariat"
-    detail = staff.get(done["Location"])
-    assert detail.status_code == 200
-    assert scene["mandate"].rum in detail.text
-    assert "Télécharger le fichier" in detail.text
-    with at(10, 1):
+        batch = Batch.objects.get()
+        assert done.status_code == 302
+        assert done["Location"] == reverse("admin:directdebit_batch_change", args=[batch.pk])
+        assert batch.created_by.username == "secretariat"
+        detail = staff.get(done["Location"])
+        assert detail.status_code == 200
+        assert scene["mandate"].rum in detail.text
+        assert "Télécharger le fichier" in detail.text
         again = staff.post(url, {"collection_date": f"{Y}-10-05", "confirm": "1"})
     assert again.status_code == 200
     assert "Une remise existe déjà" in again.text
@@ -472,6 +472,8 @@ def test_batch_pages_queries_do_not_grow(scene, combs, django_assert_max_num_que
         assert page.status_code == 200
     for debit in batch.debits.select_related("mandate"):
         assert debit.mandate.rum in page.text
+    with at(12, 1):
+        staff = factories.signed_in(secretary(combs, username="secretariat2"))
     with at(12, 1), django_assert_max_num_queries(16):
         page = staff.post(
             reverse("admin:directdebit_batch_prepare"),

@@ -253,11 +253,11 @@ def test_campaign_opening_in_months_is_not_a_todo(family_client, parent, combs):
 # This week.
 
 
-def test_this_weeks_lessons_with_their_dates(family_client, parent, combs):
+def test_this_weeks_lessons_with_their_dates(during_lessons, family_client, parent, combs):
     year = factories.school_year(combs)
     structure = factories.structure(combs, year)
     factories.student(parent.family, "Léa", courses=structure["courses"][:2])
-    monday = clock.TODAY - timedelta(days=clock.TODAY.weekday())
+    monday = during_lessons - timedelta(days=during_lessons.weekday())
     wednesday = monday + timedelta(days=2)
     html = home(family_client)
     with override("fr"):
@@ -265,11 +265,11 @@ def test_this_weeks_lessons_with_their_dates(family_client, parent, combs):
     assert "14:00–14:30" in html and "Piano" in html
 
 
-def test_a_closure_this_week_says_no_lesson(family_client, parent, combs):
+def test_a_closure_this_week_says_no_lesson(during_lessons, family_client, parent, combs):
     year = factories.school_year(combs)
     structure = factories.structure(combs, year)
     factories.student(parent.family, "Léa", courses=structure["courses"][:2])
-    monday = clock.TODAY - timedelta(days=clock.TODAY.weekday())
+    monday = during_lessons - timedelta(days=during_lessons.weekday())
     ClosurePeriod.objects.create(
         school_year=year,
         name="Journée pédagogique",

@@ -38,9 +38,9 @@ def monday(day):
     return day - timedelta(days=day.weekday())
 
 
-def test_each_day_shows_its_date(parent_client, lea):
+def test_each_day_shows_its_date(during_lessons, parent_client, lea):
     page = parent_client.get(WEEK).text
-    this_monday = monday(clock.TODAY)
+    this_monday = monday(during_lessons)
     wednesday, saturday = this_monday + timedelta(days=2), this_monday + timedelta(days=5)
     assert french(wednesday).capitalize() in page
     assert french(saturday).capitalize() in page
