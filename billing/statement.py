@@ -31,6 +31,8 @@ class Line:
     link_label: str
     # An invoice with something overdue (the debtors' own answer).
     overdue: bool = False
+    # The invoice, payment or refund the line is about (for the admin's links).
+    obj: object = None
 
 
 def reversal_of(payment):
@@ -85,6 +87,7 @@ def statement(family, year=None):
                 reverse("billing:invoice_pdf", args=[invoice.pk]),
                 _("Open the invoice %(number)s (PDF)") % {"number": invoice.number},
                 overdue=invoice.pk in overdue,
+                obj=invoice,
             )
         )
     for payment in payments:
@@ -98,6 +101,7 @@ def statement(family, year=None):
                 payment.counted,
                 reverse("billing:receipt_pdf", args=[payment.pk]),
                 _("Open the receipt %(number)s (PDF)") % {"number": payment.receipt_number},
+                obj=payment,
             )
         )
         reversal = reversal_of(payment)
@@ -114,6 +118,7 @@ def statement(family, year=None):
                     None,
                     "",
                     "",
+                    obj=payment,
                 )
             )
         refunds = list(payment.refunds.all()) if year is None else []
@@ -128,6 +133,7 @@ def statement(family, year=None):
                     None,
                     "",
                     "",
+                    obj=refund,
                 )
             )
         payment.refunded = money(sum((r.amount for r in refunds), Decimal(0)))

@@ -1,16 +1,39 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .admin_phones import PhoneInput, e164_of
 from .admin_scoping import SiteScopedAdmin, staff_site_id
+from .formatting import phone_fr
 from .models import Site, User
+
+
+class SiteForm(forms.ModelForm):
+    """The secretariat's phone, a free text, shown in French and kept in
+    E.164 when it is a phone number (for the tel: links of the pages)."""
+
+    class Meta:
+        model = Site
+        fields = "__all__"
+        widgets = {"phone": PhoneInput}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.phone:
+            self.initial["phone"] = phone_fr(self.instance.phone)
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        return e164_of(phone) or phone
 
 
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "phone", "email", "is_active"]
+    form = SiteForm
+    list_display = ["name", "slug", "phone_display", "email", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -40,6 +63,10 @@ class SiteAdmin(admin.ModelAdmin):
         if staff_site_id(request) is not None:
             return ["slug", "login_address", "is_active"]
         return ["login_address"]
+
+    @admin.display(description=_("secretariat phone"), ordering="phone")
+    def phone_display(self, site):
+        return phone_fr(site.phone) or self.get_empty_value_display()
 
     @admin.display(description=_("login address"))
     def login_address(self, obj):

@@ -6,6 +6,7 @@ from django.contrib.admin.utils import unquote
 from django.shortcuts import get_object_or_404
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_phones import FrenchPhonesHistory, FrenchPhonesMixin
 from .models import Site
 
 
@@ -31,17 +32,18 @@ def limit_choices_to_site(db_field, request, kwargs):
     return kwargs
 
 
-class SiteScopedInlineMixin:
+class SiteScopedInlineMixin(FrenchPhonesMixin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         limit_choices_to_site(db_field, request, kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class SiteScopedAdmin(admin.ModelAdmin):
+class SiteScopedAdmin(FrenchPhonesMixin, admin.ModelAdmin):
     """Limits a secretary to the objects of her own site.
 
     `site_path` is the lookup from the model to its Site. Network
-    administrators (accounts without a site) see every site.
+    administrators (accounts without a site) see every site. Phones are
+    shown and searched in French (see admin_phones).
     """
 
     site_path = "site"
@@ -81,6 +83,9 @@ class ScopedHistoryAdmin(SiteScopedAdmin, SimpleHistoryAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         get_object_or_404(self.get_queryset(request), pk=unquote(object_id))
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return FrenchPhonesHistory(self.model, historical_record)
 
 
 class RecordAdminMixin:

@@ -1,8 +1,9 @@
-import phonenumbers
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q
+from django.db.models import F
 from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from documents.review import DocumentReviewAdmin
@@ -103,7 +104,14 @@ class FamilyDocumentInline(admin.TabularInline):
 
 @admin.register(Family)
 class FamilyAdmin(ScopedHistoryAdmin):
-    list_display = ["name", "site", "reference_email", "reference_mobile", "updated_at"]
+    list_display = [
+        "name",
+        "site",
+        "reference_email",
+        "reference_mobile",
+        "updated_at",
+        "overview_link",
+    ]
     list_filter = [("site", admin.RelatedOnlyFieldListFilter), MissingDocumentsFilter]
     search_fields = [
         "name",
@@ -128,7 +136,8 @@ class FamilyAdmin(ScopedHistoryAdmin):
     ]
     inlines = [GuardianInline, FamilyDocumentInline]
 
-    PHONE_FIELDS = [
+    # "06 12 34 56 78" finds the family by its guardians' numbers too.
+    phone_search_fields = [
         "reference_mobile",
         "guardians__home_phone",
         "guardians__mobile_phone",
@@ -138,18 +147,15 @@ class FamilyAdmin(ScopedHistoryAdmin):
         "guardians__extra_phone_3",
     ]
 
-    def get_search_results(self, request, queryset, search_term):
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        # "06 12 34 56 78" finds the number stored as +33612345678.
-        try:
-            number = phonenumbers.parse(search_term, "FR")
-        except phonenumbers.NumberParseException:
-            return results, may_have_duplicates
-        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        by_phone = Q()
-        for field in self.PHONE_FIELDS:
-            by_phone |= Q(**{field: e164})
-        return results | queryset.filter(by_phone), True
+    @admin.display(description=_("overview"))
+    def overview_link(self, family):
+        # The secretariat's page of the family as a whole (workspace app).
+        return format_html(
+            '<a href="{}">{}<span class="visually-hidden"> – {}</span></a>',
+            reverse("admin:family_overview", args=[family.pk]),
+            _("Overview"),
+            family.name,
+        )
 
     # A family editing its record at the same time must not overwrite the
     # secretariat's change silently: every admin save moves the version on.

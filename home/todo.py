@@ -16,13 +16,12 @@ from billing.debtors import overdue_parts
 from billing.instalments import PAID, coverage
 from billing.ledger import remaining, remaining_of
 from billing.models import Instalment, Invoice
-from documents.checklist import ChecklistItem, State, checklist, this_year, uploadable_kinds
-from documents.models import DocumentKind
+from documents.checklist import ChecklistItem, State, this_year
 from extranet.money import money
 from families.documents import family_checklist
 from reenrollment.models import ReenrollmentCampaign, ReenrollmentRequest
 from students import queries
-from students.models import ClosurePeriod, StudentDocument
+from students.models import ClosurePeriod
 
 from .models import News
 
@@ -143,26 +142,9 @@ def documents_due(family, students, today):
     Two queries for the family, two for all the students."""
     period = this_year(today)
     found = to_do(family_checklist(family, period), today)
-    if not students:
-        return found
-    # One row per kind and discipline requiring it (None for none).
-    rows = uploadable_kinds(family.site_id, DocumentKind.Scope.STUDENT).annotate(
-        required_by=F("discipline")
-    )
-    kinds, required_by = {}, {}
-    for kind in rows.order_by("position", "name", "pk"):
-        kinds.setdefault(kind.pk, kind)
-        required_by.setdefault(kind.pk, set()).add(kind.required_by)
-    documents = {}
-    for document in StudentDocument.objects.filter(student__family=family).select_related("kind"):
-        documents.setdefault(document.student_id, []).append(document)
+    checklists = queries.students_checklists(family, students, period)
     for student in students:
-        disciplines = queries.disciplines_of(student.current_enrollments)
-        # `asked_kinds()`: the kinds required of every student, and those of
-        # the student's disciplines.
-        asked = [k for k in kinds.values() if k.required or required_by[k.pk] & disciplines]
-        items = checklist(asked, documents.get(student.pk, []), period)
-        found += to_do(items, today, student)
+        found += to_do(checklists[student.pk], today, student)
     return found
 
 
