@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from sequences import get_next_value
 
 from extranet.money import money
+from families.addresses import postal_address
 
 from .instalments import build_schedule, reschedule
 from .models import (
@@ -37,27 +38,6 @@ def next_number(site_id, prefix, year):
     no gap, no duplicate."""
     value = get_next_value(f"{prefix}-{site_id}-{year}")
     return f"{year}{prefix}{value:04d}"
-
-
-def postal_address(family, payer=None):
-    """`payer`'s postal address (split billing), else the family's payer's,
-    else the first responsable's."""
-    guardians = list(family.guardians.all())
-    guardian = payer or next(
-        (g for g in guardians if g.is_payer), guardians[0] if guardians else None
-    )
-    if guardian is None:
-        return family.name, ""
-    lines = [
-        str(guardian),
-        guardian.address_line1,
-        guardian.address_line2,
-        f"{guardian.postal_code} {guardian.city}".strip(),
-    ]
-    if guardian.country and guardian.country.lower() != "france":
-        lines.append(guardian.country)
-    name = f"{guardian.first_name} {guardian.last_name}".strip()
-    return name, "\n".join(line for line in lines if line)
 
 
 def remaining_of(invoices):

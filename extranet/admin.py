@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import UserChangeForm
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -80,15 +80,36 @@ class SiteAdmin(admin.ModelAdmin):
         return staff_site_id(request) is None and super().has_delete_permission(request, obj)
 
 
-class AccountCreationForm(AdminUserCreationForm):
-    class Meta(AdminUserCreationForm.Meta):
-        model = User
-        fields = ("site", "username", "family", "email")
+class AccountCreationForm(forms.ModelForm):
+    """A new account, without a password: its holder chooses one through the
+    first-connection link (e-mail or letter); nobody else ever knows it.
 
-    def clean_username(self):
-        # Unique per site, not globally: the model's constraint on (site,
-        # username) is checked when the form validates the instance.
-        return self.cleaned_data.get("username")
+    The identifiant is unique per site, not globally: the model's constraint on
+    (site, username) is checked when the form validates the instance."""
+
+    class Meta:
+        model = User
+        fields = ("site", "username", "family", "email", "is_staff")
+
+    def clean(self):
+        cleaned = super().clean()
+        username = cleaned.get("username")
+        taken = User.objects.filter(site=cleaned.get("site"), username__iexact=username)
+        if username and taken.exists():
+            # Said next to the field, rather than the database constraint's name.
+            self.add_error(
+                "username",
+                _("This site already has an account with this identifiant (capitals aside)."),
+            )
+        return cleaned
+
+    def save(self, commit=True):
+        account = super().save(commit=False)
+        account.set_unusable_password()
+        if commit:
+            account.save()
+            self.save_m2m()
+        return account
 
 
 class AccountChangeForm(UserChangeForm):
@@ -124,26 +145,13 @@ class UserAdmin(SiteScopedAdmin, BaseUserAdmin):
                 ]
             },
         ),
-        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+        (_("Important dates"), {"fields": ["last_login", "date_joined", "invited_at"]}),
     ]
+    add_form_template = "admin/extranet/user/add_form.html"
     add_fieldsets = [
-        (
-            None,
-            {
-                "classes": ["wide"],
-                "fields": [
-                    "site",
-                    "username",
-                    "family",
-                    "email",
-                    "usable_password",
-                    "password1",
-                    "password2",
-                ],
-            },
-        ),
+        (None, {"classes": ["wide"], "fields": ["site", "username", "family", "email"]})
     ]
-    readonly_fields = ["last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined", "invited_at"]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -152,6 +160,13 @@ class UserAdmin(SiteScopedAdmin, BaseUserAdmin):
             # staff accounts (their passwords or e-mail addresses included).
             queryset = queryset.filter(Q(is_staff=False) | Q(pk=request.user.pk))
         return queryset
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None and staff_site_id(request) is None:
+            # A network administrator opens staff accounts too.
+            options = self.add_fieldsets[0][1]
+            return [(None, {**options, "fields": [*options["fields"], "is_staff"]})]
+        return super().get_fieldsets(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

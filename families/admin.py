@@ -8,7 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from documents.review import DocumentReviewAdmin
 from extranet.admin_scoping import ScopedHistoryAdmin, SiteScopedInlineMixin
+from extranet.models import User
 
+from .admin_accounts import OnboardingAccountAdmin
 from .documents import family_owes
 from .models import Family, FamilyDocument, Guardian
 from .validators import invoice_shares_problem
@@ -194,3 +196,8 @@ class FamilyDocumentAdmin(DocumentReviewAdmin):
     site_path = "family__site"
     list_select_related = ["family", "kind"]
     search_fields = ["family__name", "original_name"]
+
+
+# The accounts' admin of extranet, with the first connection (admin_accounts.py).
+admin.site.unregister(User)
+admin.site.register(User, OnboardingAccountAdmin)

@@ -17,6 +17,7 @@ from django.utils.translation import ngettext, pgettext
 
 from extranet.formatting import eur
 from extranet.money import money
+from families.addresses import payer_of
 from families.models import Family, Guardian
 from students.models import Enrollment, Student
 
@@ -139,11 +140,6 @@ class GridRules:
         return next(
             (t.number for t in reversed(self.terms) if t.start_date <= day), self.terms[0].number
         )
-
-
-def payer_of(family):
-    guardians = list(family.guardians.all())
-    return next((g for g in guardians if g.is_payer), guardians[0] if guardians else None)
 
 
 def is_adult(student, grid):

@@ -453,6 +453,8 @@ def test_invitations_are_queued_mailed_without_password_and_work_once(run_worker
     from django_tasks_db.models import DBTaskResult
 
     assert DBTaskResult.objects.count() == 1
+    # The e-mail queued and the letter printed are both recorded on the account.
+    assert not User.objects.filter(site=site, invited_at__isnull=True).exists()
     with time_machine.travel(timedelta(minutes=5)):
         run_worker()
     message = mail.outbox[0]
@@ -518,6 +520,16 @@ def test_invitations_respect_the_rate_and_never_logged_in(combs):
     )
     runs = sorted(DBTaskResult.objects.values_list("run_after", flat=True))
     assert len(runs) == 2 and runs[1] - runs[0] == timedelta(seconds=30)
+    # Once a holder has chosen a password, sending again skips the account, saying why.
+    account = User.objects.get(username="a")
+    account.set_password("Une-phrase-secrete-2026")
+    account.save()
+    out = io.StringIO()
+    call_command(
+        "send_invitations", "--site", combs.slug, "--base-url", "https://x.example", stdout=out
+    )
+    assert "1 compte ignoré\u00a0: son titulaire a déjà choisi un mot de passe." in out.getvalue()
+    assert DBTaskResult.objects.count() == 4  # b and c again, not a.
 
 
 def test_leading_zeros_lost_by_a_spreadsheet_are_restored_only_there():

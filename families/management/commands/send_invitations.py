@@ -1,18 +1,14 @@
 import re
-from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
-from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from extranet.models import InvitationCode, Site
-from extranet.pdf import logo_uri, render_pdf
-from extranet.tasks import invitation_context, send_invitation
+from extranet.models import Site
+from families import onboarding
 
 
 def rate(value):
@@ -26,7 +22,8 @@ class Command(BaseCommand):
     help = (
         "Queues one first-connection e-mail per family account of the site (identifiant "
         "and a link to choose the password, never a password) and prints letters (PDF) "
-        "for the families without an e-mail address."
+        "for the families without an e-mail address. Accounts whose holder has chosen a "
+        "password already are skipped."
     )
 
     def add_arguments(self, parser):
@@ -37,7 +34,10 @@ class Command(BaseCommand):
             help="skip the accounts that have already signed in",
         )
         parser.add_argument(
-            "--rate", type=rate, default=60, help="e-mails per minute, e.g. 120/min (default 60)"
+            "--rate",
+            type=rate,
+            default=onboarding.DEFAULT_RATE,
+            help="e-mails per minute, e.g. 120/min (default %(default)s)",
         )
         parser.add_argument(
             "--base-url",
@@ -47,6 +47,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--letters",
             help="PDF of letters for families without e-mail (default: invitations-<site>.pdf)",
+        )
+        parser.add_argument(
+            "--renew",
+            action="store_true",
+            help=(
+                "print new codes on the letters: the codes of letters printed before stop "
+                "working (by default a letter printed again shows the same code)"
+            ),
         )
 
     def handle(self, *args, **options):
@@ -60,49 +68,42 @@ class Command(BaseCommand):
         accounts = (
             get_user_model()
             .objects.filter(site=site, family__isnull=False, is_active=True)
-            .select_related("site", "family")
             .order_by("username")
         )
         if options["only_never_logged_in"]:
             accounts = accounts.filter(last_login__isnull=True)
-        interval = timedelta(minutes=1) / options["rate"]
-        start = timezone.now()
-        queued, without_email = 0, []
-        with transaction.atomic():
-            for account in accounts.iterator(chunk_size=2000):
-                if not account.contact_email:
-                    without_email.append(account)
-                    continue
-                # Spread over time so the SMTP server's limits are respected.
-                send_invitation.using(run_after=start + queued * interval).enqueue(
-                    account.pk, base_url
+        selection = onboarding.select(accounts)
+        if selection.with_password:
+            self.stdout.write(
+                ngettext(
+                    "%(count)d account skipped: its holder has already chosen a password.",
+                    "%(count)d accounts skipped: their holders have already chosen a password.",
+                    len(selection.with_password),
                 )
-                queued += 1
+                % {"count": len(selection.with_password)}
+            )
+        queued, without_email = onboarding.send_first_connection_links(
+            selection.ready, base_url, rate=options["rate"]
+        )
         self.stdout.write(
             self.style.SUCCESS(_("%(count)d invitation(s) queued.") % {"count": queued})
         )
-        if without_email:
-            self.stdout.write(_("Without e-mail address (letters to post):"))
-            for account in without_email:
-                self.stdout.write(f"  {account.username}\t{account.family.name}")
-            path = Path(options["letters"] or f"invitations-{site.slug}.pdf")
-            letters = []
-            for account in without_email:
-                # A short code to type from paper, instead of the long link.
-                account.invitation_codes.all().delete()
-                code = InvitationCode.objects.create(user=account)
-                letters.append(
-                    {
-                        **invitation_context(account, base_url),
-                        "short_url": f"{base_url}{reverse('invitation_code', args=[code.display])}",
-                    }
+        if not without_email:
+            return
+        self.stdout.write(_("Without e-mail address (letters to post):"))
+        for account in without_email:
+            self.stdout.write(f"  {account.username}\t{account.family.name}")
+        letters = onboarding.invitation_letters(without_email, base_url, renew=options["renew"])
+        path = Path(options["letters"] or f"invitations-{site.slug}.pdf")
+        # The letters hold live codes: readable by their owner only.
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        path.write_bytes(letters.pdf)
+        self.stdout.write(_("Letters written to %(path)s") % {"path": path})
+        for account in letters.without_address:
+            self.stdout.write(
+                self.style.WARNING(
+                    _("No postal address for %(family)s: complete the letter by hand.")
+                    % {"family": account.family.name}
                 )
-            pdf = render_pdf(
-                "families/pdf/invitation_letters.html",
-                {"site": site, "letters": letters, "logo_uri": logo_uri(site)},
             )
-            # The letters hold live links: readable by their owner only.
-            path.touch(mode=0o600)
-            path.chmod(0o600)
-            path.write_bytes(pdf)
-            self.stdout.write(_("Letters written to %(path)s") % {"path": path})
