@@ -352,7 +352,14 @@ def test_skip_invalid_imports_the_rest_and_reports_rejects(combs, tmp_path):
 def test_dry_run_writes_nothing(combs, tmp_path):
     path = write_csv(tmp_path / "familles.csv", ROWS)
     out, _err = run("import_families", path, "combs-la-ville", "--dry-run")
-    assert "5 créé" in out or "5 created" in out
+    lines = out.splitlines()
+    assert lines[0] == "Simulation, rien n’a été écrit."
+    assert lines[1].split() == ["créés", "mis", "à", "jour", "inchangés", "rejetés"]
+    assert [line.split() for line in lines[2:5]] == [
+        ["Familles", "2", "0", "0", "0"],
+        ["Responsables", "2", "0", "0", "0"],
+        ["Élèves", "1", "0", "0", "0"],
+    ]
     assert Family.objects.count() == 0 and Guardian.objects.count() == 0
 
 
@@ -363,7 +370,9 @@ def test_reimport_is_idempotent_and_updates_only_what_changed(combs, tmp_path):
     histories = Guardian.history.count() + Family.history.count() + Student.history.count()
     out, _err = run("import_families", path)
     assert snapshot() == before
-    assert re.search(r"\b0 créé.*\b0 mis à jour|0 created, 0 updated", out)
+    assert re.search(r"^Familles +0 +0 +2 +0$", out, re.M)
+    assert re.search(r"^Responsables +0 +0 +2 +0$", out, re.M)
+    assert re.search(r"^Élèves +0 +0 +1 +0$", out, re.M)
     changed = [list(r) for r in ROWS]
     changed[1][12] = "Melun"
     changed[1][11] = "77000"

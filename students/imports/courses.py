@@ -1,6 +1,7 @@
 """Courses file: the teaching structure of one site, one row per course."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..models import Course, Discipline, Room, SchoolYear, Teacher
 from .base import BaseImport, changed_fields
@@ -9,22 +10,29 @@ from .rows import CourseRow
 
 class CoursesImport(BaseImport):
     row_form = CourseRow
+    KINDS = {"course": gettext_lazy("Courses")}
 
-    def __post_init__(self):
+    def prepare(self):
+        self.seen = {}  # (year, ref) → line
         self.rows = {}
 
-    def accept(self, line, row, data):
-        ref = (data["annee"], data["ref_cours"])
-        if ref in self.rows:
-            self.error(
-                line,
+    def cross_check(self, source, where, data, cleaned):
+        if not (cleaned.get("annee") and cleaned.get("ref_cours")):
+            return []
+        ref = (cleaned["annee"], cleaned["ref_cours"])
+        first = self.seen.setdefault(ref, where[0])
+        if first == where[0]:
+            return []
+        return [
+            (
                 "ref_cours",
                 _("Reference “%(ref)s” appears twice in the file (line %(line)d).")
-                % {"ref": ref[1], "line": self.rows[ref][0]},
-                row,
+                % {"ref": ref[1], "line": first},
             )
-            return
-        self.rows[ref] = (line, data)
+        ]
+
+    def accept(self, source, line, cells, data, cleaned):
+        self.rows[(cleaned["annee"], cleaned["ref_cours"])] = (line, cleaned)
 
     def apply(self, commit):
         # A reference names a course within its school year: next year's file

@@ -1,6 +1,7 @@
 """Enrollments file: which student (legacy reference) follows which course."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from ..models import Course, Enrollment, SchoolYear, Student
@@ -12,8 +13,9 @@ BATCH = 1000
 
 class EnrollmentsImport(BaseImport):
     row_form = EnrollmentRow
+    KINDS = {"enrollment": gettext_lazy("Enrollments")}
 
-    def __post_init__(self):
+    def prepare(self):
         self.students = dict(
             Student.objects.filter(family__site=self.site, external_ref__gt="").values_list(
                 "external_ref", "pk"
@@ -26,39 +28,45 @@ class EnrollmentsImport(BaseImport):
                 site=self.site, external_ref__gt="", school_year=year
             ).values_list("external_ref", "pk")
         )
+        self.seen = {}  # (student, course) → line
         self.pairs = {}
 
-    def accept(self, line, row, data):
-        student = self.students.get(data["ref_eleve"])
-        course = self.courses.get(data["ref_cours"])
-        if student is None:
-            self.error(
-                line,
-                "ref_eleve",
-                _("Unknown student “%(ref)s”: import the families first.")
-                % {"ref": data["ref_eleve"]},
-                row,
+    def cross_check(self, source, where, data, cleaned):
+        errors = []
+        student = self.students.get(cleaned.get("ref_eleve"))
+        course = self.courses.get(cleaned.get("ref_cours"))
+        if "ref_eleve" in cleaned and student is None:
+            errors.append(
+                (
+                    "ref_eleve",
+                    _("Unknown student “%(ref)s”: import the families first.")
+                    % {"ref": cleaned["ref_eleve"]},
+                )
             )
-        if course is None:
-            self.error(
-                line,
-                "ref_cours",
-                _("Unknown course “%(ref)s”: import the courses first.")
-                % {"ref": data["ref_cours"]},
-                row,
+        if "ref_cours" in cleaned and course is None:
+            errors.append(
+                (
+                    "ref_cours",
+                    _("Unknown course “%(ref)s”: import the courses first.")
+                    % {"ref": cleaned["ref_cours"]},
+                )
             )
-        if student is None or course is None:
-            return
-        if (student, course) in self.pairs:
-            self.error(
-                line,
-                "ref_cours",
-                _("This enrollment appears twice in the file (line %(line)d).")
-                % {"line": self.pairs[(student, course)][0]},
-                row,
-            )
-            return
-        self.pairs[(student, course)] = (line, data["niveau"])
+        if student is not None and course is not None:
+            first = self.seen.setdefault((student, course), where[0])
+            if first != where[0]:
+                errors.append(
+                    (
+                        "ref_cours",
+                        _("This enrollment appears twice in the file (line %(line)d).")
+                        % {"line": first},
+                    )
+                )
+        return errors
+
+    def accept(self, source, line, cells, data, cleaned):
+        student = self.students[cleaned["ref_eleve"]]
+        course = self.courses[cleaned["ref_cours"]]
+        self.pairs[(student, course)] = (line, cleaned["niveau"])
 
     def apply(self, commit):
         existing = {

@@ -1,8 +1,9 @@
 """Reading tables as French offices export them: CSV from Excel (semicolon or
 comma, Windows-1252 or UTF-8, with or without BOM) and .xlsx workbooks.
 
-Rows are streamed; headers are normalised ("Date de naissance" →
-"date_naissance" style keys are matched without accents, case or spaces).
+Rows are streamed as lists of cells, the header as the file writes it;
+`normalise_header` gives the portal's style of name ("Date de naissance" →
+"date_naissance": no accents, case or spaces).
 """
 
 import codecs
@@ -43,8 +44,9 @@ def detect_delimiter(first_line):
 
 
 class Table:
-    """Iterate over (line number, {column: text}, cell count) of a CSV or XLSX
-    file; `header` holds the normalised column names once iteration starts."""
+    """Iterate over (line number, [cell text], cell count) of a CSV or XLSX
+    file; `header` holds the column names, as written in the file, once
+    iteration starts."""
 
     def __init__(self, path, encoding=None, delimiter=None):
         self.path = Path(path)
@@ -55,6 +57,17 @@ class Table:
     def __iter__(self):
         return self._xlsx_rows() if self.is_xlsx else self._csv_rows()
 
+    @property
+    def name(self):
+        return self.path.name
+
+    def read_header(self):
+        """The column names, without reading further than the first row."""
+        rows = iter(self)
+        next(rows, None)
+        rows.close()
+        return self.header
+
     def _csv_rows(self):
         encoding = self.encoding or detect_encoding(self.path)
         if encoding.replace("-", "").lower() == "utf8":
@@ -64,8 +77,7 @@ class Table:
             self.delimiter = self.delimiter or detect_delimiter(first)
             handle.seek(0)
             reader = csv.reader(handle, delimiter=self.delimiter)
-            header = [normalise_header(name) for name in next(reader, [])]
-            self.header = header
+            self.header = [name.strip() for name in next(reader, [])]
             start = reader.line_num + 1
             for values in reader:
                 # A quoted cell may span lines (Alt+Enter in Excel): a row
@@ -73,8 +85,7 @@ class Table:
                 line_number, start = start, reader.line_num + 1
                 if not any(value.strip() for value in values):
                     continue
-                row = dict(zip(header, (v.strip() for v in values), strict=False))
-                yield line_number, row, len(values)
+                yield line_number, [value.strip() for value in values], len(values)
 
     def _xlsx_rows(self):
         from openpyxl import load_workbook
@@ -82,7 +93,7 @@ class Table:
         workbook = load_workbook(self.path, read_only=True, data_only=True)
         try:
             rows = workbook.worksheets[0].iter_rows(values_only=True)
-            header = [normalise_header(name) for name in next(rows, ())]
+            header = [_cell_text(name) for name in next(rows, ())]
             self.header = header
             for line_number, values in enumerate(rows, start=2):
                 cells = [_cell_text(value) for value in values]
@@ -91,11 +102,7 @@ class Table:
                 # Spreadsheets pad short rows with empty cells.
                 while len(cells) > len(header) and not cells[-1]:
                     cells.pop()
-                yield (
-                    line_number,
-                    dict(zip(header, cells, strict=False)),
-                    max(len(cells), len(header)),
-                )
+                yield line_number, cells, max(len(cells), len(header))
         finally:
             workbook.close()
 
@@ -123,11 +130,28 @@ def _cell_text(value):
     return str(value).strip()
 
 
+# The columns a rejects report adds to the file's own: they are left out when
+# the corrected report is imported again.
+LINE_COLUMN = "ligne"
+ERRORS_COLUMN = "erreurs"
+REPORT_COLUMNS = {LINE_COLUMN, ERRORS_COLUMN}
+
+
 def write_report(path, header, rejected, delimiter=";"):
-    """The rejected rows with their reasons, to correct and feed back.
-    UTF-8 with BOM so that Excel opens it with the accents right."""
+    """The rejected lines with their reasons, to correct and feed back: the
+    file's own columns, its line numbers (those of the first file when a
+    report is imported again) and the reasons. UTF-8 with BOM so that Excel
+    opens it with the accents right. `rejected`: (line, cells, [reason])."""
+    kept = [i for i, name in enumerate(header) if normalise_header(name) not in REPORT_COLUMNS]
+    line_at = next(
+        (i for i, name in enumerate(header) if normalise_header(name) == LINE_COLUMN), None
+    )
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=delimiter)
-        writer.writerow([*header, "erreurs"])
-        for row, messages in rejected:
-            writer.writerow([*(row.get(name, "") for name in header), " | ".join(messages)])
+        writer.writerow([*(header[i] for i in kept), LINE_COLUMN, ERRORS_COLUMN])
+        for line, cells, messages in rejected:
+            padded = [*cells, *[""] * (len(header) - len(cells))]
+            first_line = padded[line_at] if line_at is not None and padded[line_at] else line
+            # Cells beyond the header (a row that has too many) are kept, last.
+            extra = cells[len(header) :]
+            writer.writerow([*(padded[i] for i in kept), first_line, " | ".join(messages), *extra])
