@@ -117,6 +117,32 @@ def test_emettre_saves_the_changes_first(parent, combs):
     assert (draft.label, draft.status) == ("Cotisations corrigées", Invoice.Status.DRAFT)
 
 
+def test_a_new_invoice_is_saved_then_confirmed_before_it_is_issued(parent, combs):
+    response = secretary(combs).post(
+        reverse("admin:billing_invoice_add"),
+        {
+            "site": combs.pk,
+            "family": parent.family.pk,
+            "kind": "invoice",
+            "label": "Stage d’orchestre",
+            "due_date": "",
+            "lines-TOTAL_FORMS": "1",
+            "lines-INITIAL_FORMS": "0",
+            "lines-MIN_NUM_FORMS": "0",
+            "lines-MAX_NUM_FORMS": "1000",
+            "lines-0-position": "0",
+            "lines-0-label": "Stage",
+            "lines-0-explanation": "",
+            "lines-0-quantity": "1",
+            "lines-0-unit_price": "60.00",
+            "_issue": "Émettre…",
+        },
+    )
+    invoice = Invoice.objects.get()
+    assert response.status_code == 302 and response["Location"] == issue_url(invoice)
+    assert (invoice.status, str(invoice.total)) == (Invoice.Status.DRAFT, "60.00")
+
+
 def test_an_empty_draft_is_not_issued_and_says_why(parent, combs):
     empty = Invoice.objects.create(site=combs, family=parent.family, label="Vide")
     response = secretary(combs).post(issue_url(empty), follow=True)
