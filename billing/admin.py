@@ -1,8 +1,10 @@
+import io
 from decimal import Decimal
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import ValidationError
 from django.db.models import F, Sum
 from django.shortcuts import redirect
@@ -17,10 +19,11 @@ from extranet import tables
 from extranet.admin_scoping import SiteScopedAdmin, SiteScopedInlineMixin, staff_site_id
 from extranet.formatting import eur
 from extranet.money import money
-from extranet.responses import base_url
+from extranet.responses import base_url, private_file
 from fees.models import FeeGrid
 
 from . import ledger
+from .admin_deposits import DepositFilter, make_deposit_slip
 from .generation import GenerationError, generate, periods_of, report
 from .models import (
     Allocation,
@@ -37,9 +40,39 @@ from .statement import reversal_of, statement
 from .treasury import treasury_headers, treasury_rows
 
 
+class InvoiceLineForm(forms.ModelForm):
+    """Narrow widgets: the whole line, up to its amount, fits a 1280 px
+    screen beside the admin's menu (sizes in static/css/billing-admin.css)."""
+
+    class Meta:
+        model = InvoiceLine
+        fields = "__all__"
+        widgets = {
+            "position": forms.NumberInput(attrs={"class": "billing-line-position"}),
+            "label": forms.TextInput(attrs={"class": "billing-line-label"}),
+            "explanation": forms.Textarea(attrs={"class": "billing-line-explanation", "rows": 2}),
+            "quantity": forms.NumberInput(attrs={"class": "billing-line-number", "step": "any"}),
+            "unit_price": forms.NumberInput(attrs={"class": "billing-line-number", "step": "0.01"}),
+        }
+
+
+class LabelledFieldsFormSet(forms.BaseInlineFormSet):
+    """A tabular inline shows its labels as column headers only: each field
+    is named for screen readers too."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        for field in form.fields.values():
+            if not field.widget.is_hidden and field.label:
+                field.widget.attrs.setdefault("aria-label", str(field.label))
+
+
 class InvoiceLineInline(SiteScopedInlineMixin, admin.TabularInline):
     model = InvoiceLine
+    form = InvoiceLineForm
+    formset = LabelledFieldsFormSet
     extra = 1
+    classes = ["billing-lines"]
     fields = [
         "position",
         "label",
@@ -48,9 +81,21 @@ class InvoiceLineInline(SiteScopedInlineMixin, admin.TabularInline):
         "discipline",
         "quantity",
         "unit_price",
-        "amount",
+        "amount_display",
     ]
-    readonly_fields = ["amount"]
+    readonly_fields = ["amount_display"]
+
+    @admin.display(description=_("amount"))
+    def amount_display(self, line):
+        return eur(line.amount) if line.pk else "–"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        # Without the add/change/view icons beside the student and the
+        # discipline: a line's row has no room for them.
+        if field is not None and isinstance(field.widget, RelatedFieldWidgetWrapper):
+            field.widget = field.widget.widget
+        return field
 
     # An issued invoice's lines are read, never changed.
     def has_add_permission(self, request, obj=None):
@@ -152,6 +197,7 @@ class InvoiceAdmin(SiteScopedAdmin):
     ]
     list_select_related = ["family"]
     change_list_template = "admin/billing/invoice/change_list.html"
+    change_form_template = "admin/billing/invoice/change_form.html"
     search_fields = ["number", "family__name", "label"]
     autocomplete_fields = ["family"]
     date_hierarchy = "issue_date"
@@ -182,6 +228,9 @@ class InvoiceAdmin(SiteScopedAdmin):
         "family_address",
         "pdf_link",
     ]
+
+    class Media:
+        css = {"all": ["css/billing-admin.css"]}
 
     def get_queryset(self, request):
         return ledger.remaining_of(super().get_queryset(request))
@@ -246,9 +295,20 @@ class InvoiceAdmin(SiteScopedAdmin):
 
     @admin.display(description=_("PDF"))
     def pdf_link(self, invoice):
-        if invoice.pk is None or not invoice.is_issued:
+        if invoice.pk is None:
             return "–"
         return render_to_string("admin/billing/invoice/pdf_link.html", {"invoice": invoice})
+
+    # « Émettre » on the draft's own page: saved first, then confirmed.
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_issue" in request.POST:
+            return redirect("admin:billing_invoice_issue", obj.pk)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if "_issue" in request.POST:
+            return redirect("admin:billing_invoice_issue", obj.pk)
+        return super().response_change(request, obj)
 
     def get_urls(self):
         from django.urls import path
@@ -258,6 +318,16 @@ class InvoiceAdmin(SiteScopedAdmin):
                 "<int:pk>/pdf/",
                 self.admin_site.admin_view(self.pdf_view),
                 name="billing_invoice_pdf",
+            ),
+            path(
+                "<int:pk>/issue/",
+                self.admin_site.admin_view(self.issue_view),
+                name="billing_invoice_issue",
+            ),
+            path(
+                "<int:pk>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="billing_invoice_preview",
             ),
             path(
                 "generate/",
@@ -338,23 +408,83 @@ class InvoiceAdmin(SiteScopedAdmin):
         invoice = ensure_invoice_pdf(invoice)
         return pdf_response(invoice.pdf, f"{invoice.number}.pdf")
 
-    @admin.action(description=_("Issue the selected drafts"), permissions=["change"])
-    def issue_invoices(self, request, queryset):
+    def preview_view(self, request, pk):
+        """The draft's PDF marked « Brouillon », for the secretariat's eyes:
+        rendered each time, never stored nor sent."""
+        from django.core.exceptions import PermissionDenied
+        from django.shortcuts import get_object_or_404
+
+        from .pdfs import draft_preview_pdf
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        invoice = get_object_or_404(
+            self.get_queryset(request).filter(status=Invoice.Status.DRAFT), pk=pk
+        )
+        return private_file(
+            io.BytesIO(draft_preview_pdf(invoice)),
+            f"brouillon-{invoice.pk}.pdf",
+            "application/pdf",
+            as_attachment=False,
+        )
+
+    def issue_view(self, request, pk):
+        """« Émettre » one draft: what it will say, then (POST) the same
+        issuing as the list's action, and the issued invoice."""
+        from django.core.exceptions import PermissionDenied
+        from django.shortcuts import get_object_or_404
+        from django.template.response import TemplateResponse
+
+        invoice = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        if invoice.is_issued:
+            self.message_user(
+                request,
+                gettext("%(number)s is already issued.") % {"number": invoice.number},
+                messages.INFO,
+            )
+            return redirect("admin:billing_invoice_change", invoice.pk)
+        if request.method == "POST":
+            self.issue_drafts(request, [invoice])
+            return redirect("admin:billing_invoice_change", invoice.pk)
+        lines = list(invoice.lines.select_related("student", "discipline"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Issue the draft"),
+            "invoice": invoice,
+            "original": invoice,
+            "lines": lines,
+            "total": money(sum((line.amount for line in lines), Decimal(0))),
+        }
+        return TemplateResponse(request, "admin/billing/invoice/issue.html", context)
+
+    def issue_drafts(self, request, invoices):
+        """Issue each draft, saying how many were issued and why any was not."""
         issued, refused = 0, []
-        for invoice in queryset.filter(status=Invoice.Status.DRAFT).order_by("pk"):
+        for invoice in invoices:
             try:
                 ledger.issue(invoice, base_url=base_url(request))
                 issued += 1
             except ValidationError as error:
-                refused.append(f"{invoice}: {' '.join(error.messages)}")
-        self.message_user(
-            request,
-            ngettext("%(count)d invoice issued.", "%(count)d invoices issued.", issued)
-            % {"count": issued},
-            messages.SUCCESS,
-        )
+                refused.append(
+                    gettext("%(invoice)s: %(reasons)s")
+                    % {"invoice": invoice, "reasons": " ".join(error.messages)}
+                )
+        if issued or not refused:
+            self.message_user(
+                request,
+                ngettext("%(count)d invoice issued.", "%(count)d invoices issued.", issued)
+                % {"count": issued},
+                messages.SUCCESS,
+            )
         for message in refused:
             self.message_user(request, message, messages.ERROR)
+
+    @admin.action(description=_("Issue the selected drafts"), permissions=["change"])
+    def issue_invoices(self, request, queryset):
+        self.issue_drafts(request, queryset.filter(status=Invoice.Status.DRAFT).order_by("pk"))
 
     @admin.action(description=_("Make a credit note for the selected invoice"), permissions=["add"])
     def make_credit_note(self, request, queryset):
@@ -491,9 +621,15 @@ class PaymentAdmin(SiteScopedAdmin):
         "reference",
         "amount_display",
         "reversal_display",
+        "deposit",
     ]
-    list_filter = ["mode", ReversedFilter, ("other_mode", admin.RelatedOnlyFieldListFilter)]
-    list_select_related = ["family", "other_mode", "reversal"]
+    list_filter = [
+        "mode",
+        DepositFilter,
+        ReversedFilter,
+        ("other_mode", admin.RelatedOnlyFieldListFilter),
+    ]
+    list_select_related = ["family", "other_mode", "reversal", "deposit"]
     search_fields = ["receipt_number", "reference", "family__name"]
     autocomplete_fields = ["family"]
     date_hierarchy = "date"
@@ -505,19 +641,25 @@ class PaymentAdmin(SiteScopedAdmin):
         "mode",
         "other_mode",
         "reference",
+        "drawer",
+        "bank",
         "amount",
         "receipt_number",
         "recorded_by",
         "reversal_display",
+        "deposit",
     ]
-    readonly_fields = ["receipt_number", "recorded_by", "reversal_display"]
-    actions = ["export_csv", "export_xlsx"]
+    readonly_fields = ["receipt_number", "recorded_by", "reversal_display", "deposit"]
+    actions = [make_deposit_slip, "export_csv", "export_xlsx"]
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields if obj is not None else self.readonly_fields
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def has_deposit_permission(self, request):
+        return request.user.has_perm("billing.add_chequedeposit")
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_display(self, payment):
@@ -553,6 +695,8 @@ class PaymentAdmin(SiteScopedAdmin):
             allocations,
             user=request.user,
             reference=payment.reference,
+            drawer=payment.drawer,
+            bank=payment.bank,
             date=payment.date,
             other_mode=payment.other_mode,
             base_url=base_url(request),

@@ -27,6 +27,8 @@ SECRETARIAT_PERMISSIONS = [
     "view_onlinepayment",
     "view_familyaccount",
     "view_refund",
+    "view_chequedeposit",
+    "add_chequedeposit",
     "add_refund",
     "view_paymentgateway",
     "change_paymentgateway",
@@ -91,6 +93,50 @@ def load(stdout):
             Payment.Mode.CHEQUE,
             [(first, Decimal("150.00"))],
             reference="0001234",
+            bank="Crédit Agricole des Côtes-d'Armor",
             date=date(2026, 10, 15),
         )
+    for slug, (label, price, cheques) in CHEQUES.items():
+        cheques_to_deposit(Site.objects.get(slug=slug), label, price, cheques)
     stdout.write("Invoices and the simulated bank ready.")
+
+
+# A course outside the fee grid, paid by cheques that the secretariat has not
+# yet taken to the bank: (invoice label, price, [(amount, number, bank, drawer)]).
+CHEQUES = {
+    "combs-la-ville": (
+        "Stage d'orchestre des vacances d'automne",
+        "60.00",
+        [
+            ("40.00", "4120345", "La Banque Postale", ""),
+            ("20.00", "0087612", "Crédit Agricole Brie Picardie", "Josiane Martin"),
+        ],
+    ),
+    "ploufragan": (
+        "Stage de théâtre des vacances d'automne",
+        "35.00",
+        [("35.00", "0001235", "Crédit Mutuel de Bretagne", "")],
+    ),
+}
+
+
+def cheques_to_deposit(site, label, price, cheques):
+    """A few recorded cheques, on no deposit slip yet: the secretary makes
+    one from the list of payments."""
+    family = Family.objects.get(site=site, accounts__username="demo")
+    if Payment.objects.filter(site=site, reference=cheques[0][1]).exists():
+        return
+    invoice = Invoice.objects.create(site=site, family=family, label=label)
+    InvoiceLine.objects.create(invoice=invoice, label=label, unit_price=Decimal(price))
+    invoice = ledger.issue(invoice, today=date(2026, 10, 12))
+    for day, (amount, number, bank, drawer) in enumerate(cheques, start=20):
+        ledger.record_payment(
+            family,
+            Decimal(amount),
+            Payment.Mode.CHEQUE,
+            [(invoice, Decimal(amount))],
+            reference=number,
+            bank=bank,
+            drawer=drawer,
+            date=date(2026, 11, day),
+        )

@@ -173,6 +173,8 @@ def record_payment(
     date=None,
     other_mode=None,
     base_url="",
+    drawer="",
+    bank="",
 ):
     """A payment settling `allocations` [(invoice, amount)]; its receipt is
     numbered now, rendered and e-mailed after the commit."""
@@ -187,6 +189,8 @@ def record_payment(
             mode=mode,
             other_mode=other_mode,
             reference=reference,
+            drawer=drawer,
+            bank=bank,
             recorded_by=user,
             date=date or timezone.localdate(),
         )

@@ -369,9 +369,32 @@ class Payment(models.Model):
         blank=True,
         help_text=_("Cheque number, bank transaction reference…"),
     )
+    drawer = models.CharField(
+        _("drawer"),
+        max_length=120,
+        blank=True,
+        help_text=_("For a cheque: who signed it, when not the family itself."),
+    )
+    bank = models.CharField(
+        _("bank"),
+        max_length=80,
+        blank=True,
+        help_text=_("For a cheque: the bank it is drawn on."),
+    )
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
     invoices = models.ManyToManyField(
         Invoice, through="Allocation", verbose_name=_("invoices"), related_name="payments"
+    )
+    # The slip a cheque was handed to the bank with. One slip per cheque: set
+    # once, under a lock (billing/deposits.py), never changed afterwards.
+    deposit = models.ForeignKey(
+        "ChequeDeposit",
+        verbose_name=_("deposit slip"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cheques",
+        editable=False,
     )
     receipt_number = models.CharField(
         _("receipt number"), max_length=20, blank=True, editable=False
@@ -401,10 +424,19 @@ class Payment(models.Model):
                 name="unique_receipt_number_per_site",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(deposit__isnull=True) | Q(mode="cheque"),
+                name="only_cheques_are_deposited",
+            ),
         ]
 
     def __str__(self):
         return self.receipt_number or f"{self.get_mode_display()} {self.amount} €"
+
+    @property
+    def drawer_name(self):
+        """Who signed the cheque: the drawer recorded, else the family."""
+        return self.drawer or self.family.name
 
     @property
     def mode_label(self):
@@ -421,6 +453,52 @@ class Payment(models.Model):
             raise ValidationError({"other_mode": _("Choose the mode.")})
         if self.family_id and self.site_id and self.family.site_id != self.site_id:
             raise ValidationError({"family": _("This belongs to another site.")})
+
+
+class ChequeDeposit(models.Model):
+    """A bordereau de remise de chèques: the cheques the régie hands to its
+    bank at once, numbered without gaps per site and year (`2026REM0001`).
+    Made once and never changed: a cheque that bounces later stays on it."""
+
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="cheque_deposits"
+    )
+    number = models.CharField(_("number"), max_length=20, editable=False)
+    date = models.DateField(_("deposit date"), default=timezone.localdate)
+    bank = models.CharField(
+        _("bank"),
+        max_length=80,
+        help_text=_("Where the cheques are deposited, for example “DGFiP – Trésor public”."),
+    )
+    account = models.CharField(
+        _("account"),
+        max_length=60,
+        blank=True,
+        help_text=_("The régie’s account number or IBAN, as the bank asks for it."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("made by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("made"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cheque deposit slip")
+        verbose_name_plural = _("cheque deposit slips")
+        ordering = ["-date", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "number"], name="unique_deposit_number_per_site"
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
 
 
 class Allocation(models.Model):

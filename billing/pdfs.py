@@ -11,6 +11,8 @@ from extranet.money import money
 from extranet.pdf import logo_uri
 from extranet.pdf import render_pdf as render
 
+from .deposits import cheques_of
+from .ledger import postal_address
 from .models import Allocation, Invoice, Payment
 
 
@@ -35,7 +37,7 @@ def _store(model, pk, field, name, pdf):
     return instance
 
 
-def invoice_pdf_bytes(invoice):
+def invoice_pdf_bytes(invoice, draft=False):
     lines = list(invoice.lines.select_related("student", "discipline"))
     return render_pdf(
         "billing/pdf/invoice.html",
@@ -45,8 +47,22 @@ def invoice_pdf_bytes(invoice):
             "instalments": list(invoice.instalments.all()),
             "site": invoice.site,
             "logo_uri": logo_uri(invoice.site),
+            "draft": draft,
         },
     )
+
+
+def draft_preview_pdf(invoice):
+    """What the draft would look like once issued, marked « Brouillon » and
+    without a number. Rendered for the secretariat only, never stored nor
+    sent: the names and addresses are filled in this copy, not saved."""
+    invoice = Invoice.objects.select_related("site", "family", "payer", "credited_invoice").get(
+        pk=invoice.pk, status=Invoice.Status.DRAFT
+    )
+    invoice.family_name, invoice.family_address = postal_address(invoice.family, invoice.payer)
+    invoice.site_name, invoice.site_address = invoice.site.name, invoice.site.address
+    invoice.total = money(sum((line.amount for line in invoice.lines.all()), Decimal(0)))
+    return invoice_pdf_bytes(invoice, draft=True)
 
 
 def ensure_invoice_pdf(invoice):
@@ -139,5 +155,21 @@ def attestation_pdf(family, year):
             "total": money(sum((p.amount for p in payments), Decimal(0))),
             "unallocated": unallocated,
             "logo_uri": logo_uri(family.site),
+        },
+    )
+
+
+def deposit_pdf_bytes(deposit):
+    """The slip handed to the bank with the cheques: reprinted the same at
+    any time (a cheque rejected later stays listed, as it was deposited)."""
+    cheques, total = cheques_of(deposit)
+    return render_pdf(
+        "billing/pdf/deposit.html",
+        {
+            "deposit": deposit,
+            "cheques": cheques,
+            "total": total,
+            "site": deposit.site,
+            "logo_uri": logo_uri(deposit.site),
         },
     )
