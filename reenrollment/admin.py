@@ -2,11 +2,12 @@ from datetime import datetime
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -14,9 +15,10 @@ from django.utils.translation import ngettext
 from documents.uploads import check_document
 from extranet.admin_scoping import ScopedHistoryAdmin, SiteScopedAdmin, staff_site_id
 from extranet.responses import base_url
+from students import capacity
 from students.models import Course, Discipline
 
-from . import exports, queries, workflow
+from . import exports, queries, waiting, workflow
 from .models import ReenrollmentCampaign, ReenrollmentRequest, SchoolRules, Wish
 from .views import rules_response
 
@@ -179,6 +181,18 @@ class DecisionForm(forms.ModelForm):
     validate_incomplete = forms.BooleanField(
         label=_("Validate although documents are missing or refused"), required=False
     )
+    # Nobody is enrolled beyond a course's capacity without the secretary
+    # saying so.
+    when_full = forms.ChoiceField(
+        label=_("If a course is full"),
+        required=False,
+        widget=forms.RadioSelect,
+        choices=[
+            ("", _("warn me, enroll nobody")),
+            (workflow.WAITING_LIST, _("put the wish on the course's waiting list")),
+            (workflow.FORCE, _("enroll all the same, beyond the capacity")),
+        ],
+    )
 
     class Meta:
         model = ReenrollmentRequest
@@ -191,11 +205,13 @@ class DecisionForm(forms.ModelForm):
             return  # Decided: nothing left to choose.
         self.fields["seen"].initial = request.updated_at.isoformat()
         courses = Course.objects.filter(school_year=request.campaign.school_year_id)
-        self.fields["assigned_courses"].queryset = courses.select_related(
-            "discipline", "teacher"
+        self.fields["assigned_courses"].queryset = capacity.with_enrolled(
+            courses.select_related("discipline", "teacher")
         ).order_by("discipline__name", "weekday", "start_time")
+        self.fields["assigned_courses"].label_from_instance = course_label
         self.fields["assigned_courses"].help_text = _(
-            "Next year's courses. Proposed from the wishes: check them before validating."
+            "Next year's courses, with their students and capacity. Proposed from the "
+            "wishes: check them before validating."
         )
         self.initial["assigned_courses"] = [c.pk for c in workflow.proposed_courses(request)]
         self.owed = owed_documents(request)
@@ -238,6 +254,7 @@ class DecisionForm(forms.ModelForm):
                     reason=cleaned.get("refusal_reason", ""),
                     courses=cleaned.get("assigned_courses") or [],
                     answers=self.answers(),
+                    when_full=cleaned.get("when_full", ""),
                 )
             except workflow.NotAllowed as error:
                 self.add_error(error.field, error.message)
@@ -254,6 +271,16 @@ class DecisionForm(forms.ModelForm):
                     ),
                 )
         return cleaned
+
+
+def course_label(course):
+    """A course to choose, with its places: “… – 12/12, full”."""
+    if course.capacity is not None and course.enrolled >= course.capacity:
+        return _("%(course)s – %(places)s, full") % {
+            "course": course,
+            "places": capacity.describe(course),
+        }
+    return f"{course} – {capacity.describe(course)}"
 
 
 def wishes_to_answer(request):
@@ -315,6 +342,8 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
     date_hierarchy = "submitted_at"
     ordering = ["submitted_at"]
     actions = ["take_up", "validate_simple", "export_csv", "export_xlsx"]
+    # With a link to the waiting lists.
+    change_list_template = "admin/reenrollment/reenrollmentrequest/change_list.html"
     readonly_fields = [
         "student",
         "family",
@@ -346,6 +375,72 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
     def has_add_permission(self, request):
         return False  # Families make requests; the secretariat decides on them.
 
+    def get_urls(self):
+        return [
+            path(
+                "liste-d-attente/",
+                self.admin_site.admin_view(self.waiting_lists_view),
+                name="reenrollment_waiting_lists",
+            ),
+            path(
+                "liste-d-attente/<int:wish_id>/inscrire/",
+                self.admin_site.admin_view(self.enroll_waiting_view),
+                name="reenrollment_waiting_enroll",
+            ),
+            *super().get_urls(),
+        ]
+
+    def waiting_lists_view(self, request):
+        """Each full course's waiting list, in the order the families sent
+        their requests; `?course=` for one course."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        site_id = staff_site_id(request)
+        course = None
+        if (chosen := request.GET.get("course", "")).isdigit():
+            courses = Course.objects.select_related("discipline")
+            if site_id is not None:
+                courses = courses.filter(site_id=site_id)
+            course = get_object_or_404(courses, pk=chosen)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Waiting lists"),
+            "course": course,
+            "lists": waiting.waiting_lists(site_id, course.pk if course else None),
+            "may_enroll": self.has_change_permission(request),
+        }
+        return TemplateResponse(
+            request, "admin/reenrollment/reenrollmentrequest/waiting_lists.html", context
+        )
+
+    def enroll_waiting_view(self, request, wish_id):
+        """A place freed up: the student enrolled in the course waited for."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        wishes = Wish.objects.filter(
+            answer=Wish.Answer.WAITING_LIST, waiting_course__isnull=False
+        ).select_related("request__student", "waiting_course__discipline")
+        if (site_id := staff_site_id(request)) is not None:
+            wishes = wishes.filter(request__campaign__site_id=site_id)
+        wish = get_object_or_404(wishes, pk=wish_id)
+        try:
+            workflow.enroll_from_waiting_list(wish)
+        except workflow.NotAllowed as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _("%(student)s is enrolled in %(course)s.")
+                % {"student": wish.request.student, "course": wish.waiting_course},
+                messages.SUCCESS,
+            )
+        return redirect(
+            reverse("admin:reenrollment_waiting_lists") + f"?course={wish.waiting_course_id}"
+        )
+
     def may_answer(self, obj):
         return obj is not None and not obj.is_decided
 
@@ -359,6 +454,13 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id) if request.method == "GET" else None
+        if self.may_answer(obj):
+            for item in capacity.full_courses(workflow.proposed_courses(obj), obj.student):
+                self.message_user(
+                    request,
+                    item.message + " " + _("Say below whether the wish goes on its waiting list."),
+                    messages.WARNING,
+                )
         if self.may_answer(obj) and (owed := owed_documents(obj)):
             self.message_user(
                 request,
@@ -420,6 +522,7 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
                         (workflow.answer_field(wish), workflow.answer_note_field(wish))
                         for wish in (wishes_to_answer(obj) if obj is not None else [])
                     ],
+                    "when_full",
                     *(["validate_incomplete"] if obj is not None and owed_documents(obj) else []),
                     "missing_note",
                     "refusal_reason",
@@ -484,12 +587,26 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
                 reason=cleaned["refusal_reason"],
                 courses=cleaned["assigned_courses"],
                 answers=form.answers(),
+                when_full=cleaned["when_full"],
             )
         except workflow.NotAllowed as error:
             # Checked by the form a moment ago: the family or another
             # secretary acted meanwhile.
             messages.error(request, error.message)
         obj.refresh_from_db()
+        for wish in obj.wishes.filter(waiting_course__isnull=False).select_related(
+            "waiting_course__discipline"
+        ):
+            self.message_user(
+                request,
+                _("%(student)s is number %(rank)s on the waiting list of %(course)s.")
+                % {
+                    "student": obj.student,
+                    "rank": waiting.rank_of(wish),
+                    "course": wish.waiting_course,
+                },
+                messages.INFO,
+            )
 
     def save_related(self, request, form, formsets, change):
         pass  # The courses are stored by the validation itself, and only then.
@@ -533,7 +650,10 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
         if left:
             self.message_user(
                 request,
-                _("Left to look at one by one (new discipline or no course found): %(names)s")
+                _(
+                    "Left to look at one by one (new discipline, no course found or a "
+                    "course full): %(names)s"
+                )
                 % {"names": ", ".join(str(r.student) for r in left)},
                 messages.WARNING,
             )

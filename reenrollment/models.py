@@ -342,6 +342,15 @@ class Wish(models.Model):
         max_length=1000,
         help_text=_("Why the wish is refused, or where it stands on the waiting list."),
     )
+    waiting_course = models.ForeignKey(
+        Course,
+        verbose_name=_("waiting for the course"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="waiting_wishes",
+        help_text=_("On the waiting list of this course, which was full."),
+    )
 
     class Meta:
         verbose_name = _("wish")

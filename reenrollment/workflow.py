@@ -13,6 +13,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from students import capacity
 from students.models import Course, Discipline, Enrollment
 
 from . import emails, queries
@@ -114,17 +115,28 @@ def send(request, user, rules, base_url):
 
 DECISIONS = [Status.IN_REVIEW, Status.INCOMPLETE, Status.VALIDATED, Status.REFUSED]
 
+# What the secretary chose for a course already full, when validating: its
+# wish goes on the course's waiting list, or the student is enrolled beyond
+# the capacity. Without a choice, nobody is enrolled beyond it.
+WAITING_LIST = "waiting_list"
+FORCE = "force"
+WHEN_FULL = {WAITING_LIST, FORCE}
+
 
 def may_decide(request):
     return request.status in ReenrollmentRequest.DECIDABLE
 
 
-def check_decision(request, decision, seen=None, note="", reason="", courses=(), answers=None):
+def check_decision(
+    request, decision, seen=None, note="", reason="", courses=(), answers=None, when_full=""
+):
     """Raise NotAllowed if `decision` (a Status of DECISIONS) cannot be taken
     on `request` with these notes and courses. `seen` is the request's
     `updated_at` when the secretary looked at it: a decision on a request
     the family changed since is refused. `answers` ({wish id: (answer,
-    note)}) answer the wishes the courses do not grant, at validation."""
+    note)}) answer the wishes the courses do not grant, at validation;
+    `when_full` (one of WHEN_FULL) says what to do with a course that is
+    full. A validation returns its placement (see `placement()`)."""
     if decision not in DECISIONS:
         raise ValueError(f"Not a decision: {decision!r}")
     if seen is not None and request.updated_at != seen:
@@ -167,19 +179,68 @@ def check_decision(request, decision, seen=None, note="", reason="", courses=(),
                 "assigned_courses",
                 "other_year",
             )
-        check_answers(list(request.wishes.all()), courses, answers or {})
+        request_wishes = list(request.wishes.all())
+        enrolled, waiting = placement(request, request_wishes, courses, when_full)
+        check_answers(request_wishes, enrolled, answers or {}, waiting)
+        return enrolled, waiting
+
+
+def placement(request, request_wishes, courses, when_full=""):
+    """(the courses the student is enrolled in, {wish id: full course whose
+    waiting list the wish goes on}). A course full without `when_full`
+    raises NotAllowed, naming it and its places."""
+    full = capacity.full_courses(courses, request.student)
+    if not full or when_full == FORCE:
+        return list(courses), {}
+    if when_full != WAITING_LIST:
+        raise NotAllowed(
+            " ".join(item.message for item in full)
+            + " "
+            + _("Put the wish on the waiting list, or enroll the student all the same."),
+            "when_full",
+            "full",
+        )
+    full_ids = {item.course.pk for item in full}
+    enrolled = [course for course in courses if course.pk not in full_ids]
+    granted = granted_discipline_ids(enrolled)
+    waiting = {}
+    for item in full:
+        wish = next(
+            (
+                w
+                for w in request_wishes
+                if w.is_wanted
+                and w.discipline_id == item.course.discipline_id
+                and w.discipline_id not in granted
+                and w.pk not in waiting
+            ),
+            None,
+        )
+        if wish is None:
+            raise NotAllowed(
+                _(
+                    "No wish of the family waits for %(course)s: take the course out of "
+                    "the list, or enroll the student all the same."
+                )
+                % {"course": item.course},
+                "when_full",
+                "no_wish",
+            )
+        waiting[wish.pk] = item.course
+    return enrolled, waiting
 
 
 def granted_discipline_ids(courses):
     return {course.discipline_id for course in courses}
 
 
-def check_answers(request_wishes, courses, answers):
+def check_answers(request_wishes, courses, answers, waiting=None):
     """Each wish the courses do not grant has an answer: refused, with the
-    reason the family receives, or on the waiting list. Never dropped."""
+    reason the family receives, or on the waiting list. Never dropped.
+    `waiting` are the wishes put on the waiting list of a full course."""
     granted = granted_discipline_ids(courses)
     for wish in request_wishes:
-        if not wish.is_wanted or wish.discipline_id in granted:
+        if not wish.is_wanted or wish.discipline_id in granted or wish.pk in (waiting or {}):
             continue
         answer, note = answers.get(wish.pk, ("", ""))
         if answer not in Wish.NOT_GRANTED:
@@ -208,23 +269,37 @@ def answer_note_field(wish):
     return f"wish_{wish.pk}_note"
 
 
-def save_answers(request, courses, answers):
+def save_answers(request, courses, answers, waiting=None):
     """Every wish answered: granted when a course of its discipline is
-    given, else as the secretariat said."""
+    given, on the waiting list of the full course it was meant for, else
+    as the secretariat said."""
     granted = granted_discipline_ids(courses)
+    waiting = waiting or {}
     request_wishes = list(request.wishes.all())
     for wish in request_wishes:
+        wish.waiting_course = waiting.get(wish.pk)
         if not wish.is_wanted:
             wish.answer, wish.answer_note = "", ""
         elif wish.discipline_id in granted:
             wish.answer, wish.answer_note = Wish.Answer.GRANTED, ""
+        elif wish.pk in waiting:
+            wish.answer, wish.answer_note = Wish.Answer.WAITING_LIST, ""
         else:
             wish.answer, wish.answer_note = answers[wish.pk]
-    Wish.objects.bulk_update(request_wishes, ["answer", "answer_note"])
+    Wish.objects.bulk_update(request_wishes, ["answer", "answer_note", "waiting_course"])
 
 
 def decide(
-    request, decision, user, base_url, seen=None, note="", reason="", courses=(), answers=None
+    request,
+    decision,
+    user,
+    base_url,
+    seen=None,
+    note="",
+    reason="",
+    courses=(),
+    answers=None,
+    when_full="",
 ):
     """The secretariat's decision as chosen in the admin form."""
     if decision == Status.IN_REVIEW:
@@ -233,7 +308,7 @@ def decide(
         return mark_incomplete(request, note, user, base_url, seen)
     if decision == Status.REFUSED:
         return refuse(request, reason, user, base_url, seen)
-    return validate(request, courses, user, base_url, seen, answers)
+    return validate(request, courses, user, base_url, seen, answers, when_full)
 
 
 def start_review(request, user, seen=None):
@@ -255,22 +330,55 @@ def refuse(request, reason, user, base_url, seen=None):
     return _decide(request, Status.REFUSED, user, base_url, seen, reason=reason)
 
 
-def validate(request, courses, user, base_url, seen=None, answers=None):
+def validate(request, courses, user, base_url, seen=None, answers=None, when_full=""):
     """Next year's enrollments created from the courses assigned; the wishes
-    they do not grant answered with `answers`."""
+    they do not grant answered with `answers`; a course full, as `when_full`
+    says (see `placement()`)."""
     return _decide(
-        request, Status.VALIDATED, user, base_url, seen, courses=list(courses), answers=answers
+        request,
+        Status.VALIDATED,
+        user,
+        base_url,
+        seen,
+        courses=list(courses),
+        answers=answers,
+        when_full=when_full,
     )
 
 
 def _decide(
-    request, status, user, base_url, seen=None, note="", reason="", courses=(), answers=None
+    request,
+    status,
+    user,
+    base_url,
+    seen=None,
+    note="",
+    reason="",
+    courses=(),
+    answers=None,
+    when_full="",
 ):
     answers = {pk: (answer, (text or "").strip()) for pk, (answer, text) in (answers or {}).items()}
     with transaction.atomic():
         request = _locked(request)
-        check_decision(
-            request, status, seen, note=note, reason=reason, courses=courses, answers=answers
+        if courses:
+            # The places are counted on locked courses: two secretaries
+            # validating at once cannot both take the last one.
+            list(
+                Course.objects.select_for_update()
+                .filter(pk__in=[course.pk for course in courses])
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+        placed = check_decision(
+            request,
+            status,
+            seen,
+            note=note,
+            reason=reason,
+            courses=courses,
+            answers=answers,
+            when_full=when_full,
         )
         request.status = status
         request.decided_at = timezone.now()
@@ -281,13 +389,14 @@ def _decide(
             request.refusal_reason = reason
         request.save()
         if status == Status.VALIDATED:
-            save_answers(request, courses, answers)
-            request.assigned_courses.set(courses)
-            for course in courses:
+            enrolled, waiting = placed
+            save_answers(request, enrolled, answers, waiting)
+            request.assigned_courses.set(enrolled)
+            for course in enrolled:
                 Enrollment.objects.get_or_create(
                     student=request.student, course=course, defaults={"level": course.level}
                 )
-            emails.request_validated(request, courses, base_url)
+            emails.request_validated(request, enrolled, base_url)
         elif status == Status.INCOMPLETE:
             emails.request_incomplete(request, base_url)
         else:
@@ -320,7 +429,7 @@ def validate_simple(requests, user, base_url):
     and a course found for each, validated with the courses proposed.
     Returns (validated, incomplete, left): those whose documents are missing
     or refused are not validated (the guide: only a complete file is), and
-    the others are for a look one by one."""
+    the others (a course full among them) are for a look one by one."""
     # Not those marked incomplete: what is missing may be more than a document.
     decidable = requests.filter(status__in=[Status.SUBMITTED, Status.IN_REVIEW])
     owing = set(queries.requests_missing_documents(decidable))
@@ -410,3 +519,28 @@ def is_simple(request_wishes):
     return any(w.choice == Wish.Choice.CONTINUE for w in request_wishes) and not any(
         w.choice == Wish.Choice.NEW for w in request_wishes
     )
+
+
+def enroll_from_waiting_list(wish):
+    """A place freed up: the student of `wish`, on a course's waiting list,
+    is enrolled in it, the wish granted. Refused while the course is still
+    full."""
+    with transaction.atomic():
+        course = Course.objects.select_for_update().get(pk=wish.waiting_course_id)
+        wish = (
+            Wish.objects.select_for_update(of=("self",))
+            .select_related("request__student")
+            .get(pk=wish.pk)
+        )
+        if wish.answer != Wish.Answer.WAITING_LIST or wish.waiting_course_id != course.pk:
+            raise NotAllowed(_("This wish is no longer on the waiting list."), code="gone")
+        student = wish.request.student
+        if full := capacity.full_courses([course], student):
+            raise NotAllowed(full[0].message, code="full")
+        Enrollment.objects.get_or_create(
+            student=student, course=course, defaults={"level": course.level}
+        )
+        wish.answer, wish.answer_note = Wish.Answer.GRANTED, ""
+        wish.save(update_fields=["answer", "answer_note"])
+        wish.request.assigned_courses.add(course)
+    return wish

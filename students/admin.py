@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.db.models import F
+from django.utils.translation import gettext_lazy as _
 
 from documents.review import DocumentReviewAdmin
 from extranet.admin_scoping import ScopedHistoryAdmin, SiteScopedAdmin, SiteScopedInlineMixin
 
+from . import capacity
 from .models import (
     ClosurePeriod,
     Course,
@@ -59,7 +61,9 @@ class CourseAdmin(SiteScopedAdmin):
         "end_time",
         "room",
         "school_year",
+        "students",
     ]
+    readonly_fields = ["students"]
     list_filter = [
         ("school_year", admin.RelatedOnlyFieldListFilter),
         "weekday",
@@ -67,6 +71,15 @@ class CourseAdmin(SiteScopedAdmin):
     ]
     list_select_related = ["discipline", "teacher", "room", "school_year"]
     search_fields = ["discipline__name", "level", "teacher__last_name"]
+
+    def get_queryset(self, request):
+        return capacity.with_enrolled(super().get_queryset(request))
+
+    @admin.display(description=_("students / capacity"), ordering="enrolled")
+    def students(self, course):
+        if course.pk is None:
+            return "–"
+        return capacity.describe(course)
 
 
 class EnrollmentInline(SiteScopedInlineMixin, admin.TabularInline):

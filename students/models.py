@@ -1,6 +1,7 @@
 import secrets
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -187,6 +188,16 @@ class Course(models.Model):
         related_name="courses",
     )
     is_collective = models.BooleanField(_("collective lesson"), default=True)
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "How many students the course takes; empty: no limit. A re-enrollment that "
+            "would go beyond it is put on the waiting list or enrolled explicitly."
+        ),
+    )
     methods = models.TextField(_("methods and books to buy"), blank=True)
     parent_meeting = models.DateTimeField(_("parent–teacher meeting"), null=True, blank=True)
     external_ref = models.CharField(
