@@ -7,6 +7,7 @@ ModelAdmin's own, scoped to the staff member's site), and in a fixed number
 of queries whatever the number of families."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -39,7 +40,7 @@ class Figure:
     count: int
     url: str
     # When the oldest waits since, or what the count amounts to.
-    oldest: object = None
+    oldest: datetime | None = None
     amount: Decimal | None = None
 
 
@@ -53,7 +54,7 @@ class DisciplineProgress:
 @dataclass
 class CampaignProgress:
     campaign: ReenrollmentCampaign
-    state: str
+    state: ReenrollmentCampaign.State
     url: str
     statuses: list = field(default_factory=list)  # Figure per status
     disciplines: list = field(default_factory=list)  # DisciplineProgress
@@ -142,20 +143,18 @@ def campaigns(request):
         .annotate(n=Count("request", distinct=True))
         .order_by()
     )
-    by_discipline = {}
+    names, by_discipline = {}, {}
     for row in wishes:
         key = (row["request__campaign"], row["discipline"])
-        by_discipline.setdefault(key, (row["discipline__name"], {}))[1][row["request__status"]] = (
-            row["n"]
-        )
-    for (campaign_pk, discipline_pk), (name, statuses) in sorted(
-        by_discipline.items(), key=lambda item: item[1][0].casefold()
-    ):
-        campaign = progress[campaign_pk].campaign
-        params = {**_of(campaign), "discipline": discipline_pk}
+        names[key] = row["discipline__name"]
+        by_discipline.setdefault(key, {})[row["request__status"]] = row["n"]
+    for key in sorted(by_discipline, key=lambda key: names[key].casefold()):
+        campaign_pk, discipline_pk = key
+        statuses = by_discipline[key]
+        params = {**_of(progress[campaign_pk].campaign), "discipline": discipline_pk}
         progress[campaign_pk].disciplines.append(
             DisciplineProgress(
-                name,
+                names[key],
                 [
                     Figure(
                         Status(status).label,
@@ -164,7 +163,7 @@ def campaigns(request):
                     )
                     for status in PROGRESS
                 ],
-                # Requests can't count twice here: one per student and campaign.
+                # No request counts twice: one status each.
                 Figure(
                     _("in all"), sum(statuses.values()), changelist(ReenrollmentRequest, **params)
                 ),

@@ -1,12 +1,15 @@
 """The staff's roles: one group each, with the permissions the table below
 gives it. The table is the one truth: a data migration makes the groups
-match it (`sync`), and so does any later migration that changes it, for
-example when an app adds a model the roles must reach.
+match it, and so does any later migration that changes it, for example
+when an app adds a model the roles must reach: one that depends on that
+app's migration and runs `migrations.RunPython(roles.migrate,
+migrations.RunPython.noop)`.
 
 A role gives what the job needs on the staff member's own site(s); the
 site itself is never in the table (see extranet/admin_scoping.py)."""
 
 from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
 from django.db.models import Q
 
 SECRETARIAT = "Secrétariat"
@@ -119,3 +122,14 @@ def sync(apps=global_apps):
     for role in ROLES:
         group, _created = Group.objects.get_or_create(name=role)
         group.permissions.set(permissions_of(role, apps))
+
+
+def migrate(apps, schema_editor):
+    """`sync` in a data migration. Permissions are normally created once all
+    migrations have run: they are created here first, for every app migrated
+    so far, so that the groups get them on a new database too."""
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    sync(apps)

@@ -1,22 +1,9 @@
 """The staff's roles as groups: "Secrétariat", "Régie / comptabilité",
-"Direction", with the permissions workspace/roles.py gives them.
+"Direction", with the permissions workspace/roles.py gives them."""
 
-Permissions are normally created after all migrations have run: they are
-created here first, for every app migrated so far, so that the groups get
-them on a new database too."""
-
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 from workspace import roles
-
-
-def create_roles(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    roles.sync(apps)
 
 
 def remove_roles(apps, schema_editor):
@@ -39,4 +26,4 @@ class Migration(migrations.Migration):
         ("home", "0001_home"),
     ]
 
-    operations = [migrations.RunPython(create_roles, remove_roles)]
+    operations = [migrations.RunPython(roles.migrate, remove_roles)]
