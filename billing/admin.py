@@ -24,6 +24,7 @@ from fees.models import FeeGrid
 
 from . import ledger
 from .admin_deposits import DepositFilter, make_deposit_slip
+from .debtors import overdue_invoices
 from .generation import GenerationError, generate, periods_of, report
 from .models import (
     Allocation,
@@ -176,6 +177,23 @@ class PastDueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OverdueFilter(admin.SimpleListFilter):
+    """Overdue as the reminders and the debtors list count it: instalments
+    fallen due included."""
+
+    title = _("overdue")
+    parameter_name = "retard"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("overdue (instalments included)"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "yes":
+            return queryset
+        overdue = overdue_invoices(staff_site_id(request), timezone.localdate())
+        return queryset.filter(pk__in=[item.invoice.pk for item in overdue])
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(SiteScopedAdmin):
     list_display = [
@@ -193,6 +211,7 @@ class InvoiceAdmin(SiteScopedAdmin):
         "status",
         "kind",
         PastDueFilter,
+        OverdueFilter,
         ("school_year", admin.RelatedOnlyFieldListFilter),
     ]
     list_select_related = ["family"]

@@ -103,16 +103,19 @@ def overdue_parts(invoice, instalments, today):
 
 
 def overdue_invoices(site_id, today, family_ids=None, for_list=False):
-    """Every issued invoice of the site with something overdue at `today`,
-    as Overdue, oldest first. Two queries (more with `for_list`: the
-    families' responsables, accounts and the reminders, for the debtors
+    """Every issued invoice of the site (of every site when `site_id` is
+    None: a network administrator's view) with something overdue at
+    `today`, as Overdue, oldest first. Two queries (more with `for_list`:
+    the families' responsables, accounts and the reminders, for the debtors
     list), whatever the number of families."""
     past_instalment = Instalment.objects.filter(invoice=OuterRef("pk"), due_date__lt=today)
     invoices = (
         Invoice.objects.issued()
-        .filter(site_id=site_id, kind=Invoice.Kind.INVOICE)
+        .filter(kind=Invoice.Kind.INVOICE)
         .filter(Q(due_date__lt=today) | Q(Exists(past_instalment)))
     )
+    if site_id is not None:
+        invoices = invoices.filter(site_id=site_id)
     if family_ids is not None:
         invoices = invoices.filter(family_id__in=family_ids)
     invoices = (

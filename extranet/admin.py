@@ -126,13 +126,23 @@ class UserAdmin(SiteScopedAdmin, BaseUserAdmin):
     search_fields = ["username", "email", "first_name", "last_name", "family__name"]
     list_select_related = ["site", "family"]
     autocomplete_fields = ["family"]
+    filter_horizontal = [*BaseUserAdmin.filter_horizontal, "other_sites"]
     ordering = ["site", "username"]
     fieldsets = [
         (None, {"fields": ["site", "username", "password"]}),
         (_("Family and contact"), {"fields": ["family", "first_name", "last_name", "email"]}),
         (
             _("Permissions"),
-            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+            {
+                "fields": [
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                    "other_sites",
+                ]
+            },
         ),
         (
             _("Display preferences"),
@@ -172,5 +182,5 @@ class UserAdmin(SiteScopedAdmin, BaseUserAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if staff_site_id(request) is not None:
             # A secretary manages families' accounts, not staff rights.
-            fields += ["is_staff", "is_superuser", "groups", "user_permissions"]
+            fields += ["is_staff", "is_superuser", "groups", "user_permissions", "other_sites"]
         return fields

@@ -9,10 +9,44 @@ from simple_history.admin import SimpleHistoryAdmin
 from .admin_phones import FrenchPhonesHistory, FrenchPhonesMixin
 from .models import Site
 
+# The site a staff member working for several sites has chosen to work on.
+CHOSEN_SITE_KEY = "staff_site_id"
+
+
+def works_for_other_sites(user):
+    """Whether a site's staff member also works for other sites. The
+    authentication backend tells it with the user (no query per page)."""
+    if not (user.is_staff and user.site_id):
+        return False
+    known = getattr(user, "works_for_other_sites", None)
+    return user.other_sites.exists() if known is None else known
+
+
+def staff_sites(user):
+    """The sites a staff member switches between: her own first, then the
+    others by name. Empty when there is nothing to switch."""
+    if not works_for_other_sites(user):
+        return []
+    return [user.site, *user.other_sites.order_by("name")]
+
 
 def staff_site_id(request):
-    """The site a staff member is limited to; None for network administrators."""
-    return request.user.site_id
+    """The site a staff member is limited to: the one she has chosen among
+    her own and her other sites, by default her own; None for network
+    administrators."""
+    user = request.user
+    own = user.site_id
+    session = getattr(request, "session", None)
+    chosen = session.get(CHOSEN_SITE_KEY) if session is not None else None
+    if own is None or chosen is None or chosen == own:
+        return own
+    # Checked on every request: a site taken off her list is left at once.
+    checked = getattr(request, "_checked_staff_site", None)
+    if checked is None or checked[0] != chosen:
+        allowed = works_for_other_sites(user) and user.other_sites.filter(pk=chosen).exists()
+        checked = (chosen, chosen if allowed else own)
+        request._checked_staff_site = checked
+    return checked[1]
 
 
 def limit_choices_to_site(db_field, request, kwargs):

@@ -1,6 +1,6 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 
 def account_for_login(site, username):
@@ -37,8 +37,15 @@ class SiteAccountBackend(ModelBackend):
 
     def get_user(self, user_id):
         User = get_user_model()
+        # Whether a staff member also works for other sites, asked with the
+        # user itself: the administration's site switcher needs no query of its own.
+        other_sites = User.other_sites.through.objects.filter(user=OuterRef("pk"))
         try:
-            user = User.objects.select_related("site", "family").get(pk=user_id)
+            user = (
+                User.objects.select_related("site", "family")
+                .annotate(works_for_other_sites=Exists(other_sites))
+                .get(pk=user_id)
+            )
         except User.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None

@@ -10,6 +10,7 @@ from documents.review import DocumentReviewAdmin
 from extranet.admin_scoping import ScopedHistoryAdmin, SiteScopedInlineMixin
 from extranet.models import User
 
+from . import account_states
 from .admin_accounts import OnboardingAccountAdmin
 from .documents import family_owes
 from .models import Family, FamilyDocument, Guardian
@@ -32,6 +33,30 @@ class MissingDocumentsFilter(admin.SimpleListFilter):
         if self.value() == "complete":
             return queryset.exclude(family_owes())
         return queryset
+
+
+class AccountFilter(admin.SimpleListFilter):
+    title = _("account")
+    parameter_name = "compte"
+
+    CONDITIONS = {
+        "none": account_states.without_account,
+        "never": account_states.never_signed_in,
+        "invited": account_states.invitation_unused,
+        "used": account_states.signed_in,
+    }
+
+    def lookups(self, request, model_admin):
+        return [
+            ("none", _("without an account")),
+            ("never", _("never signed in")),
+            ("invited", _("invited, link not used yet")),
+            ("used", _("signed in at least once")),
+        ]
+
+    def queryset(self, request, queryset):
+        condition = self.CONDITIONS.get(self.value())
+        return queryset if condition is None else queryset.filter(condition())
 
 
 class GuardianFormSet(BaseInlineFormSet):
@@ -114,7 +139,11 @@ class FamilyAdmin(ScopedHistoryAdmin):
         "updated_at",
         "overview_link",
     ]
-    list_filter = [("site", admin.RelatedOnlyFieldListFilter), MissingDocumentsFilter]
+    list_filter = [
+        ("site", admin.RelatedOnlyFieldListFilter),
+        MissingDocumentsFilter,
+        AccountFilter,
+    ]
     search_fields = [
         "name",
         "external_ref",

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from extranet.admin_scoping import SiteScopedAdmin
+from extranet.admin_scoping import SiteScopedAdmin, staff_site_id
 
 from .models import InstalmentPlan
 
@@ -52,14 +52,14 @@ class InstalmentPlanAdmin(SiteScopedAdmin):
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
         # A network administrator (no site of her own) says which site.
-        if getattr(request.user, "site_id", None) is None and "site" not in fields:
+        if staff_site_id(request) is None and "site" not in fields:
             fields.insert(0, "site")
         return fields
 
     def save_model(self, request, obj, form, change):
         if obj.is_default:
             # One default plan per site: this one replaces the other.
-            site_id = getattr(request.user, "site_id", None) or obj.site_id
+            site_id = staff_site_id(request) or obj.site_id
             InstalmentPlan.objects.filter(site_id=site_id, is_default=True).exclude(
                 pk=obj.pk
             ).update(is_default=False)

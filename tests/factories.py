@@ -552,3 +552,21 @@ def mandate(family, iban="FR7630006000011234567890189", bic="AGRIFRPPXXX", **fie
         **fields,
     )
     return mandates.activate(found)
+
+
+# Staff in their roles.
+
+
+def member(site, *role_names, username="secretariat", **fields):
+    """A staff member of `site` (None: the network) in the groups of `role_names`
+    (workspace/roles.py), the groups made as the migration makes them."""
+    from django.contrib.auth.models import Group
+
+    from workspace import roles
+
+    roles.sync()
+    user = User.objects.create_user(
+        username=username, password="x" * 16, site=site, is_staff=True, **fields
+    )
+    user.groups.set(Group.objects.filter(name__in=role_names))
+    return user

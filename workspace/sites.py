@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from . import dashboard, overview
+from extranet.admin_scoping import staff_site_id, staff_sites
+
+from . import dashboard, overview, switching
 
 
 class WorkspaceAdminSite(admin.AdminSite):
@@ -18,6 +20,14 @@ class WorkspaceAdminSite(admin.AdminSite):
         context = {**dashboard.context(request), **(extra_context or {})}
         return super().index(request, context)
 
+    def each_context(self, request):
+        context = super().each_context(request)
+        if request.user.is_authenticated:
+            # The header's site switcher, for staff working for several sites.
+            context["staff_sites"] = staff_sites(request.user)
+            context["staff_site_id"] = staff_site_id(request)
+        return context
+
     def get_urls(self):
         # Before Django's own, whose "<app_label>/" pattern would catch them.
         return [
@@ -25,5 +35,10 @@ class WorkspaceAdminSite(admin.AdminSite):
                 "famille/<int:family_id>/",
                 self.admin_view(overview.family_overview),
                 name="family_overview",
+            ),
+            path(
+                "etablissement/",
+                self.admin_view(switching.switch_site),
+                name="switch_site",
             ),
         ] + super().get_urls()
