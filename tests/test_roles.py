@@ -18,7 +18,8 @@ from .test_migrations import migrate_exactly_to
 
 pytestmark = pytest.mark.django_db
 
-ROLES_MIGRATION = ("workspace", "0001_roles")
+# The latest migration that syncs the roles with the table.
+ROLES_MIGRATION = ("workspace", "0002_roles_messages_and_deposits")
 
 
 def rights(group):
@@ -27,8 +28,13 @@ def rights(group):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_makes_the_groups_on_a_new_database(migrator):
-    migration = import_module("workspace.migrations.0001_roles").Migration
-    old = migrate_exactly_to(migration.dependencies)
+    # Every app up to what the roles' migrations need, the latest per app.
+    before = {}
+    for name in ["0001_roles", "0002_roles_messages_and_deposits"]:
+        for app, migration in import_module(f"workspace.migrations.{name}").Migration.dependencies:
+            if app != "workspace":
+                before[app] = max(before.get(app, migration), migration)
+    old = migrate_exactly_to(sorted(before.items()))
     # Permissions are not there yet (they come after the migrations), and the
     # demo may already have made a group of the same name.
     assert not old.apps.get_model("auth", "Permission").objects.exists()
@@ -197,3 +203,16 @@ def test_the_demo_staff_have_their_roles(demo):
     assert list(travelling.other_sites.all()) == [demo["combs"]]
     for role in roles.ROLES:
         assert rights(Group.objects.get(name=role)) == set(roles.codenames(role))
+
+
+def test_the_cash_office_makes_cheque_slips_and_the_secretariat_writes_to_families():
+    roles.sync()
+    cash_office = rights(Group.objects.get(name=roles.CASH_OFFICE))
+    secretariat = rights(Group.objects.get(name=roles.SECRETARIAT))
+    direction = rights(Group.objects.get(name=roles.DIRECTION))
+    assert ("billing", "add_chequedeposit") in cash_office
+    assert ("billing", "add_chequedeposit") not in secretariat
+    assert {("messaging", "add_message"), ("messaging", "view_delivery")} <= secretariat
+    assert ("messaging", "add_message") not in cash_office
+    assert {("billing", "view_chequedeposit"), ("messaging", "view_message")} <= direction
+    assert ("messaging", "add_message") not in direction
