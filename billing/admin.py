@@ -65,7 +65,10 @@ class LabelledFieldsFormSet(forms.BaseInlineFormSet):
         super().add_fields(form, index)
         for field in form.fields.values():
             if not field.widget.is_hidden and field.label:
-                field.widget.attrs.setdefault("aria-label", str(field.label))
+                # The admin wraps related fields' widgets; the wrapped one renders
+                # (the wrapper's attrs are not the copy's, on the first form).
+                widget = getattr(field.widget, "widget", field.widget)
+                widget.attrs.setdefault("aria-label", str(field.label))
 
 
 class InvoiceLineInline(SiteScopedInlineMixin, admin.TabularInline):
@@ -569,7 +572,7 @@ class InvoiceAdmin(SiteScopedAdmin):
         )
 
 
-class AllocationFormSet(forms.BaseInlineFormSet):
+class AllocationFormSet(LabelledFieldsFormSet):
     def clean(self):
         super().clean()
         payment = self.instance

@@ -73,7 +73,10 @@ class CourseAdmin(SiteScopedAdmin):
     search_fields = ["discipline__name", "level", "teacher__last_name"]
 
     def get_queryset(self, request):
-        return capacity.with_enrolled(super().get_queryset(request))
+        # A query with a count loses the model's ordering: the autocomplete
+        # pages through it, so it is given back.
+        courses = capacity.with_enrolled(super().get_queryset(request))
+        return courses.order_by(*Course._meta.ordering, "pk")
 
     @admin.display(description=_("students / capacity"), ordering="enrolled")
     def students(self, course):
