@@ -10,7 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.models import OnlinePayment, PaymentGateway
+from billing import ledger
+from billing.deposits import make_deposit
+from billing.models import OnlinePayment, Payment, PaymentGateway
 from extranet.models import User
 from families.models import Family, FamilyDocument
 from reenrollment.models import ReenrollmentRequest, Wish
@@ -92,7 +94,15 @@ def day_of_work(site):
     today = timezone.localdate()
     factories.issued(family, due_date=today - timedelta(days=10), lines=[("Piano", "100.00")])
     factories.issued(family, due_date=today - timedelta(days=40), lines=[("FM", "50.50")])
-    factories.issued(family, due_date=today + timedelta(days=10), lines=[("Danse", "80.00")])
+    upcoming = factories.issued(
+        family, due_date=today + timedelta(days=10), lines=[("Danse", "80.00")]
+    )
+    # Two cheques to take to the bank, and one already on a slip.
+    for amount in ["30.00", "20.50", "10.00"]:
+        cheque = ledger.record_payment(
+            family, Decimal(amount), Payment.Mode.CHEQUE, [(upcoming, Decimal(amount))]
+        )
+    make_deposit(site, [cheque.pk], bank="Trésor public")
     factories.draft(family, due_date=today - timedelta(days=10))
     return data
 
@@ -139,6 +149,7 @@ def test_each_figure_counts_what_its_list_shows(secretary, combs, ploufragan):
         "Familles sans compte": 2,
         "Familles jamais connectées": 2,
         "Invitations envoyées, pas encore utilisées": 1,
+        "Chèques à remettre en banque": 2,
     }
     for label, figure in shown.items():
         assert len(listed(secretary, figure.url)) == figure.count, label
@@ -150,6 +161,8 @@ def test_each_figure_counts_what_its_list_shows(secretary, combs, ploufragan):
     assert timezone.localdate(oldest) == clock.TODAY - timedelta(days=3)
     text = page.text
     assert "150,50\u00a0€ en retard" in text
+    assert shown["Chèques à remettre en banque"].total == Decimal("50.50")
+    assert "50,50\u00a0€ en tout" in text
     assert "Réinscription" in text and "Familles sans compte" in text
 
 
@@ -196,7 +209,7 @@ def test_a_network_administrator_sees_every_site(combs, ploufragan):
 def test_figures_follow_the_staff_members_permissions(combs):
     day_of_work(combs)
     direction = factories.signed_in(factories.member(combs, roles.DIRECTION, username="dir"))
-    assert len(figures(direction.get(INDEX))) == 13  # Direction reads everything.
+    assert len(figures(direction.get(INDEX))) == 14  # Direction reads everything.
     nobody = factories.signed_in(factories.staff(combs, [], username="nobody"))
     page = nobody.get(INDEX)
     assert page.status_code == 200
@@ -258,7 +271,7 @@ def test_the_query_count_does_not_grow_with_the_families(
         measured.append(len(queries))
         assert figures(page)["Familles sans compte"].count == start + count
     assert measured[0] == measured[1], measured
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         secretary.get(INDEX)
 
 

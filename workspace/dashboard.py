@@ -12,13 +12,14 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.db.models import Count, Min, OuterRef, Subquery
+from django.db.models import Count, Min, OuterRef, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing.debtors import overdue_invoices
-from billing.models import Invoice, OnlinePayment
+from billing.deposits import undeposited
+from billing.models import ChequeDeposit, Invoice, OnlinePayment, Payment
 from extranet.admin_scoping import staff_site_id
 from extranet.models import Site
 from extranet.money import money
@@ -39,9 +40,10 @@ class Figure:
     label: str
     count: int
     url: str
-    # When the oldest waits since, or what the count amounts to.
+    # When the oldest waits since, what is overdue, or what the count amounts to.
     oldest: datetime | None = None
     amount: Decimal | None = None
+    total: Decimal | None = None
 
 
 @dataclass
@@ -196,6 +198,21 @@ def payments(request):
                 len(overdue),
                 changelist(Invoice, retard="yes"),
                 amount=money(sum((item.amount for item in overdue), Decimal(0))),
+            )
+        )
+    model_admin = visible(request, Payment)
+    if model_admin is not None and visible(request, ChequeDeposit) is not None:
+        # The cheques recorded and not yet on a deposit slip: the bank wants
+        # them within days.
+        found = undeposited(model_admin.get_queryset(request)).aggregate(
+            count=Count("pk"), total=Sum("amount")
+        )
+        figures.append(
+            Figure(
+                _("Cheques to deposit at the bank"),
+                found["count"],
+                changelist(Payment, remise="no"),
+                total=money(found["total"] or Decimal(0)),
             )
         )
     return figures
