@@ -5,11 +5,12 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Sum
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext, pgettext, pgettext_lazy
@@ -37,6 +38,7 @@ from .models import (
     PaymentMode,
     Refund,
 )
+from .pdfs import draft_preview_pdf, ensure_invoice_pdf
 from .statement import reversal_of, statement
 from .treasury import treasury_headers, treasury_rows
 
@@ -333,8 +335,6 @@ class InvoiceAdmin(SiteScopedAdmin):
         return super().response_change(request, obj)
 
     def get_urls(self):
-        from django.urls import path
-
         return [
             path(
                 "<int:pk>/pdf/",
@@ -367,9 +367,6 @@ class InvoiceAdmin(SiteScopedAdmin):
     def generate_view(self, request):
         """The drafts of a fee grid's period: a preview (a dry run), then the
         generation itself. Issuing them stays a separate act."""
-        from django.core.exceptions import PermissionDenied
-        from django.template.response import TemplateResponse
-
         if not (self.has_add_permission(request) and self.has_delete_permission(request)):
             raise PermissionDenied
         form = GridPeriodForm(request.POST or None, site_id=staff_site_id(request))
@@ -395,9 +392,6 @@ class InvoiceAdmin(SiteScopedAdmin):
     def treasury_view(self, request):
         """Amounts per fee item, band and zone of a grid's period, from the
         issued invoices and credit notes."""
-        from django.core.exceptions import PermissionDenied
-        from django.template.response import TemplateResponse
-
         if not self.has_view_permission(request):
             raise PermissionDenied
         form = TreasuryForm(request.GET or None, site_id=staff_site_id(request))
@@ -421,23 +415,15 @@ class InvoiceAdmin(SiteScopedAdmin):
         return TemplateResponse(request, "admin/billing/invoice/treasury.html", context)
 
     def pdf_view(self, request, pk):
-        from django.shortcuts import get_object_or_404
-
-        from .pdfs import ensure_invoice_pdf
-        from .views import pdf_response
-
         invoice = get_object_or_404(self.get_queryset(request).issued(), pk=pk)
         invoice = ensure_invoice_pdf(invoice)
-        return pdf_response(invoice.pdf, f"{invoice.number}.pdf")
+        return private_file(
+            invoice.pdf.open("rb"), f"{invoice.number}.pdf", "application/pdf", as_attachment=False
+        )
 
     def preview_view(self, request, pk):
         """The draft's PDF marked « Brouillon », for the secretariat's eyes:
         rendered each time, never stored nor sent."""
-        from django.core.exceptions import PermissionDenied
-        from django.shortcuts import get_object_or_404
-
-        from .pdfs import draft_preview_pdf
-
         if not self.has_view_permission(request):
             raise PermissionDenied
         invoice = get_object_or_404(
@@ -453,10 +439,6 @@ class InvoiceAdmin(SiteScopedAdmin):
     def issue_view(self, request, pk):
         """« Émettre » one draft: what it will say, then (POST) the same
         issuing as the list's action, and the issued invoice."""
-        from django.core.exceptions import PermissionDenied
-        from django.shortcuts import get_object_or_404
-        from django.template.response import TemplateResponse
-
         invoice = get_object_or_404(self.get_queryset(request), pk=pk)
         if not self.has_change_permission(request):
             raise PermissionDenied

@@ -26,6 +26,9 @@ from . import deposits
 from .models import ChequeDeposit
 from .pdfs import deposit_pdf_bytes
 
+# Refusals listed one by one before « … and N other payments ».
+PROBLEMS_SHOWN = 10
+
 
 def undeposited_cheques_url():
     """The list of payments showing only the cheques still to deposit."""
@@ -90,8 +93,19 @@ def make_deposit_slip(modeladmin, request, queryset):
             gettext("Only cheques not yet deposited go on a slip; nothing was made."),
             messages.ERROR,
         )
-        for problem in problems:
+        # A whole page selected by mistake: the first few, then how many more.
+        for problem in problems[:PROBLEMS_SHOWN]:
             modeladmin.message_user(request, problem, messages.ERROR)
+        if len(problems) > PROBLEMS_SHOWN:
+            modeladmin.message_user(
+                request,
+                gettext(
+                    "… and %(count)d other payments. The filter “cheques to deposit” "
+                    "lists only the cheques that may go on a slip."
+                )
+                % {"count": len(problems) - PROBLEMS_SHOWN},
+                messages.ERROR,
+            )
         return None
     form = DepositForm(
         request.POST if "confirm" in request.POST else None, initial=last_bank_of(site.pk)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from extranet.responses import base_url, private_file
+from extranet.responses import portal_url, private_file
 
 from . import onboarding
 
@@ -28,6 +28,9 @@ User = get_user_model()
 RegisteredAccountAdmin = type(admin.site.get_model_admin(User))
 # Names listed in a message before « … and N others ».
 NAMES_SHOWN = 10
+
+# Letters are drawn while the secretary waits: beyond this, the command does it.
+MAX_LETTERS = 300
 
 
 class FirstConnectionFilter(admin.SimpleListFilter):
@@ -117,7 +120,7 @@ class OnboardingAccountAdmin(RegisteredAccountAdmin):
         selection = onboarding.select(accounts)
         self.tell_skipped(request, selection)
         queued, without_email = onboarding.send_first_connection_links(
-            selection.ready, base_url(request)
+            selection.ready, portal_url(request)
         )
         if queued:
             messages.success(
@@ -150,7 +153,17 @@ class OnboardingAccountAdmin(RegisteredAccountAdmin):
         if not selection.ready:
             messages.error(request, _("No letter to print."))
             return None
-        letters = onboarding.invitation_letters(selection.ready, base_url(request))
+        if len(selection.ready) > MAX_LETTERS:
+            messages.error(
+                request,
+                _(
+                    "At most %(max)d letters at a time here; for more, ask for the "
+                    "send_invitations command, which prints them all in one file."
+                )
+                % {"max": MAX_LETTERS},
+            )
+            return None
+        letters = onboarding.invitation_letters(selection.ready, portal_url(request))
         if letters.without_address:
             messages.warning(
                 request,

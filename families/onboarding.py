@@ -130,17 +130,19 @@ def _letter(account, code, base_url, logo):
 
 
 def letter_codes(accounts, *, renew=False):
-    """{account id: the short code to print}: the account's newest usable code,
-    else (or with `renew`) a new one, its older codes deleted."""
+    """{account id: the short code to print}: the account's newest usable code
+    with at least half its validity left (a letter takes days to arrive and be
+    read), else (or with `renew`) a new one, its older codes deleted."""
     ids = [account.pk for account in accounts]
     usable = {}
+    fresh_since = timezone.now() - timedelta(days=settings.INVITATION_VALID_DAYS / 2)
     if not renew:
         by_id = {account.pk: account for account in accounts}
         for start in range(0, len(ids), CHUNK):
             existing = InvitationCode.objects.filter(user_id__in=ids[start : start + CHUNK])
             for code in existing.order_by("created_at", "pk"):
                 code.user = by_id[code.user_id]  # is_usable() reads it: no query per code.
-                if code.is_usable():
+                if code.is_usable() and code.created_at >= fresh_since:
                     usable[code.user_id] = code
     stale = [pk for pk in ids if pk not in usable]
     for start in range(0, len(stale), CHUNK):

@@ -455,3 +455,20 @@ def test_the_demo_has_cheques_to_deposit(demo):
         # Dated before today, as the slip made today must be.
         deposit = deposits.make_deposit(site, [p.pk for p in waiting], "DGFiP")
         assert deposit.cheques.count() == len(waiting)
+
+
+def test_a_whole_page_selected_by_mistake_lists_ten_refusals_then_how_many_more(parent, combs):
+    good = cheque(parent.family, number="1111111")
+    cash = [
+        cheque(parent.family, amount="5.00", number="", mode=Payment.Mode.CASH) for _ in range(12)
+    ]
+    response = secretary(combs).post(
+        reverse(CHANGELIST),
+        {"action": "make_deposit_slip", "_selected_action": [good.pk, *(c.pk for c in cash)]},
+        follow=True,
+    )
+    said = messages_of(response)
+    assert len(said) == 1 + 10 + 1
+    assert said[-1].startswith("… et 2 autres règlements.")
+    assert "chèques à remettre" in said[-1]
+    assert not ChequeDeposit.objects.exists()

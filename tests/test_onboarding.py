@@ -506,3 +506,39 @@ def test_a_parent_cannot_reach_the_admin_actions(dupont, martin):
     response = client.post(send_link_url(dupont))
     assert response.status_code == 302 and "/login/" in response["Location"]
     assert not DBTaskResult.objects.exists()
+
+
+def test_a_code_near_its_end_is_not_printed_again(secretary, sans_mail, settings):
+    client = signed_in(secretary)
+    first = CODE.search(pdf_text(client.post(letter_url(sans_mail)))[1]).group()
+    # Still valid, but a letter posted now would arrive with days left at most.
+    with time_machine.travel(timedelta(days=settings.INVITATION_VALID_DAYS * 2 // 3)):
+        client = signed_in(secretary)
+        later = CODE.search(pdf_text(client.post(letter_url(sans_mail)))[1]).group()
+    assert later != first
+    assert Client().get(f"/b/{first}/").status_code == 404
+
+
+def test_links_on_paper_and_in_mail_use_the_portals_address(secretary, sans_mail, settings):
+    # The admin may be reached by another name (an internal address): the
+    # letters and e-mails carry the public one.
+    settings.PORTAL_URL = "https://portail.example.org"
+    settings.ALLOWED_HOSTS = ["*"]
+    client = signed_in(secretary)
+    text = pdf_text(client.post(letter_url(sans_mail), HTTP_HOST="admin.intranet.local"))[1]
+    assert "https://portail.example.org/b/" in text.replace("\n", "")
+    assert "admin.intranet.local" not in text
+
+
+def test_too_many_letters_at_once_point_to_the_command(
+    combs, secretary, sans_mail, dupont, monkeypatch
+):
+    from families import admin_accounts
+
+    monkeypatch.setattr(admin_accounts, "MAX_LETTERS", 1)
+    client = signed_in(secretary)
+    response = action(client, "print_invitation_letter", [sans_mail, dupont])
+    assert response.status_code == 302
+    said = messages_of(client.get(CHANGELIST))
+    assert any("send_invitations" in m for m in said)
+    assert not InvitationCode.objects.exists()

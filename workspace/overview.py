@@ -10,7 +10,6 @@ whatever the number of students, documents, invoices or history records."""
 from itertools import chain
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
@@ -24,7 +23,7 @@ from billing.models import Invoice
 from billing.statement import statement
 from extranet.admin_scoping import staff_site_id
 from extranet.models import User
-from extranet.responses import base_url
+from extranet.responses import portal_url
 from extranet.tasks import send_password_reset
 from families.documents import family_checklist
 from families.models import Family, Guardian
@@ -176,7 +175,7 @@ def account_action(request, family):
         return redirect("admin:family_overview", family.pk)
     account, action = form.cleaned_data["account"], form.cleaned_data["action"]
     names = {"username": account.username, "email": account.contact_email}
-    portal = settings.PORTAL_URL or base_url(request)
+    portal = portal_url(request)
     if not account.is_active:
         messages.error(
             request, _("The account %(username)s is deactivated: nothing was sent.") % names

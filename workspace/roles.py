@@ -26,7 +26,6 @@ ROLES = {
     SECRETARIAT: {
         "extranet.site": "view change",
         "extranet.user": "view add change",
-        "extranet.invitationcode": "view",
         "documents.documentkind": "view add change",
         "families.family": "view add change",
         "families.guardian": "view add change delete",

@@ -128,7 +128,7 @@ class BaseImport:
 
     def check_source(self, source):
         rows = iter(
-            tqdm(source.table, desc=_("Checking"), unit=_("rows"), disable=not self.progress)
+            tqdm(source.table, desc=_("Checking"), unit=" " + _("rows"), disable=not self.progress)
         )
         first = next(rows, None)
         header = getattr(source.table, "header", [])
