@@ -204,7 +204,7 @@ def test_courses_page(parent_client, lea):
         assert text in page, text
 
 
-def test_week_view_gathers_the_family(parent_client, lea, hugo):
+def test_week_view_gathers_the_family(during_lessons, parent_client, lea, hugo):
     page = parent_client.get(reverse("students:timetable")).text
     wednesday = page.index("Mercredi")
     saturday = page.index("Samedi")
