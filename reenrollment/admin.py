@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 
 from documents.uploads import check_document
 from extranet.admin_scoping import ScopedHistoryAdmin, SiteScopedAdmin, staff_site_id
-from extranet.responses import base_url
+from extranet.responses import base_url, portal_url
 from students import capacity
 from students.models import Course, Discipline
 
@@ -427,16 +427,27 @@ class ReenrollmentRequestAdmin(ScopedHistoryAdmin):
             wishes = wishes.filter(request__campaign__site_id=site_id)
         wish = get_object_or_404(wishes, pk=wish_id)
         try:
-            workflow.enroll_from_waiting_list(wish)
+            _wish, told = workflow.enroll_from_waiting_list(wish, portal_url(request))
         except workflow.NotAllowed as error:
             self.message_user(request, error.message, messages.ERROR)
         else:
-            self.message_user(
-                request,
-                _("%(student)s is enrolled in %(course)s.")
-                % {"student": wish.request.student, "course": wish.waiting_course},
-                messages.SUCCESS,
-            )
+            names = {"student": wish.request.student, "course": wish.waiting_course}
+            if told:
+                message = _(
+                    "%(student)s is enrolled in %(course)s; the family is told by e-mail "
+                    "(%(email)s)."
+                ) % {**names, "email": told}
+                level = messages.SUCCESS
+            else:
+                message = (
+                    _(
+                        "%(student)s is enrolled in %(course)s. The family has no e-mail address: "
+                        "tell it another way."
+                    )
+                    % names
+                )
+                level = messages.WARNING
+            self.message_user(request, message, level)
         return redirect(
             reverse("admin:reenrollment_waiting_lists") + f"?course={wish.waiting_course_id}"
         )

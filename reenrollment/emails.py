@@ -24,10 +24,12 @@ def _context(request, base_url):
 
 
 def _to_family(request, template, context):
+    """Queued to the family's address, which is returned ("" for none)."""
     family = request.student.family
     to = family_address(family)
     if to:
         enqueue(build_message(template, context, [to], reply_to=family.site.email))
+    return to
 
 
 def request_sent(request, base_url):
@@ -69,3 +71,19 @@ def request_validated(request, courses, base_url):
     context.update(next_year_schedule(courses))
     context["not_granted"] = not_granted(context["continued"] + context["new"])
     _to_family(request, "reenrollment/emails/validated", context)
+
+
+def enrolled_from_waiting_list(request, course, base_url):
+    """A place freed up in `course`, waited for: the student has it. Returns
+    the address told, "" when the family has none."""
+    family = request.student.family
+    context = {
+        "request": request,
+        "student": request.student,
+        "family": family,
+        "site": family.site,
+        "course": course,
+        "year": course.school_year,
+        "portal_url": f"{base_url}{reverse('reenrollment:index')}",
+    }
+    return _to_family(request, "reenrollment/emails/waiting_enrolled", context)

@@ -521,15 +521,20 @@ def is_simple(request_wishes):
     )
 
 
-def enroll_from_waiting_list(wish):
+def enroll_from_waiting_list(wish, base_url):
     """A place freed up: the student of `wish`, on a course's waiting list,
-    is enrolled in it, the wish granted. Refused while the course is still
-    full."""
+    is enrolled in it, the wish granted, the family told by e-mail after the
+    commit. Refused while the course is still full. Returns (the wish, the
+    address told, "" when the family has none)."""
     with transaction.atomic():
-        course = Course.objects.select_for_update().get(pk=wish.waiting_course_id)
+        course = (
+            Course.objects.select_for_update(of=("self",))
+            .select_related("discipline", "teacher", "room", "school_year")
+            .get(pk=wish.waiting_course_id)
+        )
         wish = (
             Wish.objects.select_for_update(of=("self",))
-            .select_related("request__student")
+            .select_related("request__student__family__site")
             .get(pk=wish.pk)
         )
         if wish.answer != Wish.Answer.WAITING_LIST or wish.waiting_course_id != course.pk:
@@ -543,4 +548,5 @@ def enroll_from_waiting_list(wish):
         wish.answer, wish.answer_note = Wish.Answer.GRANTED, ""
         wish.save(update_fields=["answer", "answer_note"])
         wish.request.assigned_courses.add(course)
-    return wish
+        told = emails.enrolled_from_waiting_list(wish.request, course, base_url)
+    return wish, told

@@ -1,5 +1,10 @@
+from django import forms
 from django.contrib import admin
 from django.db.models import F
+from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from documents.review import DocumentReviewAdmin
@@ -85,11 +90,77 @@ class CourseAdmin(SiteScopedAdmin):
         return capacity.describe(course)
 
 
+BEYOND_CAPACITY = capfirst(_("enroll all the same, beyond the capacity"))
+
+
+class EnrollmentForm(forms.ModelForm):
+    """An enrollment made by hand: refused in a full course unless the
+    secretary says so, as when validating a re-enrollment."""
+
+    beyond_capacity = forms.BooleanField(label=BEYOND_CAPACITY, required=False)
+
+    # The inline's formset checks all its rows at once (see EnrollmentFormSet).
+    checks_capacity_alone = True
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.checks_capacity_alone:
+            refuse_beyond_capacity([self])
+        return cleaned_data
+
+    def new_place(self):
+        """The course this form would take a new place in, checked against
+        its capacity; None when nothing is to check."""
+        course = self.cleaned_data.get("course")
+        if course is None or course.capacity is None or self.cleaned_data.get("beyond_capacity"):
+            return None
+        if self.instance.pk is not None and "course" not in self.changed_data:
+            return None  # Already counted: editing never refuses it.
+        stops_on = self.cleaned_data.get("stops_on", self.instance.stops_on)
+        if stops_on is not None and stops_on < timezone.localdate():
+            return None  # Stopped already: takes no place.
+        return course
+
+
+def refuse_beyond_capacity(enrollment_forms):
+    """An error next to the course of each form that would take a course
+    beyond its capacity; the places counted in one query for all of them."""
+    checked = {form: course for form in enrollment_forms if (course := form.new_place())}
+    courses = list({course.pk: course for course in checked.values()}.values())
+    full = {item.course.pk: item for item in capacity.full_courses(courses)}
+    for form, course in checked.items():
+        if course.pk in full:
+            form.add_error(
+                "course",
+                full[course.pk].message
+                + " "
+                + gettext("Tick “%(label)s” to enroll the student all the same.")
+                % {"label": BEYOND_CAPACITY},
+            )
+
+
+class EnrollmentFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if form.is_valid() and form.has_changed() and not self._should_delete_form(form)
+        ]
+        refuse_beyond_capacity(kept)
+
+
+class EnrollmentInlineForm(EnrollmentForm):
+    checks_capacity_alone = False
+
+
 class EnrollmentInline(SiteScopedInlineMixin, admin.TabularInline):
     model = Enrollment
+    form = EnrollmentInlineForm
+    formset = EnrollmentFormSet
     extra = 0
     autocomplete_fields = ["course"]
-    fields = ["course", "level", "result", "appreciation"]
+    fields = ["course", "level", "result", "appreciation", "beyond_capacity"]
 
 
 @admin.register(Student)
@@ -111,6 +182,7 @@ class StudentAdmin(ScopedHistoryAdmin):
 @admin.register(Enrollment)
 class EnrollmentAdmin(SiteScopedAdmin):
     site_path = "course__site"
+    form = EnrollmentForm
     list_display = ["student", "course", "level", "result"]
     list_select_related = ["student", "course__discipline"]
     search_fields = ["student__last_name", "student__first_name", "course__discipline__name"]

@@ -392,3 +392,250 @@ def test_the_demo_has_full_courses(demo):
         ("2026-2027", "Cycle 1 – 2e année", 2, 2),
         ("2027-2028", "Cycle 1 – 3e année", 0, 1),
     ]
+
+
+# Enrolling by hand in the students admin.
+
+OVER = (
+    "Cochez «\u00a0Inscrire quand même, au-delà de la capacité\u00a0» "
+    "pour inscrire l’élève quand même."
+)
+
+
+def student_page_data(client, child):
+    """What the student's change page posts back untouched, its enrollments included."""
+    from django import forms
+
+    page = client.get(reverse("admin:students_student_change", args=[child.pk]))
+    forms_shown = [page.context["adminform"].form]
+    for inline in page.context["inline_admin_formsets"]:
+        forms_shown += [inline.formset.management_form, *inline.formset.forms]
+    data = {}
+    for form in forms_shown:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            if isinstance(field, forms.BooleanField):
+                if value:
+                    data[form.add_prefix(name)] = "on"
+            else:
+                data[form.add_prefix(name)] = "" if value is None else value
+    return data
+
+
+def add_rows(data, courses, **fields):
+    """New enrollment rows in the student's form, one per course."""
+    first = int(data["enrollments-TOTAL_FORMS"])
+    for n, course in enumerate(courses, start=first):
+        data[f"enrollments-{n}-course"] = course.pk
+        for name, value in fields.items():
+            data[f"enrollments-{n}-{name}"] = value
+    data["enrollments-TOTAL_FORMS"] = first + len(courses)
+    return data
+
+
+def post_student(client, child, data):
+    return client.post(reverse("admin:students_student_change", args=[child.pk]), data, **FR)
+
+
+def row_errors(response):
+    (inline,) = response.context["inline_admin_formsets"]
+    return [dict(form.errors) for form in inline.formset.forms]
+
+
+def test_the_student_admin_refuses_a_full_course_unless_told(data, combs, lea):
+    dance = full_dance(data, combs)
+    staff, _ = staff_client(combs)
+    data_posted = add_rows(student_page_data(staff, lea), [dance])
+    response = post_student(staff, lea, data_posted)
+    assert response.status_code == 200
+    errors = row_errors(response)
+    assert errors[:2] == [{}, {}]  # This year's courses, untouched.
+    assert errors[2] == {"course": [f"{FULL_DANCE} {OVER}"]}
+    assert f"{FULL_DANCE} {OVER}" in response.text
+    assert "Danse classique" not in next_year_courses(lea, data)
+    data_posted["enrollments-2-beyond_capacity"] = "on"
+    assert post_student(staff, lea, data_posted).status_code == 302
+    assert "Danse classique" in next_year_courses(lea, data)
+    assert enrolled(dance) == 2
+
+
+def test_a_stopped_enrollment_frees_its_place_in_the_admin(data, combs, lea):
+    dance = full_dance(data, combs)
+    staff, _ = staff_client(combs)
+    Enrollment.objects.filter(course=dance).update(stops_on=clock.TODAY - timedelta(days=1))
+    response = post_student(staff, lea, add_rows(student_page_data(staff, lea), [dance]))
+    assert response.status_code == 302
+    assert enrolled(dance) == 1
+
+
+def test_editing_an_enrollment_of_a_full_course_is_never_refused(data, combs, lea):
+    dance = full_dance(data, combs)
+    mine = Enrollment.objects.create(student=lea, course=dance)
+    dance.capacity = 1  # Two students, one place: over the capacity already.
+    dance.save()
+    staff, _ = staff_client(combs)
+    data_posted = student_page_data(staff, lea)
+    row = next(k for k, v in data_posted.items() if k.endswith("-id") and v == mine.pk)
+    data_posted[row.replace("-id", "-result")] = "Passage en 3e année"
+    assert post_student(staff, lea, data_posted).status_code == 302
+    mine.refresh_from_db()
+    assert mine.result == "Passage en 3e année"
+    # The enrollment admin alike.
+    page = staff.get(reverse("admin:students_enrollment_change", args=[mine.pk]))
+    assert "beyond_capacity" in page.context["adminform"].form.fields
+    response = staff.post(
+        reverse("admin:students_enrollment_change", args=[mine.pk]),
+        enrollment_data(lea, dance, level="Initiation 2"),
+    )
+    assert response.status_code == 302
+    mine.refresh_from_db()
+    assert mine.level == "Initiation 2"
+
+
+def enrollment_data(child, course, **fields):
+    return {"student": child.pk, "course": course.pk, "level": "", "result": "", **fields}
+
+
+def test_the_enrollment_admin_refuses_a_full_course_unless_told(data, combs, lea):
+    dance = full_dance(data, combs)
+    staff, _ = staff_client(combs)
+    add = reverse("admin:students_enrollment_add")
+    response = staff.post(add, enrollment_data(lea, dance), **FR)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"course": [f"{FULL_DANCE} {OVER}"]}
+    assert "Danse classique" not in next_year_courses(lea, data)
+    # Moving an enrollment into the full course is a new place too.
+    fm = Enrollment.objects.create(student=lea, course=data["next"]["fm2"])
+    change_url = reverse("admin:students_enrollment_change", args=[fm.pk])
+    response = staff.post(change_url, enrollment_data(lea, dance), **FR)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"course": [f"{FULL_DANCE} {OVER}"]}
+    assert next_year_courses(lea, data) == {"Formation musicale"}
+    # An enrollment that stopped already takes no place.
+    yesterday = (clock.TODAY - timedelta(days=1)).isoformat()
+    stopped = enrollment_data(lea, dance, stops_on=yesterday)
+    assert staff.post(change_url, stopped).status_code == 302
+    fm.delete()  # Now in the dance class, stopped: out of the way.
+    # Told: beyond the capacity.
+    response = staff.post(add, enrollment_data(lea, dance, beyond_capacity="on"))
+    assert response.status_code == 302
+    assert enrolled(dance) == 2
+
+
+def test_a_course_of_another_site_stays_out_of_reach(data, combs, lea, ploufragan):
+    dance = full_dance(data, combs)
+    mine = Enrollment.objects.create(student=lea, course=data["next"]["fm2"])
+    stranger, _ = staff_client(ploufragan, username="plouf")
+    change_url = reverse("admin:students_enrollment_change", args=[mine.pk])
+    assert stranger.get(change_url).status_code == 302  # The admin's “does not exist”.
+    told = enrollment_data(lea, dance, beyond_capacity="on")
+    assert stranger.post(change_url, told).status_code == 302
+    response = stranger.post(reverse("admin:students_enrollment_add"), told)
+    assert response.status_code == 200
+    assert set(response.context["adminform"].form.errors) == {"student", "course"}
+    assert stranger.get(reverse("admin:students_student_history", args=[lea.pk])).status_code == 404
+    assert next_year_courses(lea, data) == {"Formation musicale"}
+
+
+def test_the_places_are_counted_once_for_all_the_rows(data, combs, parent):
+    """Adding 1 or 3 enrollments: a limit on their courses costs one query, not one per row."""
+    staff, _ = staff_client(combs)
+    courses = [data["next"]["fm2"], data["next"]["fm3"], data["next"]["piano"]]
+    extra = {}
+    for size in [1, 3]:
+        counts = []
+        for places in [None, 5]:
+            Course.objects.filter(pk__in=[c.pk for c in courses]).update(capacity=places)
+            child = student(parent.family, f"Enfant{size}{places}")
+            posted = add_rows(student_page_data(staff, child), courses[:size])
+            with CaptureQueriesContext(connection) as queries:
+                assert post_student(staff, child, posted).status_code == 302
+            counts.append(len(queries))
+            assert Enrollment.objects.filter(student=child).count() == size
+        extra[size] = counts[1] - counts[0]
+    assert extra == {1: 1, 3: 1}
+
+
+def test_the_pages_with_the_checkbox_are_valid_html(data, combs, lea, tmp_path):
+    from .test_html_valid import validate as validate_html
+    from .test_onboarding import ours
+
+    dance = full_dance(data, combs)
+    staff, _ = staff_client(combs)
+    pages = {
+        "student": post_student(staff, lea, add_rows(student_page_data(staff, lea), [dance])).text,
+        "enrollment": staff.post(
+            reverse("admin:students_enrollment_add"), enrollment_data(lea, dance)
+        ).text,
+    }
+    # The autocomplete's required select with its chosen option is the admin's own markup.
+    errors = ours(validate_html(pages, tmp_path))
+    assert errors == [], [(e["message"], e.get("extract")) for e in errors]
+
+
+# A place given from the waiting list: the family is told.
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_family_is_told_of_the_place_through_the_worker(
+    parent_client, data, combs, lea, settings, run_worker, free_port
+):
+    from .mail_sink import SMTPSink
+    from .test_debit_returns import subject
+
+    dance = full_dance(data, combs)
+    dance.teacher = data["next"]["fm2"].teacher
+    dance.save()
+    staff, _ = staff_client(combs)
+    lea_request, _jade = waitlisted(data, combs, staff, parent_client, lea)
+    run_worker()  # The e-mails of the requests and their validation.
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": free_port, "timeout": 5},
+        }
+    }
+    wish = lea_request.wishes.get(discipline=data["dance"])
+    enroll = reverse("admin:reenrollment_waiting_enroll", args=[wish.pk])
+    with SMTPSink(free_port) as sink:
+        staff.post(enroll, **FR)  # Still full: refused, nobody told.
+        run_worker()
+        assert sink.messages == []
+        Enrollment.objects.filter(course=dance).exclude(student__family__name="Martin").delete()
+        response = staff.post(enroll, follow=True, **FR)
+        run_worker()
+    address = "demo.combs-la-ville@example.org"
+    assert (
+        "Léa Martin est inscrit(e) au cours Danse classique – Initiation 2 (samedi 10:00)\u00a0; "
+        f"la famille en est informée par e-mail ({address})."
+    ) in [str(m) for m in response.context["messages"]]
+    (message,) = sink.messages
+    assert message["To"] == address
+    assert message["Reply-To"] == "conservatoire.combs@example.org"
+    # build_message folds every white space of a subject, the no-break one too.
+    assert subject(message) == "Liste d’attente : une place pour Léa Martin en Danse classique"
+    text, html = (part.get_payload(decode=True).decode() for part in message.get_payload())
+    year = data["next_year"].name
+    for body in [text, html]:
+        assert "Léa Martin" in body and year in body
+        assert "Danse classique" in body and "Initiation 2" in body
+        assert "samedi 10:00–11:30" in body
+        assert "Hélène Rivière" in body and "Auditorium" in body
+    assert "http://testserver/reinscription/" in text
+
+
+def test_a_family_without_e_mail_is_said_so(parent, parent_client, data, combs, lea):
+    dance = full_dance(data, combs)
+    staff, _ = staff_client(combs)
+    lea_request, _jade = waitlisted(data, combs, staff, parent_client, lea)
+    parent.email = ""
+    parent.save()
+    Enrollment.objects.filter(course=dance).exclude(student__family__name="Martin").delete()
+    wish = lea_request.wishes.get(discipline=data["dance"])
+    enroll = reverse("admin:reenrollment_waiting_enroll", args=[wish.pk])
+    response = staff.post(enroll, follow=True, **FR)
+    assert (
+        "Léa Martin est inscrit(e) au cours Danse classique – Initiation 2 (samedi 10:00). "
+        "La famille n’a pas d’adresse e-mail\u00a0: prévenez-la autrement."
+    ) in [str(m) for m in response.context["messages"]]
+    assert "Danse classique" in next_year_courses(lea, data)
