@@ -6,6 +6,7 @@ itself again later, with a growing delay, so that nothing is lost.
 """
 
 import logging
+import re
 import smtplib
 from datetime import timedelta
 from functools import partial
@@ -28,7 +29,8 @@ def build_message(template_prefix, context, to, reply_to=None, language=None):
         text = render_to_string(f"{template_prefix}.txt", context)
         html = render_to_string(f"{template_prefix}.html", context)
     message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()),
+        # One line; the no-break spaces of French typography (« : ») stay.
+        subject=re.sub(r"[ \t\r\n]+", " ", subject).strip(),
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=to,

@@ -613,7 +613,7 @@ def test_the_family_is_told_of_the_place_through_the_worker(
     assert message["To"] == address
     assert message["Reply-To"] == "conservatoire.combs@example.org"
     # build_message folds every white space of a subject, the no-break one too.
-    assert subject(message) == "Liste d’attente : une place pour Léa Martin en Danse classique"
+    assert subject(message) == "Liste d’attente\u00a0: une place pour Léa Martin en Danse classique"
     text, html = (part.get_payload(decode=True).decode() for part in message.get_payload())
     year = data["next_year"].name
     for body in [text, html]:

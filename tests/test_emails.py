@@ -4,6 +4,7 @@ and valid HTML as the worker sends it."""
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +14,8 @@ from django.conf import settings
 from django.core import mail
 from django.template import engines
 from django.template.loader_tags import ExtendsNode
+
+from extranet.mail import build_message
 
 from . import billing_data, reenrollment_data, students_data
 
@@ -175,3 +178,13 @@ def test_every_email_is_framed_and_valid_html(combs, parent, run_worker, tmp_pat
     assert messages == [], [
         (m["url"].rsplit("/", 1)[-1], m.get("lastLine"), m["message"]) for m in messages
     ]
+
+
+def test_a_subject_keeps_its_french_no_break_spaces_on_one_line():
+    message = build_message(
+        "reenrollment/emails/incomplete",
+        {"student": "Léa\nMartin", "year": SimpleNamespace(name="2027-2028")},
+        to=["famille@example.org"],
+        language="fr",
+    )
+    assert message.subject == "Réinscription de Léa Martin pour 2027-2028\u00a0: dossier incomplet"

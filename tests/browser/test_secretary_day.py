@@ -127,7 +127,8 @@ def test_the_secretarys_day(page: Page, day, combs):
     # The cheques to deposit, on a slip she prints.
     page.goto(f"{url}/admin/billing/payment/?remise=no")
     check(page)
-    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    # Hers, and the two the family's earlier cheques left waiting (30,00 € and 20,50 €).
+    expect(page.locator("#result_list tbody tr")).to_have_count(3)
     page.get_by_role("checkbox", name=re.compile("Sélectionner tous")).check()
     page.locator("select[name=action]").select_option(
         label="Faire un bordereau de remise de chèques"
@@ -136,13 +137,15 @@ def test_the_secretarys_day(page: Page, day, combs):
     check(page)
     page.get_by_label("Banque").fill("DGFiP – Trésor public")
     page.get_by_role("button", name="Faire le bordereau").click()
-    expect(page.locator(".messagelist")).to_contain_text("1 chèque")
+    expect(page.locator(".messagelist")).to_contain_text("3 chèques")
     check(page)
-    deposit = ChequeDeposit.objects.get()
+    cheque.refresh_from_db()
+    deposit = cheque.deposit
+    assert deposit == ChequeDeposit.objects.filter(site=combs).latest("pk")
     link = page.get_by_role("link", name="Imprimer le bordereau (PDF)")
     pdf = page.request.get(url + link.get_attribute("href"))
     assert pdf.headers["content-type"] == "application/pdf"
     text = normalised(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages))
     assert deposit.number in text and "7654321" in text and "186,00 €" in text
-    cheque.refresh_from_db()
-    assert cheque.deposit == deposit
+    assert "236,50 €" in text  # The slip's total.
+    assert deposit.cheques.count() == 3
