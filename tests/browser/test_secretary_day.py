@@ -149,3 +149,17 @@ def test_the_secretarys_day(page: Page, day, combs):
     assert deposit.number in text and "7654321" in text and "186,00 €" in text
     assert "236,50 €" in text  # The slip's total.
     assert deposit.cheques.count() == 3
+
+
+def test_the_payments_list_shows_its_amounts_on_a_1280_screen(page: Page, day, combs):
+    page.set_viewport_size(SCREEN)
+    sign_in(page, day["url"], username="secretariat")
+    page.goto(f"{day['url']}/admin/billing/payment/?remise=no")
+    amounts = page.locator("#result_list td.field-amount_display")
+    expect(amounts.first).to_be_visible()
+    box = amounts.first.bounding_box()
+    assert box["x"] + box["width"] <= SCREEN["width"]
+    assert page.evaluate("document.querySelector('.results').scrollWidth") <= page.evaluate(
+        "document.querySelector('.results').clientWidth"
+    )
+    check(page)
