@@ -33,6 +33,10 @@ $(VENV)/.test: requirements/test.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements/test.txt
 	touch $@
 
+$(VENV)/.load: requirements/load.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements/load.txt
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
