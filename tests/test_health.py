@@ -55,9 +55,7 @@ def test_all_up_answers_ok_and_the_same_to_anyone(client, parent_client, combs):
     assert client.post(URL).status_code == 405
 
 
-def test_no_error_is_logged_nor_any_detail_given_when_a_part_is_down(
-    client, settings, caplog
-):
+def test_no_error_is_logged_nor_any_detail_given_when_a_part_is_down(client, settings, caplog):
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

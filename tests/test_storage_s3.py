@@ -16,6 +16,7 @@ import boto3
 import pytest
 import requests
 import time_machine
+from botocore.response import StreamingBody
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -142,7 +143,8 @@ def test_a_document_goes_to_the_bucket_and_back_to_its_family_only(
 
     response = parent_client.get(reverse("families:document", args=[document.pk]))
     assert response.status_code == 200
-    assert response.streaming  # Streamed from the object storage, not read whole.
+    # Streamed from the object storage's answer, not first read whole.
+    assert isinstance(response.file_to_stream, StreamingBody)
     assert body(response) == content
     assert response["Content-Length"] == str(len(content))
     assert response["Cache-Control"] == "private, no-store"
@@ -260,6 +262,9 @@ def test_replacing_a_file_while_the_storage_is_down_keeps_the_old_one(
     assert on_s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == content
 
 
+# The worker closes its database connection after a failed task, as in
+# production: outside a test transaction.
+@pytest.mark.django_db(transaction=True)
 def test_an_invoice_pdf_task_with_the_storage_down_is_tried_again_later(
     on_s3, settings, s3_endpoint, parent, run_worker
 ):
