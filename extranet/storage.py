@@ -122,7 +122,8 @@ def check_storage(storage):
 
 
 def retry_delay(attempt):
-    return timedelta(seconds=settings.STORAGE_RETRY_BASE_SECONDS * 2 ** (attempt - 1))
+    """1, 2, 4… times the base delay, at most an hour."""
+    return timedelta(seconds=min(settings.STORAGE_RETRY_BASE_SECONDS * 2 ** (attempt - 1), 3600))
 
 
 @contextmanager
