@@ -239,6 +239,21 @@ def test_an_upload_while_the_storage_is_down_is_refused_next_to_the_file_field(
     assert keys(on_s3) == []  # Nothing half-saved in the bucket either.
 
 
+def test_an_upload_to_a_documents_folder_that_cannot_be_written_is_refused_too(
+    settings, tmp_path, parent_client, parent, proof_of_address
+):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the folder should be")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        **storages_from_environment({}, documents_root=blocked / "documents", media_root=tmp_path),
+    }
+    response = upload(parent_client, proof_of_address, files.pdf())
+    assert response.status_code == 503
+    assert response.context["upload_form"].has_error("file", "storage_unavailable")
+    assert not FamilyDocument.objects.exists()
+
+
 def test_replacing_a_file_while_the_storage_is_down_keeps_the_old_one(
     on_s3, settings, s3_endpoint, parent_client, parent, proof_of_address
 ):
