@@ -15,6 +15,7 @@ to one node only, as a request the load balancer happened to send there.
 """
 
 import argparse
+import contextlib
 import os
 import pwd
 import secrets
@@ -221,9 +222,8 @@ class Cluster:
     # Processes.
 
     def _spawn(self, name, command):
-        log = open(self.workdir / "logs" / f"{name}.log", "ab")
-        try:
-            # A session of its own: stopping it stops its children (workers).
+        # A session of its own: stopping it stops its children (workers).
+        with open(self.workdir / "logs" / f"{name}.log", "ab") as log:
             return subprocess.Popen(
                 command,
                 cwd=ROOT,
@@ -233,8 +233,6 @@ class Cluster:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        finally:
-            log.close()
 
     def log(self, name):
         path = self.workdir / "logs" / f"{name}.log"
@@ -300,10 +298,8 @@ class Cluster:
         except ProcessLookupError:
             process.wait()
         # Workers of a killed master (SIGKILL) are left in its group.
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def stop_node(self, i):
         """Stops node `i` gracefully: the requests in flight are answered."""

@@ -85,6 +85,11 @@ def _create_database(server, name, env):
     server.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The suite's test database is not used here: the cluster has its own."""
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     name = f"extranet_cluster_{uuid.uuid4().hex[:12]}"
