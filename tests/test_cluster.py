@@ -222,6 +222,18 @@ def test_a_session_holds_on_every_node_and_across_a_restart(cluster):
     assert parent.get_page(f"{node_b}/famille/").status_code == 302
 
 
+def test_a_node_killed_is_skipped_by_nginx_until_it_is_back(cluster):
+    parent = signed_in(cluster, cluster.url)
+    cluster.kill_node(0)
+    try:
+        for _ in range(6):  # nginx's round robin would have chosen the dead node.
+            assert parent.get_page(f"{cluster.url}/famille/").status_code == 200
+        assert parent.get_page(f"{cluster.pinned_urls[0]}/famille/").status_code == 502
+    finally:
+        cluster.start_node(0)
+    assert parent.get_page(f"{cluster.pinned_urls[0]}/famille/").status_code == 200
+
+
 def fail(browser, base, username, times, headers=None):
     for _ in range(times):
         response = sign_in(browser, base, username, "wrong-password", headers)
