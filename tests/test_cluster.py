@@ -192,6 +192,8 @@ def test_a_document_uploaded_on_one_node_is_sent_by_nginx_from_the_other(cluster
     assert download.headers["Content-Disposition"] == 'attachment; filename="avis.pdf"'
     assert download.headers["Cache-Control"] == "private, no-store"
     assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert download.headers["X-Frame-Options"] == "DENY"
+    assert download.headers["Strict-Transport-Security"].startswith("max-age=31536000")
 
     # The node itself checked and handed over: a header, no body.
     session = parent.cookies["extranet_session"]
@@ -290,7 +292,7 @@ def test_a_node_reached_directly_believes_no_forwarded_header(cluster):
     assert THROTTLED in response.text
 
     # Nor is it HTTPS because it says so: no HSTS, which only HTTPS gets.
-    claimed = requests.get(url, headers={"X-Forwarded-Proto": "https"})
+    claimed = requests.get(url, headers={"X-Forwarded-Proto": "https", "X-Forwarded-Ssl": "on"})
     assert claimed.status_code == 200
     assert "Strict-Transport-Security" not in claimed.headers
     through_nginx = Browser(cluster).get(f"{cluster.url}/connexion/combs-la-ville/")
@@ -310,6 +312,7 @@ def test_static_files_are_served_by_nginx_and_cached(cluster):
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert response.headers["Content-Encoding"] == "gzip"
     assert "Set-Cookie" not in response.headers
+    assert "Strict-Transport-Security" in response.headers
     # Served by nginx itself: no node was asked.
     line = next(line for line in cluster.log("nginx-access").splitlines() if stylesheet in line)
     assert line.endswith(" - -")
