@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -19,9 +20,10 @@ import pytest
 import redis
 import requests
 
-from deploy.cluster import ACCEL_PREFIX, Cluster
+from deploy.cluster import ACCEL_PREFIX, Cluster, free_port
 
 from . import files
+from .mail_sink import SMTPSink
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Cluster-test-password-2026"
@@ -91,7 +93,13 @@ def _fresh_cache():
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def smtp():
+    with SMTPSink(free_port()) as sink:
+        yield sink
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, smtp):
     name = f"extranet_cluster_{uuid.uuid4().hex[:12]}"
     redis.Redis.from_url(REDIS_URL).flushdb()
     cluster = Cluster(
@@ -110,6 +118,9 @@ def cluster(tmp_path_factory):
             "SECURE_SSL_REDIRECT": "0",
             "LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS": f"{FAILURES_ALLOWED}/15m",
             "LOGIN_FAILURES_PER_ADDRESS": "1000/15m",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp.controller.port),
+            "EMAIL_USE_TLS": "0",
         },
     )
     with psycopg.connect(SERVER_URL, autocommit=True) as server:
@@ -234,6 +245,30 @@ def test_a_node_killed_is_skipped_by_nginx_until_it_is_back(cluster):
     finally:
         cluster.start_node(0)
     assert parent.get_page(f"{cluster.pinned_urls[0]}/famille/").status_code == 200
+
+
+def test_e_mails_wait_for_a_task_worker_and_link_to_the_portal(cluster, smtp):
+    cluster.stop_task_workers()
+    browser = Browser(cluster)
+    url = f"{cluster.url}/mot-de-passe-perdu/"
+    browser.get(url)
+    response = browser.post_form(url, {"site": "combs-la-ville", "identifier": "martin"})
+    assert response.status_code == 302
+    time.sleep(1)
+    assert resets(smtp) == []  # Queued in the database, nothing sent by a node.
+    cluster.start_task_workers()
+    deadline = time.monotonic() + 60
+    while not resets(smtp) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    # The address the parent used, HTTPS as nginx said.
+    assert [f"{cluster.url}/nouveau-mot-de-passe/" in text for text in resets(smtp)] == [True]
+
+
+def resets(smtp):
+    texts = [
+        message.get_payload()[0].get_payload(decode=True).decode() for message in smtp.messages
+    ]
+    return [text for text in texts if "/nouveau-mot-de-passe/" in text]
 
 
 def fail(browser, base, username, times, headers=None):
