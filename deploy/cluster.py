@@ -33,7 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 # nginx connects to the nodes from this address, the only one they trust
 # (Linux answers on all of 127.0.0.0/8): a client on the same machine
-# reaching a node directly comes from 127.0.0.1 and is not believed.
+# reaching a node directly comes from 127.0.0.1 and is not believed. (Other
+# systems may need the address added to the loopback interface, or
+# proxy_address="127.0.0.1", which trusts every local client.)
 PROXY_ADDRESS = "127.0.0.2"
 ACCEL_PREFIX = "/_protected/"
 # What a process started with a caller's `env` inherits from this one.
@@ -65,6 +67,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class Cluster:
+    """nginx, `nodes` gunicorn nodes and `task_workers` task workers, with the
+    production settings and `env` (see the module's documentation)."""
+
     def __init__(
         self,
         workdir,
@@ -76,6 +81,7 @@ class Cluster:
         tls=False,
         ready_path="/connexion/",
         nginx="nginx",
+        proxy_address=PROXY_ADDRESS,
     ):
         self.workdir = Path(workdir).resolve()
         self.port = port or free_port()
@@ -85,6 +91,7 @@ class Cluster:
         self.tls = tls
         self.ready_path = ready_path
         self.nginx = nginx
+        self.proxy_address = proxy_address
         self.env = self._environment(env)
         self.node_ports = [free_port() for _ in range(nodes)]
         self.pinned_ports = [free_port() for _ in range(nodes)]
@@ -141,7 +148,7 @@ class Cluster:
             raise ClusterError("SECRET_KEY must be set in the environment of the cluster.")
         # The production settings, and nginx's address as the one trusted proxy.
         merged["DJANGO_SETTINGS_MODULE"] = "extranet.settings"
-        merged["TRUSTED_PROXIES"] = PROXY_ADDRESS
+        merged["TRUSTED_PROXIES"] = self.proxy_address
         merged["WEB_CONCURRENCY"] = str(self.workers_per_node)
         merged["PYTHONUNBUFFERED"] = "1"
         return merged
@@ -185,7 +192,7 @@ class Cluster:
     def nginx_conf(self):
         tls = self._write_tls() if self.tls else ""
         max_bytes = int(self.env.get("DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))
-        proxy = _fill("proxy.conf", proxy_bind=PROXY_ADDRESS, read_timeout="60s")
+        proxy = _fill("proxy.conf", proxy_bind=self.proxy_address, read_timeout="60s")
         locations = _fill(
             "locations.conf",
             static_root=Path(self.env["STATIC_ROOT"]).resolve(),
