@@ -20,7 +20,7 @@ from extranet import tables
 from extranet.admin_scoping import SiteScopedAdmin, SiteScopedInlineMixin, staff_site_id
 from extranet.formatting import eur
 from extranet.money import money
-from extranet.responses import base_url, private_file
+from extranet.responses import base_url, private_file, serve_stored_file
 from fees.models import FeeGrid
 
 from . import ledger
@@ -417,8 +417,8 @@ class InvoiceAdmin(SiteScopedAdmin):
     def pdf_view(self, request, pk):
         invoice = get_object_or_404(self.get_queryset(request).issued(), pk=pk)
         invoice = ensure_invoice_pdf(invoice)
-        return private_file(
-            invoice.pdf.open("rb"), f"{invoice.number}.pdf", "application/pdf", as_attachment=False
+        return serve_stored_file(
+            invoice.pdf, f"{invoice.number}.pdf", "application/pdf", as_attachment=False
         )
 
     def preview_view(self, request, pk):

@@ -17,7 +17,7 @@ from extranet import tables
 from extranet.admin_scoping import SiteScopedAdmin, staff_site_id
 from extranet.formatting import eur
 from extranet.models import Site
-from extranet.responses import private_file
+from extranet.responses import serve_stored_file
 
 from . import debtors as debtors_module
 from .models import Reminder, ReminderPolicy
@@ -199,8 +199,8 @@ class ReminderAdmin(SiteScopedAdmin):
             self.get_queryset(request).filter(kind=Reminder.Kind.LETTER), pk=pk
         )
         reminder = ensure_letter_pdf(reminder)
-        return private_file(
-            reminder.pdf.open("rb"),
+        return serve_stored_file(
+            reminder.pdf,
             f"relance-{reminder.invoice.number}.pdf",
             "application/pdf",
             as_attachment=False,

@@ -20,6 +20,7 @@ from django.utils.translation import pgettext_lazy
 
 from extranet.mail import build_message, deliver
 from extranet.pdf import logo_uri
+from extranet.storage import retried_when_storage_down
 
 from .debtors import email_of, overdue_invoices
 from .ledger import postal_address
@@ -249,9 +250,16 @@ def ensure_letter_pdf(reminder):
 
 
 @task()
-def render_letter(reminder_id):
+def render_letter(reminder_id, attempt=1):
     reminder = Reminder.objects.filter(pk=reminder_id, kind=Reminder.Kind.LETTER).first()
     if reminder is None:
         return "gone"
-    ensure_letter_pdf(reminder)
+    with retried_when_storage_down(
+        attempt,
+        lambda run_after: render_letter.using(run_after=run_after).enqueue(
+            reminder_id, attempt=attempt + 1
+        ),
+        f"reminder letter {reminder_id}",
+    ):
+        ensure_letter_pdf(reminder)
     return "stored"

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from extranet.decorators import family_required
 from extranet.models import Site
-from extranet.responses import base_url, private_file
+from extranet.responses import base_url, private_file, serve_stored_file
 from families.emails import family_address
 from fees.estimates import family_estimate
 from fees.models import FeeGrid, PlanChoice
@@ -35,7 +35,7 @@ from .statement import search_lines, statement
 
 
 def pdf_response(file, filename):
-    return private_file(file.open("rb"), filename, "application/pdf", as_attachment=False)
+    return serve_stored_file(file, filename, "application/pdf", as_attachment=False)
 
 
 @family_required

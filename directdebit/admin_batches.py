@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from extranet.admin_scoping import SiteScopedAdmin, staff_site_id
 from extranet.formatting import eur
 from extranet.models import Site
-from extranet.responses import private_file
+from extranet.responses import serve_stored_file
 
 from .batches import BatchRefused, check, day, prepare, survey
 from .models import Batch, Creditor, Debit
@@ -211,8 +211,8 @@ class BatchAdmin(SiteScopedAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         batch = get_object_or_404(self.get_queryset(request), pk=pk)
-        return private_file(
-            batch.file.open("rb"),
+        return serve_stored_file(
+            batch.file,
             f"prelevements-{batch.collection_date:%Y-%m-%d}.xml",
             "application/xml",
         )

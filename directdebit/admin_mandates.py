@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from extranet.admin_scoping import RecordAdminMixin, SiteScopedAdmin
-from extranet.responses import private_file
+from extranet.responses import serve_stored_file
 
 from . import mandates
 from .models import Mandate
@@ -97,8 +97,8 @@ class MandateAdmin(RecordAdminMixin, SiteScopedAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         mandate = ensure_mandate_pdf(get_object_or_404(self.get_queryset(request), pk=pk))
-        return private_file(
-            mandate.pdf.open("rb"),
+        return serve_stored_file(
+            mandate.pdf,
             f"mandat-{mandate.rum}.pdf",
             "application/pdf",
             as_attachment=False,

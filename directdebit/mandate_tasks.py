@@ -4,6 +4,7 @@ from django.conf import settings
 from django.tasks import task
 
 from extranet.mail import deliver
+from extranet.storage import retried_when_storage_down
 
 from . import mandates
 from .emails import code_message, mandate_message
@@ -35,12 +36,19 @@ def send_code(mandate_id, base_url, account, amendment=False, attempt=1):
 
 
 @task()
-def render_mandate_pdf(mandate_id, amendment=False, base_url=None):
+def render_mandate_pdf(mandate_id, amendment=False, base_url=None, attempt=1):
     """The signed mandate's PDF, stored; then the family is told."""
     mandate = Mandate.objects.filter(pk=mandate_id, status=Mandate.Status.ACTIVE).first()
     if mandate is None:
         return "not active"
-    ensure_mandate_pdf(mandate)
+    with retried_when_storage_down(
+        attempt,
+        lambda run_after: render_mandate_pdf.using(run_after=run_after).enqueue(
+            mandate_id, amendment, base_url, attempt=attempt + 1
+        ),
+        f"mandate PDF {mandate_id}",
+    ):
+        ensure_mandate_pdf(mandate)
     send_confirmation.enqueue(
         mandate_id, amendment, settings.PORTAL_URL if base_url is None else base_url
     )

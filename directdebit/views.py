@@ -17,7 +17,7 @@ from django_ratelimit.core import get_usage
 from extranet.decorators import family_required
 from extranet.formatting import eur
 from extranet.forms import throttled_error
-from extranet.responses import base_url, private_file
+from extranet.responses import base_url, serve_stored_file
 from extranet.throttling import client_address
 from fees.pricing import payer_of
 
@@ -329,6 +329,6 @@ def pdf(request, pk):
         family=request.user.family,
     )
     found = ensure_mandate_pdf(found)
-    return private_file(
-        found.pdf.open("rb"), f"mandat-{found.rum}.pdf", "application/pdf", as_attachment=False
+    return serve_stored_file(
+        found.pdf, f"mandat-{found.rum}.pdf", "application/pdf", as_attachment=False
     )

@@ -4,12 +4,12 @@ from pathlib import PurePath
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.core.files.storage import storages
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from extranet.models import Site
+from extranet.storage import lazy_storage
 
 
 class DocumentKind(models.Model):
@@ -88,8 +88,11 @@ class DocumentKind(models.Model):
         return since
 
 
+_documents_storage = lazy_storage("documents")
+
+
 def documents_storage():
-    return storages["documents"]
+    return _documents_storage
 
 
 def document_path(instance, filename):

@@ -3,12 +3,40 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.db.models import Q
+from django.db.models.fields.files import FieldFile
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .admin_phones import PhoneInput, e164_of
 from .admin_scoping import SiteScopedAdmin, staff_site_id
 from .formatting import phone_fr
 from .models import Site, User
+
+
+class ServedLogo:
+    """The current logo as the file widget shows it: its link leads to the
+    view that serves it (stored files have no address of their own)."""
+
+    def __init__(self, site):
+        self.url = reverse("site_logo", args=[site.slug])
+        self.name = site.logo.name
+
+    def __str__(self):
+        return self.name
+
+
+class LogoInput(forms.ClearableFileInput):
+    site = None
+
+    def is_initial(self, value):
+        # Django asks the file for its address, which stored files refuse.
+        return bool(value) and isinstance(value, (FieldFile, ServedLogo))
+
+    def format_value(self, value):
+        if self.is_initial(value) and self.site is not None:
+            return ServedLogo(self.site)
+        return super().format_value(value)
 
 
 class SiteForm(forms.ModelForm):
@@ -18,10 +46,12 @@ class SiteForm(forms.ModelForm):
     class Meta:
         model = Site
         fields = "__all__"
-        widgets = {"phone": PhoneInput}
+        widgets = {"phone": PhoneInput, "logo": LogoInput}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.logo and "logo" in self.fields:
+            self.fields["logo"].widget.site = self.instance
         if self.instance.phone:
             self.initial["phone"] = phone_fr(self.instance.phone)
 
@@ -60,9 +90,41 @@ class SiteAdmin(admin.ModelAdmin):
         return queryset if site_id is None else queryset.filter(pk=site_id)
 
     def get_readonly_fields(self, request, obj=None):
+        if not self.has_change_permission(request, obj):
+            # Read only, the logo is a link to the view that serves it
+            # (stored files have no address of their own).
+            return ["slug", "logo_link", "login_address"]
         if staff_site_id(request) is not None:
             return ["slug", "login_address", "is_active"]
         return ["login_address"]
+
+    def get_prepopulated_fields(self, request, obj=None):
+        if "slug" in self.get_readonly_fields(request, obj):
+            return {}
+        return super().get_prepopulated_fields(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj):
+            return fieldsets
+        return [
+            (
+                name,
+                {
+                    **options,
+                    "fields": ["logo_link" if f == "logo" else f for f in options["fields"]],
+                },
+            )
+            for name, options in fieldsets
+        ]
+
+    @admin.display(description=_("logo"))
+    def logo_link(self, obj):
+        if not obj.logo:
+            return self.get_empty_value_display()
+        return format_html(
+            '<a href="{}">{}</a>', reverse("site_logo", args=[obj.slug]), obj.logo.name
+        )
 
     @admin.display(description=_("secretariat phone"), ordering="phone")
     def phone_display(self, site):
@@ -170,6 +232,11 @@ class UserAdmin(SiteScopedAdmin, BaseUserAdmin):
             # staff accounts (their passwords or e-mail addresses included).
             queryset = queryset.filter(Q(is_staff=False) | Q(pk=request.user.pk))
         return queryset
+
+    def get_prepopulated_fields(self, request, obj=None):
+        if "slug" in self.get_readonly_fields(request, obj):
+            return {}
+        return super().get_prepopulated_fields(request, obj)
 
     def get_fieldsets(self, request, obj=None):
         if obj is None and staff_site_id(request) is None:

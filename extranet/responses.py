@@ -8,6 +8,8 @@ from django.core.files.storage import FileSystemStorage
 from django.http import FileResponse, HttpResponse
 from django.utils.http import content_disposition_header
 
+from .storage import open_stream
+
 
 def base_url(request):
     """The portal's address as this request reached it, for links in e-mails."""
@@ -38,6 +40,25 @@ def private_file(content, filename, content_type, as_attachment=True):
         )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def serve_stored_file(field_file, filename, content_type, as_attachment=True):
+    """A stored file, to be called only once the view has checked who asks.
+
+    The bytes go through the application, streamed from the storage in
+    chunks, rather than by a redirect to a signed object-storage address: the
+    check holds for every download (a signed address works for anyone it is
+    forwarded to until it expires, and stays in the browser's history), the
+    object storage needs no public endpoint, and the pages' Content Security
+    Policy stays "self" only for previews. A document on the filesystem
+    behind nginx is sent by nginx (see `private_file`)."""
+    if _sent_by_nginx(field_file):
+        return private_file(field_file, filename, content_type, as_attachment)
+    stream, size = open_stream(field_file)
+    response = private_file(stream, filename, content_type, as_attachment)
+    response.block_size = 64 * 1024
+    response["Content-Length"] = size
     return response
 
 

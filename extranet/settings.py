@@ -13,6 +13,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from extranet.storage_settings import storages_from_environment
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -225,18 +227,15 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
-# Uploaded files (logos now, families' documents later) live outside the
-# static URL space; logos are served by a view, documents only to their owners.
+# Stored files (sites' logos in "default"; families' documents and the PDFs
+# in "documents"): the server's disk by default, an S3-compatible object
+# storage shared by every app node with STORAGE_BACKEND=s3 (see
+# extranet/storage_settings.py). No stored file has a public address: views
+# serve them after checking who asks.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
-# Families' documents: a folder of their own, never served by URL; the views
-# that serve them check who is asking.
 DOCUMENTS_ROOT = Path(os.environ.get("DOCUMENTS_ROOT", VAR_DIR / "documents"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "documents": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": DOCUMENTS_ROOT, "base_url": None},
-    },
+    **storages_from_environment(os.environ, DOCUMENTS_ROOT, MEDIA_ROOT),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -286,6 +285,12 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 EMAIL_MAX_ATTEMPTS = int(os.environ.get("EMAIL_MAX_ATTEMPTS", "8"))
 EMAIL_RETRY_BASE_SECONDS = int(os.environ.get("EMAIL_RETRY_BASE_SECONDS", "60"))
+# A PDF task that finds the storage down is tried again later, the same way.
+STORAGE_MAX_ATTEMPTS = int(os.environ.get("STORAGE_MAX_ATTEMPTS", "10"))
+STORAGE_RETRY_BASE_SECONDS = int(os.environ.get("STORAGE_RETRY_BASE_SECONDS", "60"))
+# The health check (/sante/) answers 503 when a task ready to run has been
+# waiting longer than this (workers stopped or overwhelmed).
+HEALTH_MAX_QUEUE_AGE = int(os.environ.get("HEALTH_MAX_QUEUE_AGE", "300"))
 
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Extranet <extranet@localhost>")
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
@@ -335,6 +340,8 @@ SESSION_COOKIE_NAME = "extranet_session"
 CSRF_COOKIE_NAME = "extranet_csrftoken"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Load balancers ask each node directly, often in plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^sante/$"]
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))

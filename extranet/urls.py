@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import health, views
 
 urlpatterns = [
     path("", include("home.urls")),
@@ -34,6 +34,7 @@ urlpatterns = [
         views.accessibility_statement,
         name="accessibility_statement",
     ),
+    path("sante/", health.health, name="health"),
     path("etablissements/<slug:slug>/logo/", views.site_logo, name="site_logo"),
     path("famille/quotient/", include("fees.urls")),
     path("famille/", include("families.urls")),

@@ -28,6 +28,7 @@ from .forms import (
 )
 from .models import InvitationCode, Site
 from .responses import base_url
+from .storage import open_stream
 from .tasks import request_password_reset, send_password_changed
 from .tokens import invitation_token_generator
 
@@ -260,6 +261,8 @@ def site_logo(request, slug):
     site = get_object_or_404(Site.objects.active(), slug=slug)
     if not site.logo:
         raise Http404
-    response = FileResponse(site.logo.open("rb"))
+    stream, size = open_stream(site.logo)
+    response = FileResponse(stream, filename=site.logo.name)
+    response["Content-Length"] = size
     response["Cache-Control"] = "public, max-age=3600"
     return response

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from documents.checklist import uploadable_kinds
-from documents.files import document_response, replace_upload, store_upload
+from documents.files import document_response, replace_upload, store_upload, upload_status
 from documents.forms import DocumentReplaceForm, DocumentUploadForm
 from documents.models import DocumentKind
 from extranet.decorators import family_required
@@ -102,10 +102,9 @@ def changes_saved(request):
 def upload_document(request):
     family = request.user.family
     form = family_upload_form(family, request.POST, request.FILES)
-    if not form.is_valid():
-        return _family_page(request, upload_form=form, status=400)
-    store_upload(FamilyDocument(family=family), form, request)
-    return redirect("families:family")
+    if form.is_valid() and store_upload(FamilyDocument(family=family), form, request):
+        return redirect("families:family")
+    return _family_page(request, upload_form=form, status=upload_status(form))
 
 
 @family_required
@@ -123,10 +122,9 @@ def replace_document(request, pk):
     )
     posted = request.method == "POST"
     form = DocumentReplaceForm(*((request.POST, request.FILES) if posted else ()))
-    if posted and form.is_valid():
-        replace_upload(document, form, request)
+    if posted and form.is_valid() and replace_upload(document, form, request):
         return redirect(document.get_portal_path())
-    status = 400 if form.is_bound else 200
+    status = upload_status(form)
     return render(
         request,
         "documents/replace.html",

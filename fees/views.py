@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from documents.checklist import checklist, this_year
-from documents.files import store_upload
+from documents.files import store_upload, upload_status
 from documents.forms import DocumentUploadForm
 from extranet.decorators import family_required
 from extranet.formatting import eur
@@ -96,10 +96,9 @@ def edit_income(request, year):
 def upload_notice(request):
     family = request.user.family
     form = _upload_form(family, request.POST, request.FILES)
-    if not form.is_valid():
-        return _income_page(request, upload_form=form, status=400)
-    store_upload(FamilyDocument(family=family), form, request)
-    return redirect("fees:income")
+    if form.is_valid() and store_upload(FamilyDocument(family=family), form, request):
+        return redirect("fees:income")
+    return _income_page(request, upload_form=form, status=upload_status(form))
 
 
 def _initial(income):

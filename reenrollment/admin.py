@@ -60,7 +60,9 @@ class SchoolRulesAdmin(SiteScopedAdmin):
         return ["site", "version", "text", "pdf"] if self.is_locked(obj) else ["pdf"]
 
     def get_fields(self, request, obj=None):
-        if self.is_locked(obj):
+        # Read only, the file is shown by its link (`pdf`), never by its
+        # storage address.
+        if self.is_locked(obj) or not self.has_change_permission(request, obj):
             return ["site", "version", "text", "pdf"]
         return ["site", "version", "text", "file", "pdf"]
 

@@ -13,10 +13,10 @@ from django.views.decorators.http import require_POST, require_safe
 
 from billing.instalments import choose_plan
 from billing.models import Instalment
-from documents.files import store_upload
+from documents.files import store_upload, upload_status
 from documents.models import DocumentKind
 from extranet.decorators import family_required
-from extranet.responses import base_url, private_file
+from extranet.responses import base_url, serve_stored_file
 from families.models import FamilyDocument
 from fees.models import PlanChoice
 from fees.plan_forms import PlanForm, offered_plans
@@ -160,7 +160,10 @@ def upload(request, student_pk):
         document = FamilyDocument(family=step.student.family)
     else:
         document = StudentDocument(student=step.student)
-    store_upload(document, form, request)
+    if not store_upload(document, form, request):
+        return render_step(
+            request, step, "documents", {"upload_form": form}, status=upload_status(form)
+        )
     workflow.mark_changed_after_sending(step.request)
     return redirect("reenrollment:documents", step.student.pk)
 
@@ -291,8 +294,8 @@ def rules_pdf(request, pk):
 
 
 def rules_response(rules):
-    return private_file(
-        rules.file.open("rb"),
+    return serve_stored_file(
+        rules.file,
         f"reglement-interieur-{slugify(rules.version)}.pdf",
         "application/pdf",
         as_attachment=False,

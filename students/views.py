@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from documents.checklist import uploadable_kinds
-from documents.files import document_response, replace_upload, store_upload
+from documents.files import document_response, replace_upload, store_upload, upload_status
 from documents.forms import DocumentReplaceForm, DocumentUploadForm
 from documents.models import DocumentKind
 from extranet.decorators import family_required
@@ -182,10 +182,9 @@ def calendar_feed(request, token):
 def upload_student_document(request, pk):
     student = family_student(request, pk)
     form = student_upload_form(student, request.POST, request.FILES)
-    if not form.is_valid():
-        return _student_page(request, student, upload_form=form, status=400)
-    store_upload(StudentDocument(student=student), form, request)
-    return redirect("students:detail", pk=student.pk)
+    if form.is_valid() and store_upload(StudentDocument(student=student), form, request):
+        return redirect("students:detail", pk=student.pk)
+    return _student_page(request, student, upload_form=form, status=upload_status(form))
 
 
 @family_required
@@ -205,14 +204,13 @@ def replace_student_document(request, pk, document_pk):
     )
     posted = request.method == "POST"
     form = DocumentReplaceForm(*((request.POST, request.FILES) if posted else ()))
-    if posted and form.is_valid():
-        replace_upload(document, form, request)
+    if posted and form.is_valid() and replace_upload(document, form, request):
         return redirect(document.get_portal_path())
     return render(
         request,
         "documents/replace.html",
         {"document": document, "form": form, "back_url": document.get_portal_path()},
-        status=400 if form.is_bound else 200,
+        status=upload_status(form),
     )
 
 
