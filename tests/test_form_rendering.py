@@ -62,7 +62,7 @@ def test_labels_required_marks_and_help():
         "id_answer_0",
         "id_answer_1",
     ]
-    assert dict(field_group(html, "file"))["input"]["class"] == "fileinput form-control"
+    assert dict(field_group(html, "file"))["input"]["class"] == "clearablefileinput form-control"
     assert '<input type="hidden" name="version" id="id_version">' in html
     assert "div_id_version" not in html
 
