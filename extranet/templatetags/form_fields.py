@@ -1,6 +1,8 @@
 """The pieces of the portal's field template (extranet/forms/field.html)."""
 
 from django import forms, template
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -38,3 +40,16 @@ def field_widget(field, kind):
     if field.errors:
         classes.append("is-invalid")
     return field.as_widget(attrs={"class": " ".join(classes)})
+
+
+@register.filter
+def widget_attrs(attrs):
+    """A widget's attributes as Django's django/forms/widgets/attrs.html writes
+    them (False left out, True as a bare name), without a template."""
+    parts = []
+    for name, value in attrs.items():
+        if value is True:
+            parts.append(f" {conditional_escape(name)}")
+        elif value is not False:
+            parts.append(f' {conditional_escape(name)}="{conditional_escape(str(value))}"')
+    return mark_safe("".join(parts))
