@@ -369,6 +369,9 @@ def test_bad_wishes_are_refused_next_to_the_field(parent_client, data, hugo, cha
     errors = response.context["form"].errors
     assert (enrollment if field == "ENROLLMENT" else field) in errors
     assert_error_next_to_field(response.text, enrollment if field == "ENROLLMENT" else field)
+    if field == "ENROLLMENT":  # The summary leads to the first radio button.
+        assert f'<a href="#id_{enrollment}_0">' in response.text
+        assert f'id="id_{enrollment}_0"' in response.text
     assert 'class="alert alert-danger error-summary"' in response.text
     assert not ReenrollmentRequest.objects.filter(wishes_saved_at__isnull=False).exists()
 
