@@ -8,7 +8,9 @@ def account_for_login(site, username):
     else a network administrator's (accounts without a site)."""
     return (
         get_user_model()
-        .objects.filter(username__iexact=username)
+        # The site is read at once to check it is open (user_can_authenticate).
+        .objects.select_related("site")
+        .filter(username__iexact=username)
         .filter(Q(site=site) | Q(site__isnull=True, is_staff=True))
         .order_by(F("site").asc(nulls_last=True))
         .first()

@@ -61,8 +61,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks_db",
     "django_ratelimit",
-    "crispy_forms",
-    "crispy_bootstrap5",
     "phonenumber_field",
     "simple_history",
     "sequences",
@@ -278,8 +276,9 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 PHONENUMBER_DB_FORMAT = "E164"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
-CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
-CRISPY_TEMPLATE_PACK = "bootstrap5"
+# Field groups in Bootstrap's markup, with labels, errors and help linked to
+# their input (extranet/form_rendering.py).
+FORM_RENDERER = "extranet.form_rendering.FormRenderer"
 
 # Background work: durable queue in the database, run by `manage.py db_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -333,6 +332,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# In the database, shared by every node; one write per sign-in.
+SESSION_ENGINE = "extranet.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))

@@ -78,15 +78,13 @@ def login_view(request, site=None):
         get_object_or_404(Site.objects.active(), slug=site)
     if request.user.is_authenticated:
         return redirect(_safe_next(request) or "home")
-    initial_site = _initial_site(request, site)
-    form = LoginForm(
-        request,
-        data=request.POST if request.method == "POST" else None,
-        initial={"site": initial_site},
-    )
+    form = LoginForm(request, data=request.POST if request.method == "POST" else None)
     if form.is_valid():
         login(request, form.user)
         return _remember_site(redirect(_safe_next(request) or "home"), form.cleaned_data["site"])
+    # Only a page shown needs the site to pre-select (a query or two).
+    initial_site = _initial_site(request, site)
+    form.initial["site"] = initial_site
     chosen = form.cleaned_data.get("site") if form.is_bound else None
     response = render(
         request,

@@ -13,6 +13,7 @@ from families.models import Family, FamilyDocument, Guardian
 
 from . import files
 from .factories import make_parent
+from .html_fields import assert_error_next_to_field
 
 FAMILY = reverse("families:family")
 
@@ -266,6 +267,7 @@ def test_bad_values_are_refused_next_to_the_field(parent_client, guardian, field
     assert response.status_code == 200
     assert field in response.context["form"].errors
     assert f'id="id_{field}_error"' in response.text
+    assert_error_next_to_field(response.text, field)
     guardian.refresh_from_db()
     assert guardian.last_name == "Martin"  # Nothing saved.
 

@@ -14,6 +14,7 @@ from families.models import FamilyDocument
 from fees.models import Band, FamilyIncome, FeeGrid
 
 from . import clock, factories, files
+from .html_fields import assert_error_next_to_field
 from .test_html_valid import validate
 
 INCOME = reverse("fees:income")
@@ -106,6 +107,7 @@ def test_bad_tax_figures_are_refused_next_to_the_field(
     response = parent_client.post(edit_url(year), data)
     assert message in errors(response, field)
     assert f'id="id_{field}"' in response.text
+    assert_error_next_to_field(response.text, field)
     assert "<script>alert(1)</script>" not in response.text
     assert not FamilyIncome.objects.exists()
 
@@ -128,12 +130,14 @@ def test_bad_caf_figures_are_refused_next_to_the_field(parent_client, year, data
     grid(year, FeeGrid.QFFormula.CAF)
     response = parent_client.post(edit_url(year), data)
     assert message in errors(response, field)
+    assert_error_next_to_field(response.text, field)
     assert not FamilyIncome.objects.exists()
 
 
 def test_without_a_grid_the_family_must_choose_where_figures_come_from(parent_client, year):
     response = parent_client.post(edit_url(year), {"reference_income": "30000", "parts": "2"})
     assert "Choisissez" in errors(response, "source")
+    assert_error_next_to_field(response.text, "source")  # Radio buttons in a fieldset.
     # Only the chosen source's figures are checked.
     response = parent_client.post(
         edit_url(year), {"source": "caf", "reference_income": "-5", "parts": "40"}

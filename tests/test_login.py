@@ -12,6 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from .factories import PASSWORD, make_parent
 from .hashing import use_real_hashers
+from .html_fields import assert_error_next_to_field
 
 LOGIN = reverse("login")
 START = "2026-10-05 09:00 +0200"
@@ -226,6 +227,7 @@ def test_bad_input_gets_a_french_message_next_to_the_field(client, parent, data,
     # The message stands next to its field, and the field points to it.
     assert f'id="id_{field}_error"' in response.text
     assert f'aria-describedby="id_{field}_error"' in response.text
+    assert_error_next_to_field(response.text, field)
 
 
 def test_hostile_values_are_escaped(client, parent):

@@ -22,6 +22,7 @@ from directdebit.models import Batch, Debit, Mandate
 
 from . import clock, factories
 from .factories import make_parent
+from .html_fields import assert_error_next_to_field
 from .mail_sink import SMTPSink
 
 # The worker sends what the views queue after their commit: real transactions.
@@ -137,6 +138,7 @@ def test_bad_ibans_are_refused_next_to_the_field(parent_client, family, iban, me
     errors = page.context["form"].errors["iban"]
     assert any(message in error for error in errors), errors
     assert "aria-describedby" in page.text and message in page.text
+    assert_error_next_to_field(page.text, "iban")
     assert not Mandate.objects.exists() and mail.outbox == []
 
 

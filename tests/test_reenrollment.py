@@ -13,6 +13,7 @@ from students.models import Enrollment, StudentDocument
 
 from . import clock, factories, files, reenrollment_data, students_data
 from .factories import make_parent
+from .html_fields import assert_error_next_to_field
 
 Status = ReenrollmentRequest.Status
 
@@ -367,6 +368,10 @@ def test_bad_wishes_are_refused_next_to_the_field(parent_client, data, hugo, cha
     assert response.status_code == 400
     errors = response.context["form"].errors
     assert (enrollment if field == "ENROLLMENT" else field) in errors
+    assert_error_next_to_field(response.text, enrollment if field == "ENROLLMENT" else field)
+    if field == "ENROLLMENT":  # The summary leads to the first radio button.
+        assert f'<a href="#id_{enrollment}_0">' in response.text
+        assert f'id="id_{enrollment}_0"' in response.text
     assert 'class="alert alert-danger error-summary"' in response.text
     assert not ReenrollmentRequest.objects.filter(wishes_saved_at__isnull=False).exists()
 

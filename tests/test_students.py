@@ -15,6 +15,7 @@ from students.models import CalendarFeed, Enrollment, SchoolYear, Student, Stude
 
 from . import clock, factories, files
 from .factories import make_parent
+from .html_fields import assert_error_next_to_field
 
 PARIS = clock.PARIS
 THIS_YEAR = clock.year_name(clock.THIS_YEAR)
@@ -175,6 +176,7 @@ def test_bad_student_values_are_refused(parent_client, lea, field, value):
     assert response.status_code == 200
     assert field in response.context["form"].errors
     assert f'id="id_{field}_error"' in response.text
+    assert_error_next_to_field(response.text, field)
 
 
 def test_stale_student_edit_is_refused(parent, lea):

@@ -10,6 +10,7 @@ from documents.models import DocumentKind
 from families.models import FamilyDocument
 
 from . import files
+from .html_fields import assert_error_next_to_field
 
 UPLOAD = reverse("families:document_upload")
 
@@ -103,6 +104,7 @@ def test_hostile_or_broken_files_are_refused(
     errors = response.context["upload_form"].errors["file"]
     assert message in " ".join(errors), errors
     assert 'id="id_file_error"' in response.text
+    assert_error_next_to_field(response.text, "file")
     assert stored_files() == before
     assert not FamilyDocument.objects.exists()
 
