@@ -108,10 +108,17 @@ VAR_DIR = BASE_DIR / "var"
 if not os.environ.get("DATABASE_URL"):
     VAR_DIR.mkdir(exist_ok=True)
 
+DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+# A server keeps its PostgreSQL connection between requests: opening one costs
+# more than serving most pages. A connection found broken is replaced at the
+# start of the next request (health checks), so a restarted database is not
+# an error page per worker. SQLite opens a file: nothing to keep.
+DEFAULT_CONN_MAX_AGE = "0" if DATABASE_URL.startswith("sqlite") else "60"
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        DATABASE_URL,
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", DEFAULT_CONN_MAX_AGE)),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -134,6 +141,10 @@ if os.environ.get("REDIS_URL"):
             "LOCATION": os.environ["REDIS_URL"],
         }
     }
+    # Sessions read from Redis, written through to the database: any node
+    # serves any request, a Redis restart signs nobody out, and signing out
+    # (or a password change) deletes the session from both.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {
         "default": {

@@ -15,6 +15,8 @@ def grid_for(site, school_year):
     return (
         FeeGrid.objects.filter(site=site, school_year=school_year)
         .select_related("school_year")
+        # Read once for the pricing and again for the estimate's periods.
+        .prefetch_related("terms")
         .first()
     )
 
