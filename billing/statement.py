@@ -44,7 +44,8 @@ def reversal_of(payment):
 
 
 def statement(family, year=None):
-    invoices = Invoice.objects.issued().filter(family=family)
+    # The plan names the payment schedule of its invoice.
+    invoices = Invoice.objects.issued().filter(family=family).select_related("plan")
     payments = Payment.objects.filter(family=family).select_related("other_mode", "reversal")
     if year is not None:
         # A payment counts in a year for what it settled of that year's invoices.

@@ -106,7 +106,10 @@ def asked_kinds(site_id, scope, extra=Q()):
 
 
 def uploadable_kinds(site, scope):
-    return DocumentKind.objects.filter(site=site, scope=scope, is_active=True)
+    # One site's kinds: ordering by the site (the model's default) would join it.
+    return DocumentKind.objects.filter(site=site, scope=scope, is_active=True).order_by(
+        "position", "name"
+    )
 
 
 def checklist(kinds, documents, period, address_changed_at=None, asked_ids=None):

@@ -1,4 +1,5 @@
 from django import forms
+from django.forms.models import ModelChoiceIteratorValue
 from django.utils.translation import gettext_lazy as _
 
 from .models import DocumentKind
@@ -51,9 +52,18 @@ class DocumentUploadForm(forms.Form):
         ),
     )
 
-    def __init__(self, kinds, *args, **kwargs):
+    def __init__(self, kinds, *args, kinds_read=None, **kwargs):
+        """`kinds_read`: the same kinds, already read by the page (its
+        checklist): listed from them rather than asked again. The choice
+        sent is still checked against `kinds`."""
         super().__init__(*args, **kwargs)
-        self.fields["kind"].queryset = kinds
+        field = self.fields["kind"]
+        field.queryset = kinds
+        if kinds_read is not None:
+            field.choices = [("", field.empty_label)] + [
+                (ModelChoiceIteratorValue(kind.pk, kind), field.label_from_instance(kind))
+                for kind in kinds_read
+            ]
 
     def clean_file(self):
         uploads = self.cleaned_data["file"]

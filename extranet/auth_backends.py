@@ -44,7 +44,7 @@ class SiteAccountBackend(ModelBackend):
         other_sites = User.other_sites.through.objects.filter(user=OuterRef("pk"))
         try:
             user = (
-                User.objects.select_related("site", "family")
+                User.objects.select_related("site", "family__site")
                 .annotate(works_for_other_sites=Exists(other_sites))
                 .get(pk=user_id)
             )

@@ -3,7 +3,7 @@
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 
 
-class SessionStore(DatabaseSessionStore):
+class WrittenOnceAtSignIn:
     def cycle_key(self):
         """A new key at sign-in (no session fixation), as Django's, but the new
         session is written once, with its data, when the response goes out:
@@ -16,3 +16,7 @@ class SessionStore(DatabaseSessionStore):
         self.modified = True
         if key:
             self.delete(key)
+
+
+class SessionStore(WrittenOnceAtSignIn, DatabaseSessionStore):
+    pass

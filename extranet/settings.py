@@ -111,10 +111,17 @@ VAR_DIR = BASE_DIR / "var"
 if not os.environ.get("DATABASE_URL"):
     VAR_DIR.mkdir(exist_ok=True)
 
+DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+# A server keeps its PostgreSQL connection between requests: opening one costs
+# more than serving most pages. A connection found broken is replaced at the
+# start of the next request (health checks), so a restarted database is not
+# an error page per worker. SQLite opens a file: nothing to keep.
+DEFAULT_CONN_MAX_AGE = "0" if DATABASE_URL.startswith("sqlite") else "60"
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        DATABASE_URL,
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", DEFAULT_CONN_MAX_AGE)),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -137,7 +144,13 @@ if os.environ.get("REDIS_URL"):
             "LOCATION": os.environ["REDIS_URL"],
         }
     }
+    # Sessions read from Redis, written through to the database: any node
+    # serves any request, a Redis restart signs nobody out, and signing out
+    # (or a password change) deletes the session from both.
+    SESSION_ENGINE = "extranet.sessions_cached"
 else:
+    # In the database, shared by every node; one write per sign-in.
+    SESSION_ENGINE = "extranet.sessions"
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -332,8 +345,6 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# In the database, shared by every node; one write per sign-in.
-SESSION_ENGINE = "extranet.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))

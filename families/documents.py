@@ -14,7 +14,7 @@ def family_checklist(family, period=None, extra=None):
     """Without `extra` (the Famille tab): every kind the site takes, the
     required ones owed. With `extra` (a re-enrollment): the kinds asked."""
     if extra is None:
-        kinds = list(uploadable_kinds(family.site_id, FAMILY).order_by("position", "name"))
+        kinds = list(uploadable_kinds(family.site_id, FAMILY))
         asked_ids = {kind.pk for kind in kinds if kind.required}
     else:
         kinds = list(asked_kinds(family.site_id, FAMILY, extra))

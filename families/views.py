@@ -19,17 +19,22 @@ from .models import FamilyDocument, Guardian
 def _family_page(request, upload_form=None, status=200):
     family = request.user.family
     guardians = list(family.guardians.all())
+    checklist = family_checklist(family)
     context = {
         "family": family,
         "guardians": guardians,
-        "checklist": family_checklist(family),
-        "upload_form": upload_form or family_upload_form(family),
+        "checklist": checklist,
+        # The checklist lists every kind the family may send: the form's choices.
+        "upload_form": upload_form
+        or family_upload_form(family, kinds_read=[item.kind for item in checklist]),
     }
     return render(request, "families/family.html", context, status=status)
 
 
-def family_upload_form(family, *args):
-    return DocumentUploadForm(uploadable_kinds(family.site_id, DocumentKind.Scope.FAMILY), *args)
+def family_upload_form(family, *args, kinds_read=None):
+    return DocumentUploadForm(
+        uploadable_kinds(family.site_id, DocumentKind.Scope.FAMILY), *args, kinds_read=kinds_read
+    )
 
 
 @family_required

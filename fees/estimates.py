@@ -4,7 +4,9 @@ answer for one family and one school year, shown by the include
 
 from dataclasses import dataclass, field
 
-from .models import FeeGrid
+from django.db.models import Prefetch
+
+from .models import FeeGrid, Term
 from .pricing import ZERO, Estimate, price_family
 
 
@@ -13,8 +15,12 @@ def grid_for(site, school_year):
     if school_year is None:
         return None
     return (
+        # One grid per site and year: no ordering (the default's would join the site).
         FeeGrid.objects.filter(site=site, school_year=school_year)
+        .order_by("pk")
         .select_related("school_year")
+        # Read once for the pricing and again for the estimate's periods.
+        .prefetch_related(Prefetch("terms", Term.objects.order_by("number")))
         .first()
     )
 

@@ -21,7 +21,7 @@ from families.addresses import payer_of
 from families.models import Family, Guardian
 from students.models import Enrollment, Student
 
-from .models import FamilyIncome, FeeGrid, FeeItem, Price, Reduction, normalized
+from .models import Commune, FamilyIncome, FeeGrid, FeeItem, Price, Reduction, normalized
 
 ZERO = Decimal(0)
 
@@ -64,7 +64,7 @@ class Estimate:
     def by_period(self):
         """[(term or None, amount)]: one period a year, or one per term, each
         line shared between the terms it is charged for (odd cents on the first)."""
-        terms = list(self.grid.terms.all()) if self.grid.billing == FeeGrid.Billing.TERMS else []
+        terms = terms_of(self.grid) if self.grid.billing == FeeGrid.Billing.TERMS else []
         if not terms:
             return [(None, self.total)]
         totals = dict.fromkeys((t.number for t in terms), ZERO)
@@ -84,6 +84,15 @@ def split(amount, numbers):
     return [(n, first if i == 0 else share) for i, n in enumerate(numbers)]
 
 
+def terms_of(grid):
+    """The grid's terms in order: those read with it (`grid_for`), else asked."""
+    return list(
+        grid.terms.all()
+        if "terms" in getattr(grid, "_prefetched_objects_cache", {})
+        else grid.terms.order_by("number")
+    )
+
+
 def band_for(bands, quotient):
     """The band of a quotient among `bands` (in ascending order); without a
     quotient, the highest."""
@@ -98,21 +107,30 @@ class GridRules:
     """A grid read once: bands, zones and communes, items, prices, reductions."""
 
     def __init__(self, grid):
+        # Each list in its models' order within one grid: their default
+        # orderings begin with the grid, whose own ordering would join the
+        # grid, its site and its school year to every one of these reads.
         self.grid = grid
-        self.bands = list(grid.bands.all())
-        zones = list(grid.zones.prefetch_related("communes"))
+        self.bands = list(grid.bands.order_by("min_qf"))
+        zones = list(
+            grid.zones.order_by("position", "name").prefetch_related(
+                Prefetch("communes", Commune.objects.order_by("name"))
+            )
+        )
         self.outside = next((z for z in zones if z.is_outside), None)
         self.communes = {
             (c.postal_code, c.normalized_name): zone for zone in zones for c in zone.communes.all()
         }
-        items = list(grid.items.all())
+        items = list(grid.items.order_by("position", "pk"))
         self.student_items = [i for i in items if not i.per_family]
         self.family_items = [i for i in items if i.per_family]
         self.prices = {
             (p.item_id, p.band_id, p.zone_id): p.amount
             for p in Price.objects.filter(item__grid=grid)
         }
-        reductions = list(grid.reductions.prefetch_related("families"))
+        reductions = list(
+            grid.reductions.order_by("kind", "from_rank").prefetch_related("families")
+        )
         self.siblings = sorted(
             (r for r in reductions if r.kind == Reduction.Kind.SIBLING), key=lambda r: r.from_rank
         )
@@ -120,7 +138,7 @@ class GridRules:
             (r for r in reductions if r.kind == Reduction.Kind.SECOND_DISCIPLINE), None
         )
         self.exemptions = [r for r in reductions if r.kind == Reduction.Kind.EXEMPTION]
-        self.terms = list(grid.terms.all())
+        self.terms = terms_of(grid)
 
     def band_for(self, quotient):
         return band_for(self.bands, quotient)
