@@ -351,6 +351,7 @@ def prepare(families, say):
 
     django.setup()
     from django.core.management import call_command
+    from django.db import connection
 
     from bench import populate
     from extranet.models import Site, User
@@ -366,6 +367,9 @@ def prepare(families, say):
     say(f"{families} families added in {time.monotonic() - started:.0f} s")
     parent = User.objects.get(site__slug=PARENT[0], username=PARENT[1])
     CalendarFeed.objects.get_or_create(family=parent.family)
+    # The planner's statistics, as autovacuum would have them on a database in use.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
     call_command("collectstatic", "--no-input", verbosity=0)
 
 
@@ -418,7 +422,7 @@ def wait_for(base, server, seconds=60):
 
 def login_form(session, base, site):
     """The login page's CSRF token (its cookie now in `session`)."""
-    page = session.get(f"{base}/connexion/{site}/", timeout=10)
+    page = session.get(f"{base}/connexion/{site}/", timeout=120)
     page.raise_for_status()
     found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
     if found is None:
@@ -445,7 +449,7 @@ def sign_in(base, site, username):
         f"{base}/connexion/{site}/",
         data=login_fields(site, username, token),
         allow_redirects=False,
-        timeout=10,
+        timeout=120,
     )
     if done.status_code != 302:
         raise SystemExit(f"{username} of {site} could not sign in (status {done.status_code})")
@@ -457,7 +461,7 @@ def probe(base, page, cookie):
     import requests
 
     response = requests.get(
-        base + page.path, headers={"Cookie": cookie}, allow_redirects=False, timeout=30
+        base + page.path, headers={"Cookie": cookie}, allow_redirects=False, timeout=120
     )
     if response.status_code != 200:
         raise SystemExit(f"{page.name} ({page.path}) answered {response.status_code}, not 200")
@@ -495,7 +499,17 @@ def wrk(url, connections, duration, headers=(), script=None, env=None):
     done = subprocess.run(
         [*command, url], capture_output=True, text=True, check=True, env=env, timeout=600
     )
+    settle(url)
     return parse_wrk(done.stdout), done.stdout
+
+
+def settle(url):
+    """Waits for the requests wrk left queued in gunicorn when it stopped (slow pages
+    leave seconds of them), so that they do not weigh on the next measure."""
+    import requests
+
+    parts = urlsplit(url)
+    requests.get(f"{parts.scheme}://{parts.netloc}/bare/", allow_redirects=False, timeout=600)
 
 
 def measure(base, page, cookie, duration):
