@@ -409,7 +409,8 @@ def wait_for(base, server, seconds=60):
     deadline = time.monotonic() + seconds
     while True:
         if server.poll() is not None:
-            raise SystemExit(f"gunicorn stopped (status {server.returncode}); see its log")
+            log = Path(server.log.name).read_text()[-3000:]
+            raise SystemExit(f"gunicorn stopped (status {server.returncode}):\n{log}")
         try:
             if requests.get(f"{base}/connexion/", timeout=10).status_code == 200:
                 return
@@ -682,9 +683,8 @@ def say(text):
 
 def main(argv=None):
     options = parse_args(argv)
-    for tool in ("wrk",):
-        if shutil.which(tool) is None:
-            raise SystemExit(f"{tool} not found (apt-get install {tool})")
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found (apt-get install wrk)")
     url = database_url()
     work = Path(tempfile.mkdtemp(prefix="extranet-bench-pages-"))
     env = environment(url, work)
@@ -725,7 +725,9 @@ def main(argv=None):
         from django.db import connections
 
         connections.close_all()
-        if not options.keep_db:
+        if options.keep_db:
+            say(f"database kept: {url}")
+        else:
             recreate_database(url, drop_only=True)
         shutil.rmtree(work, ignore_errors=True)
 
