@@ -12,7 +12,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # A recipe that fails leaves no half-made target (e.g. a venv without pip).
 .DELETE_ON_ERROR:
 
-.PHONY: run test lint bench lighthouse install install-test serve migrate demo messages check-deploy clean
+.PHONY: run test lint bench bench-pages lighthouse install install-test serve migrate demo messages check-deploy clean
 
 run: install migrate demo serve
 
@@ -73,12 +73,21 @@ lint: install-test
 # without it). A 1,000-family import and invoice generation by default, a few minutes at
 # most; the full-size run:
 # make bench BENCH_FAMILIES=10000
+# Then the pages under gunicorn (bench/pages.py: PostgreSQL, Redis and wrk; about 6
+# minutes), unless BENCH_PAGES=0; `make bench-pages` runs them alone, with the options of
+# BENCH_PAGES_ARGS (e.g. BENCH_PAGES_ARGS="--duration 5 --json var/bench-pages.json").
 BENCH_FAMILIES ?= 1000
+BENCH_PAGES ?= 1
+BENCH_PAGES_ARGS ?=
 bench: migrate
 	$(DEV_ENV) $(PY) bench/invoice_pdf.py
 	$(DEV_ENV) $(PY) bench/import_families.py --families $(BENCH_FAMILIES)
 	$(DEV_ENV) $(PY) bench/generate_invoices.py --families $(BENCH_FAMILIES)
 	$(DEV_ENV) $(PY) bench/debit_batch.py --families $(BENCH_FAMILIES)
+	@if [ "$(BENCH_PAGES)" != 0 ]; then $(MAKE) --no-print-directory bench-pages; fi
+
+bench-pages: install
+	$(PY) bench/pages.py $(BENCH_PAGES_ARGS)
 
 # Lighthouse (mobile profile, Debian's Chromium) on the demo parent's pages, on a
 # throwaway database: accessibility, best practices and performance.
