@@ -7,8 +7,8 @@ itself again later, with a growing delay, so that nothing is lost.
 Each e-mail has a key, the same when its task is run again after its worker
 died (extranet/task_backend.py): an e-mail whose key is recorded in SentEmail
 was accepted by the SMTP server and is not sent again. The record is written
-right after the server's acceptance; a worker that dies between the two (a few
-milliseconds) leaves an e-mail that is sent again, with the same Message-ID,
+right after the server's acceptance, before the connection is closed; a worker
+that dies between the two (a few milliseconds) leaves an e-mail that is sent again, with the same Message-ID,
 derived from the key, by which mail servers and clients recognise a duplicate.
 """
 
@@ -20,7 +20,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -75,8 +75,15 @@ def deliver(message, attempt, requeue, key=None):
             logger.info("E-mail %r already sent (%s)", message.subject, key)
             return False
         message.extra_headers["Message-ID"] = message_id(key)
+    mailer = mailers.default
     try:
-        message.send()
+        # Opened here so that the acceptance is recorded before QUIT.
+        mailer.open()
+        mailer.send_messages([message])
+        if key is not None:
+            SentEmail.objects.get_or_create(
+                key=key, defaults={"message_id": message.extra_headers["Message-ID"]}
+            )
     except smtplib.SMTPRecipientsRefused:
         raise  # Permanent: trying again would not help.
     except (smtplib.SMTPException, OSError):
@@ -89,11 +96,16 @@ def deliver(message, attempt, requeue, key=None):
         )
         requeue(run_after)
         raise
-    if key is not None:
-        SentEmail.objects.get_or_create(
-            key=key, defaults={"message_id": message.extra_headers["Message-ID"]}
-        )
+    finally:
+        _close(mailer)
     return True
+
+
+def _close(mailer):
+    try:
+        mailer.close()
+    except (smtplib.SMTPException, OSError):
+        pass  # The message, if any, was accepted before.
 
 
 def enqueue(message):
