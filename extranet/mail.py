@@ -8,10 +8,12 @@ Each e-mail has a key, the same when its task is run again after its worker
 died (extranet/task_backend.py): an e-mail whose key is recorded in SentEmail
 was accepted by the SMTP server and is not sent again. The record is written
 right after the server's acceptance, before the connection is closed; a worker
-that dies between the two (a few milliseconds) leaves an e-mail that is sent again, with the same Message-ID,
-derived from the key, by which mail servers and clients recognise a duplicate.
+that dies between the two (a few milliseconds) leaves an e-mail that is sent
+again, with the same Message-ID, derived from the key, by which mail servers
+and clients recognise a duplicate.
 """
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -102,10 +104,9 @@ def deliver(message, attempt, requeue, key=None):
 
 
 def _close(mailer):
-    try:
+    # The message, if any, was accepted before: a failing QUIT changes nothing.
+    with contextlib.suppress(smtplib.SMTPException, OSError):
         mailer.close()
-    except (smtplib.SMTPException, OSError):
-        pass  # The message, if any, was accepted before.
 
 
 def enqueue(message):

@@ -8,8 +8,8 @@ from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
-from django.core.files.base import ContentFile
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -96,9 +96,7 @@ def kill_while_held(database, workers, free_port, command):
     return sink
 
 
-def test_a_task_killed_before_the_smtp_server_accepted_is_sent_once(
-    database, workers, free_port
-):
+def test_a_task_killed_before_the_smtp_server_accepted_is_sent_once(database, workers, free_port):
     sink = kill_while_held(database, workers, free_port, "RCPT")
     assert subjects(sink) == {"Message 1": 1}
     (sent,) = SentEmail.objects.all()
@@ -144,9 +142,7 @@ def test_a_pdf_task_killed_mid_way_stores_one_file_and_sends_one_email(
     assert len(sink.messages) == 1
 
 
-def test_emails_wait_for_the_smtp_server_and_are_all_delivered_once(
-    database, workers, free_port
-):
+def test_emails_wait_for_the_smtp_server_and_are_all_delivered_once(database, workers, free_port):
     for n in range(10):
         send_email.enqueue(payload(n))
     database.publish()

@@ -106,9 +106,7 @@ class Workers:
         }
         env.pop("DEBUG", None)
         if self.smtp_port:
-            env.update(
-                EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(self.smtp_port), EMAIL_USE_TLS="0"
-            )
+            env.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(self.smtp_port), EMAIL_USE_TLS="0")
         log = open(self.folder / f"{worker_id}.log", "wb")  # noqa: SIM115 (closed with it)
         process = subprocess.Popen(
             [
