@@ -59,6 +59,17 @@ def message_id(key):
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
 
 
+def delivered_already():
+    """Whether the running task's next e-mail was sent by a previous run of
+    it (its worker died after): for a task that must not redo what precedes
+    the sending either (a new one-time code would void the one sent)."""
+    from .models import SentEmail
+    from .task_backend import peek_key
+
+    key = peek_key("email")
+    return key is not None and SentEmail.objects.filter(key=key).exists()
+
+
 def deliver(message, attempt, requeue, key=None):
     """Send `message` once for `key` (by default the next e-mail key of the
     running task); on a transient failure call `requeue(run_after)` and

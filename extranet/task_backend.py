@@ -37,6 +37,12 @@ task_started.connect(_on_task_started, dispatch_uid="extranet.workers.started")
 task_finished.connect(_on_task_finished, dispatch_uid="extranet.workers.finished")
 
 
+def peek_key(kind):
+    """The key `next_key(kind)` will give, without taking it."""
+    running = _current.get()
+    return f"{running.task_id}:{kind}:{running.counts.get(kind, 0)}" if running else None
+
+
 def next_key(kind):
     """A key for the next side effect of `kind` of the running task: the same
     in every run of that task (its side effects come in the same order), None

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from billing.models import Invoice
+from directdebit.mandate_tasks import send_code
+from directdebit.models import Mandate
 from extranet.files import stored_name
 from extranet.models import SentEmail, WorkerHeartbeat
 from extranet.tasks import send_email
@@ -251,3 +253,21 @@ def test_a_file_left_by_a_dead_worker_is_replaced_not_doubled(parent, run_worker
     with invoice.pdf.open("rb") as file:
         content = file.read()
     assert content.startswith(b"%PDF") and b"half" not in content
+
+
+def test_a_code_task_run_again_keeps_the_code_it_sent(parent, run_worker, mailoutbox):
+    factories.payer(parent.family)
+    mandate = factories.mandate(parent.family)
+    run_worker()
+    mailoutbox.clear()
+    result = send_code.enqueue(mandate.pk, "http://testserver", "FR76 **** 0189", True)
+    run_worker()
+    assert len(mailoutbox) == 1
+    sent_hash = Mandate.objects.get(pk=mandate.pk).code_hash
+    assert sent_hash
+    # As recovery leaves the task of a worker that died after sending.
+    DBTaskResult.objects.filter(pk=result.id).update(status="READY")
+    run_worker()
+    assert len(mailoutbox) == 1
+    assert Mandate.objects.get(pk=mandate.pk).code_hash == sent_hash
+    assert DBTaskResult.objects.get(pk=result.id).return_value == "already sent"
