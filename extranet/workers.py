@@ -29,7 +29,9 @@ from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from .models import WorkerHeartbeat
+from .models import SentEmail, WorkerHeartbeat
+
+SENT_EMAILS_KEPT_DAYS = 30
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +79,15 @@ def recover_stalled(now=None):
         elif claim.update(status=TaskResultStatus.READY):
             requeued.append(task.pk)
             logger.warning("Task %s given back to the queue: its worker died", task.pk)
-    # Workers gone for long are forgotten.
-    WorkerHeartbeat.objects.filter(last_seen__lt=now - timedelta(days=1)).delete()
     return requeued, failed
+
+
+def forget_old(now=None):
+    """Workers gone for a day, and e-mail records older than any task that
+    could still run again, are forgotten."""
+    now = now or timezone.now()
+    WorkerHeartbeat.objects.filter(last_seen__lt=now - timedelta(days=1)).delete()
+    SentEmail.objects.filter(sent_at__lt=now - timedelta(days=SENT_EMAILS_KEPT_DAYS)).delete()
 
 
 class Heartbeat(threading.Thread):
@@ -104,6 +112,7 @@ class Heartbeat(threading.Thread):
                     close_old_connections()
                     beat(self.worker_id)
                     recover_stalled()
+                    forget_old()
                 except Exception:
                     # The database is away: the next beat tries again.
                     logger.exception("Task worker heartbeat failed")

@@ -19,7 +19,7 @@ from directdebit.models import Mandate
 from extranet.files import stored_name
 from extranet.models import SentEmail, WorkerHeartbeat
 from extranet.tasks import send_email
-from extranet.workers import recover_stalled
+from extranet.workers import forget_old, recover_stalled
 
 from . import factories
 from .mail_sink import Hold, SMTPSink
@@ -271,3 +271,14 @@ def test_a_code_task_run_again_keeps_the_code_it_sent(parent, run_worker, mailou
     assert len(mailoutbox) == 1
     assert Mandate.objects.get(pk=mandate.pk).code_hash == sent_hash
     assert DBTaskResult.objects.get(pk=result.id).return_value == "already sent"
+
+
+def test_old_heartbeats_and_email_records_are_forgotten():
+    heartbeat("gone", 60 * 25)
+    heartbeat("alive", 0)
+    now = timezone.now()
+    SentEmail.objects.create(key="old", message_id="<old@x>", sent_at=now - timedelta(days=31))
+    SentEmail.objects.create(key="recent", message_id="<recent@x>", sent_at=now - timedelta(days=2))
+    forget_old()
+    assert list(WorkerHeartbeat.objects.values_list("pk", flat=True)) == ["alive"]
+    assert list(SentEmail.objects.values_list("key", flat=True)) == ["recent"]
