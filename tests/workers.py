@@ -6,6 +6,7 @@ a file for the workers (`publish`) and copied back when they are done
 (`collect`), so that the test reads their work through the ORM either way.
 """
 
+import json
 import os
 import signal
 import sqlite3
@@ -65,6 +66,22 @@ class SharedDatabase:
             cursor.execute(query)
             return dict(cursor.fetchall())
 
+    def tasks(self):
+        """[(status, task path, arguments)] of the task results, as the workers
+        left them."""
+        query = f"SELECT status, task_path, args_kwargs FROM {TASKS_TABLE}"
+        if self.sqlite:
+            source = sqlite3.connect(self.path, timeout=20)
+            try:
+                rows = source.execute(query).fetchall()
+            finally:
+                source.close()
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(query)
+                rows = cursor.fetchall()
+        return [(s, path, json.loads(a) if isinstance(a, str) else a) for s, path, a in rows]
+
     def wait(self, condition, timeout=90, what="the workers"):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -90,6 +107,7 @@ class Workers:
         self.smtp_port = smtp_port
         self.environment = environment
         self.processes = {}
+        self.documents = self.folder / "documents"
 
     def start(self, worker_id, **environment):
         env = {
@@ -97,7 +115,8 @@ class Workers:
             "DJANGO_SETTINGS_MODULE": "tests.settings",
             "DATABASE_URL": self.database.url,
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "DOCUMENTS_ROOT": str(settings.DOCUMENTS_ROOT),
+            # Their own, so that the test sees the files they store.
+            "DOCUMENTS_ROOT": str(self.documents),
             "TASK_WORKER_TIMEOUT": "2",
             "EMAIL_RETRY_BASE_SECONDS": "1",
             "EMAIL_TIMEOUT": "60",
