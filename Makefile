@@ -57,7 +57,7 @@ demo: migrate
 serve:
 	@echo "Portal on http://127.0.0.1:8000 - e-mails are written to var/mail/"
 	@trap 'kill 0' INT TERM EXIT; \
-	$(DEV_ENV) $(PY) manage.py db_worker --interval 1 & \
+	$(DEV_ENV) $(PY) manage.py run_worker --interval 1 & \
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 # Lint, formatting and migrations are checked before the suite runs.

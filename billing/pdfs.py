@@ -4,9 +4,9 @@ PDF is rendered once and then served from storage."""
 from collections import defaultdict
 from decimal import Decimal
 
-from django.core.files.base import ContentFile
 from django.utils import translation
 
+from extranet.files import store_once
 from extranet.money import money
 from extranet.pdf import logo_uri
 from extranet.pdf import render_pdf as render
@@ -23,18 +23,12 @@ def render_pdf(template, context):
 
 
 def _store(model, pk, field, name, pdf):
-    """Store the PDF unless another worker already did: the first one wins
-    and the file of the second is removed."""
+    """Store the PDF unless another worker already did: the first one wins,
+    and a run again after a worker died writes over the file it left."""
     instance = model.objects.get(pk=pk)  # Stored while this one was rendering?
     if getattr(instance, field):
         return instance
-    file = getattr(instance, field)
-    file.save(name, ContentFile(pdf), save=False)
-    updated = model.objects.filter(pk=pk, **{field: ""}).update(**{field: file.name})
-    if not updated:
-        file.storage.delete(file.name)
-        instance.refresh_from_db()
-    return instance
+    return store_once(instance, field, name, pdf)
 
 
 def invoice_pdf_bytes(invoice, draft=False):

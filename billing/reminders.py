@@ -229,8 +229,8 @@ def letter_pdf_bytes(reminder):
 
 def ensure_letter_pdf(reminder):
     """The stored letter, rendered now if the worker has not done it yet;
-    the first worker to store it wins, the file of a second one is removed."""
-    from django.core.files.base import ContentFile
+    the first worker to store it wins (extranet/files.py)."""
+    from extranet.files import store_once
 
     if reminder.pdf:
         return reminder
@@ -241,12 +241,7 @@ def ensure_letter_pdf(reminder):
         return reminder
     pdf = letter_pdf_bytes(reminder)
     name = f"relance-{reminder.invoice.number}-{reminder.due_since:%Y%m%d}.pdf"
-    reminder.pdf.save(name, ContentFile(pdf), save=False)
-    updated = Reminder.objects.filter(pk=reminder.pk, pdf="").update(pdf=reminder.pdf.name)
-    if not updated:
-        reminder.pdf.storage.delete(reminder.pdf.name)
-        reminder.refresh_from_db()
-    return reminder
+    return store_once(reminder, "pdf", name, pdf)
 
 
 @task()

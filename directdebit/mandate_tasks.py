@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.tasks import task
 
-from extranet.mail import deliver
+from extranet.mail import deliver, delivered_already
 from extranet.storage import retried_when_storage_down
 
 from . import mandates
@@ -21,6 +21,8 @@ def send_code(mandate_id, base_url, account, amendment=False, attempt=1):
     expected = Mandate.Status.ACTIVE if amendment else Mandate.Status.PENDING
     if mandate is None or mandate.status != expected:
         return "gone"
+    if delivered_already():  # Run again: a new code would void the one sent.
+        return "already sent"
     code = mandates.issue_code(mandate)
     message = code_message(mandate, code, account, amendment, base_url)
     if message is None:

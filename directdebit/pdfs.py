@@ -1,9 +1,8 @@
 """The signed mandate as a PDF: rendered once after the signature (and again
 after a change of account), then served from storage."""
 
-from django.core.files.base import ContentFile
-
 from billing.pdfs import render_pdf
+from extranet.files import store_once
 from extranet.pdf import logo_uri
 
 from .banking import grouped
@@ -34,12 +33,16 @@ def ensure_mandate_pdf(mandate):
     if mandate.pdf or mandate.signed_at is None:
         return mandate
     pdf = mandate_pdf_bytes(mandate)
-    file = mandate.pdf
-    file.save(f"mandat-{mandate.rum}.pdf", ContentFile(pdf), save=False)
-    stored = Mandate.objects.filter(
-        pk=mandate.pk, pdf="", iban=mandate.iban, amended_at=mandate.amended_at
-    ).update(pdf=file.name)
-    if not stored:
-        file.storage.delete(file.name)
-        return ensure_mandate_pdf(Mandate.objects.get(pk=mandate.pk))
-    return mandate
+    # The account's version is in the name: a new rendering after a change.
+    version = f"{mandate.amended_at:%Y%m%d%H%M%S%f}" if mandate.amended_at else "signed"
+    stored = store_once(
+        mandate,
+        "pdf",
+        f"mandat-{mandate.rum}-{version}.pdf",
+        pdf,
+        iban=mandate.iban,
+        amended_at=mandate.amended_at,
+    )
+    if not stored.pdf:  # The account changed while this one was rendering.
+        return ensure_mandate_pdf(stored)
+    return stored

@@ -230,3 +230,38 @@ class InvitationCode(models.Model):
         return (
             timezone.now() < expiry and self.user.is_active and not self.user.has_usable_password()
         )
+
+
+class WorkerHeartbeat(models.Model):
+    """A task worker still alive: `manage.py run_worker` touches its row every
+    few seconds. A task left running by a worker without a recent heartbeat
+    is given back to the queue (see extranet/workers.py)."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    hostname = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("task worker")
+        verbose_name_plural = _("task workers")
+
+    def __str__(self):
+        return f"{self.hostname}:{self.pid} ({self.worker_id})"
+
+
+class SentEmail(models.Model):
+    """An e-mail the SMTP server accepted, by a key stable across runs of its
+    task: a task run again after its worker died does not send it twice."""
+
+    key = models.CharField(max_length=200, unique=True)
+    message_id = models.CharField(max_length=255)
+    sent_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("sent e-mail")
+        verbose_name_plural = _("sent e-mails")
+
+    def __str__(self):
+        return self.message_id

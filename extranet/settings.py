@@ -305,7 +305,12 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Background work: durable queue in the database, run by `manage.py db_worker`.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# django-tasks-db's backend, the follow-ups of a task run again enqueued once.
+TASKS = {"default": {"BACKEND": "extranet.task_backend.DatabaseBackend"}}
+# `manage.py run_worker`: a task whose worker has not been seen for this many
+# seconds is given back to the queue; given up after this many dead workers.
+TASK_WORKER_TIMEOUT = int(os.environ.get("TASK_WORKER_TIMEOUT", "60"))
+TASK_MAX_RUNS = int(os.environ.get("TASK_MAX_RUNS", "3"))
 EMAIL_MAX_ATTEMPTS = int(os.environ.get("EMAIL_MAX_ATTEMPTS", "8"))
 EMAIL_RETRY_BASE_SECONDS = int(os.environ.get("EMAIL_RETRY_BASE_SECONDS", "60"))
 # A PDF task that finds the storage down is tried again later, the same way.

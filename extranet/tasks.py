@@ -189,11 +189,11 @@ def send_password_changed(user_id, changed_at, base_url, language=None, attempt=
 @task()
 def send_email(payload, attempt=1):
     """Send a message rendered when it was queued (no secret in it)."""
-    deliver(
+    sent = deliver(
         message_from_payload(payload),
         attempt,
         requeue=lambda run_after: send_email.using(run_after=run_after).enqueue(
             payload, attempt=attempt + 1
         ),
     )
-    return "sent"
+    return "sent" if sent else "already sent"

@@ -62,10 +62,11 @@ def email(delivery):
 
 @task()
 def send_deliveries(delivery_ids, attempt=1):
-    """E-mail the deliveries still queued. A delivery is claimed by its
-    attempt before it is sent, so that a task run twice sends it once; a
-    refused address fails at once, an unreachable server is tried again
-    later for the deliveries left, up to EMAIL_MAX_ATTEMPTS."""
+    """E-mail the deliveries still queued, each once: its e-mail's key is the
+    delivery (extranet/mail.py), so that the task run again after its worker
+    died does not send it twice. A refused address fails at once, an
+    unreachable server is tried again later for the deliveries left, up to
+    EMAIL_MAX_ATTEMPTS."""
     deliveries = (
         Delivery.objects.filter(pk__in=delivery_ids, status=Delivery.Status.QUEUED)
         .select_related("message__site", "family")
@@ -76,13 +77,16 @@ def send_deliveries(delivery_ids, attempt=1):
         if later:  # The server is down: the others wait with it.
             later.append(delivery.pk)
             continue
-        claimed = Delivery.objects.filter(
-            pk=delivery.pk, status=Delivery.Status.QUEUED, attempts__lt=attempt
+        # Counted; a run again of the same attempt (its worker died) goes on.
+        counted = Delivery.objects.filter(
+            pk=delivery.pk, status=Delivery.Status.QUEUED, attempts__lte=attempt
         ).update(attempts=attempt)
-        if not claimed:
+        if not counted:
             continue
         try:
-            deliver(email(delivery), attempt, requeue=run_after.append)
+            deliver(
+                email(delivery), attempt, requeue=run_after.append, key=f"delivery:{delivery.pk}"
+            )
         except smtplib.SMTPRecipientsRefused as error:
             _record(delivery, Delivery.Status.FAILED, error)
         except (smtplib.SMTPException, OSError) as error:
