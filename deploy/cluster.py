@@ -335,7 +335,7 @@ class Cluster:
                     [
                         sys.executable,
                         "manage.py",
-                        "db_worker",
+                        "run_worker",
                         "--interval",
                         "0.5",
                         "--worker-id",
