@@ -67,6 +67,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: what follows (HTTPS redirection, throttling) must not see a
+    # forwarded header that no trusted proxy set.
+    "extranet.proxies.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -199,6 +202,10 @@ PASSWORD_RESET_REQUESTS_PER_ADDRESS = os.environ.get("PASSWORD_RESET_REQUESTS_PE
 MANDATE_CODES_PER_FAMILY = os.environ.get("MANDATE_CODES_PER_FAMILY", "5/h")
 # Behind a reverse proxy, the client address is in this header (e.g. X-Forwarded-For).
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
+# Addresses or networks of the proxies whose forwarded headers (client address,
+# scheme) are believed; anyone else's are removed (extranet/proxies.py). The
+# default is this machine only: a proxy elsewhere must be named.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
 RATELIMIT_IP_META_KEY = "extranet.throttling.client_address"
 
 LANGUAGE_CODE = "fr"
@@ -239,6 +246,10 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# When nginx serves the files of the documents storage (on the filesystem), the
+# internal location it maps to DOCUMENTS_ROOT, e.g. /_protected/: the
+# application checks who asks, then hands the sending over (X-Accel-Redirect).
+PRIVATE_FILES_ACCEL_PREFIX = os.environ.get("PRIVATE_FILES_ACCEL_PREFIX", "")
 DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 # Images above this many pixels are refused (decompression bombs).
 DOCUMENT_MAX_PIXELS = int(os.environ.get("DOCUMENT_MAX_PIXELS", str(40_000_000)))

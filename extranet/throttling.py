@@ -27,6 +27,8 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django_ratelimit.core import get_usage
 
+from .proxies import from_trusted_proxy
+
 # What each action is counted by, and the setting holding its limit.
 LIMITS = {
     "login": [
@@ -50,10 +52,10 @@ KNOWN_ADDRESS_SECONDS = 30 * 24 * 3600
 
 
 def client_address(request):
-    """The client's address; behind a proxy, the entry that proxy added (the
-    last one), which the client cannot forge."""
+    """The client's address; behind a trusted proxy, the entry that proxy
+    added (the last one), which the client cannot forge."""
     address = request.META.get("REMOTE_ADDR", "")
-    if settings.CLIENT_IP_HEADER:
+    if settings.CLIENT_IP_HEADER and from_trusted_proxy(request):
         forwarded = request.META.get(settings.CLIENT_IP_HEADER, "").split(",")[-1].strip()
         address = forwarded or address
     try:
