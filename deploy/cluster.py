@@ -368,7 +368,7 @@ class Cluster:
         return self
 
     def stop(self):
-        self._stop(self._nginx, signal.SIGQUIT)
+        self._stop(self._nginx)
         self._nginx = None
         self.stop_task_workers()
         for i in range(self.nodes):
@@ -410,6 +410,9 @@ def main(argv=None):
         task_workers=options.task_workers,
         tls=options.tls,
     )
+    # Stopped by Ctrl+C or TERM, even started in the background (where a
+    # shell leaves SIGINT ignored): either way, everything is stopped.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with cluster:
         print(f"Portal on {cluster.url} (nginx); nodes: {', '.join(cluster.node_urls)}")

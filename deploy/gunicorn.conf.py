@@ -22,6 +22,8 @@ max_requests_jitter = max_requests // 10
 # Only nginx may say the client used HTTPS (X-Forwarded-Proto); the same list
 # as the application's TRUSTED_PROXIES.
 forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "127.0.0.1,::1")
+# The one header nginx sets (gunicorn would also believe X-Forwarded-Ssl…).
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 proc_name = os.environ.get("GUNICORN_NAME", "extranet")
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 # The client as nginx saw it, and the time spent (microseconds, %(D)s).

@@ -192,6 +192,8 @@ def test_a_document_uploaded_on_one_node_is_sent_by_nginx_from_the_other(cluster
     assert download.headers["Content-Disposition"] == 'attachment; filename="avis.pdf"'
     assert download.headers["Cache-Control"] == "private, no-store"
     assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert download.headers["X-Frame-Options"] == "DENY"
+    assert download.headers["Strict-Transport-Security"].startswith("max-age=31536000")
 
     # The node itself checked and handed over: a header, no body.
     session = parent.cookies["extranet_session"]
@@ -220,6 +222,18 @@ def test_a_session_holds_on_every_node_and_across_a_restart(cluster):
     # Signed out on one node is signed out on all.
     parent.post_form(f"{node_a}/deconnexion/", {}, page=f"{node_a}/famille/")
     assert parent.get_page(f"{node_b}/famille/").status_code == 302
+
+
+def test_a_node_killed_is_skipped_by_nginx_until_it_is_back(cluster):
+    parent = signed_in(cluster, cluster.url)
+    cluster.kill_node(0)
+    try:
+        for _ in range(6):  # nginx's round robin would have chosen the dead node.
+            assert parent.get_page(f"{cluster.url}/famille/").status_code == 200
+        assert parent.get_page(f"{cluster.pinned_urls[0]}/famille/").status_code == 502
+    finally:
+        cluster.start_node(0)
+    assert parent.get_page(f"{cluster.pinned_urls[0]}/famille/").status_code == 200
 
 
 def fail(browser, base, username, times, headers=None):
@@ -278,7 +292,7 @@ def test_a_node_reached_directly_believes_no_forwarded_header(cluster):
     assert THROTTLED in response.text
 
     # Nor is it HTTPS because it says so: no HSTS, which only HTTPS gets.
-    claimed = requests.get(url, headers={"X-Forwarded-Proto": "https"})
+    claimed = requests.get(url, headers={"X-Forwarded-Proto": "https", "X-Forwarded-Ssl": "on"})
     assert claimed.status_code == 200
     assert "Strict-Transport-Security" not in claimed.headers
     through_nginx = Browser(cluster).get(f"{cluster.url}/connexion/combs-la-ville/")
@@ -298,6 +312,7 @@ def test_static_files_are_served_by_nginx_and_cached(cluster):
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert response.headers["Content-Encoding"] == "gzip"
     assert "Set-Cookie" not in response.headers
+    assert "Strict-Transport-Security" in response.headers
     # Served by nginx itself: no node was asked.
     line = next(line for line in cluster.log("nginx-access").splitlines() if stylesheet in line)
     assert line.endswith(" - -")
