@@ -15,7 +15,9 @@ locust headless. Scenarios:
     (default)       the campaign opening as it is
     --smtp-outage   the SMTP server stopped for the middle minute (the middle third of a
                     shorter run), then started again
-    --restart-node  one node restarted gracefully in the middle of the run
+    --restart-node  one node restarted gracefully in the middle of the run: gunicorn's
+                    reload (SIGHUP: new workers with the new code, the listening socket
+                    kept), or with `--restart-node replace` a new process for the node
 
 It prints requests per second, p50/p95/p99 per step and overall, the failures, and the
 e-mails expected against those delivered (once the queue has drained, within
@@ -200,6 +202,15 @@ class SingleNode:
         self.logs.close()
 
 
+def restart(portal, mode):
+    log(f"node 0 restarting ({mode})")
+    if mode == "reload" and hasattr(portal, "node_pids"):
+        os.kill(portal.node_pids(0), signal.SIGHUP)
+    else:
+        portal.restart_node(0)
+    log("node 0 restarted")
+
+
 def start_portal(workdir, port, env):
     try:
         sys.path.insert(0, str(ROOT))
@@ -380,7 +391,14 @@ def main(argv=None):
     parser.add_argument("--think", type=float, default=1.0, help="mean think time, seconds")
     scenario = parser.add_mutually_exclusive_group()
     scenario.add_argument("--smtp-outage", action="store_true")
-    scenario.add_argument("--restart-node", action="store_true")
+    scenario.add_argument(
+        "--restart-node",
+        nargs="?",
+        const="reload",
+        choices=["reload", "replace"],
+        help="reload: gunicorn's graceful reload of node 0 (SIGHUP: new workers, the socket "
+        "kept); replace: a new process for the node (Cluster.restart_node)",
+    )
     parser.add_argument("--port", type=int, default=8700, help="first port to try")
     parser.add_argument("--drain-timeout", type=int, default=300, help="seconds")
     parser.add_argument("--json", default=str(ROOT / "var" / "load" / "campaign.json"))
@@ -445,9 +463,7 @@ def main(argv=None):
                 (middle + outage / 2, lambda: (sink.start(), log("SMTP server started again"))),
             ]
         if args.restart_node:
-            events.append(
-                (args.duration / 2, lambda: (log("node 0 restarting"), portal.restart_node(0)))
-            )
+            events.append((args.duration / 2, lambda: restart(portal, args.restart_node)))
         steps, failures = run_locust(portal.url, args.users, args.duration, workdir, env, events)
         log("load over; waiting for the task queue to drain")
         result["steps"] = steps
