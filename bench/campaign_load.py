@@ -30,6 +30,7 @@ import csv
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -255,12 +256,17 @@ def run_locust(url, users, duration, workdir, env, events):
         cwd=ROOT,
     )
     started = time.monotonic()
-    for at, action in sorted(events):
-        delay = started + at - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        action()
-    process.wait()
+    try:
+        for at, action in sorted(events, key=lambda event: event[0]):
+            delay = started + at - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            action()
+        process.wait()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
     return read_stats(prefix + "_stats.csv"), read_failures(prefix + "_failures.csv")
 
 
@@ -446,7 +452,12 @@ def main(argv=None):
     redis.Redis.from_url(REDIS).flushdb()
     create_database(database)
     portal = sink = None
-    result = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "arguments": vars(args)}
+    result = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "arguments": vars(args),
+        "database": database,
+        "workdir": str(workdir),
+    }
     try:
         prepare(env, args.families, password)
         sink = Sink(smtp_port, str(workdir / "mail.jsonl"))
@@ -475,8 +486,11 @@ def main(argv=None):
             portal.stop()
         if sink:
             sink.stop()
-        if not args.keep:
+        if args.keep:
+            log(f"kept: database {database}, files in {workdir}")
+        else:
             drop_database(database)
+            shutil.rmtree(workdir, ignore_errors=True)
     total = steps.get("Aggregated", {})
     mail = result["mail"]
     print(summary(steps))
