@@ -7,10 +7,9 @@ Facturation and paying through the simulated bank (bench/locustfile.py).
 
 On loopback only. It creates a throwaway PostgreSQL database (dropped at the end unless
 --keep), migrates it, loads the demo network and seeds the families (bench/campaign_data.py),
-starts a real SMTP server (bench/smtp_sink.py), the portal (two gunicorn nodes behind nginx
-with their task workers, deploy/cluster.py; a single gunicorn and two workers where that
-launcher is absent) with production settings, Redis and the simulated bank, then runs
-locust headless. Scenarios:
+starts a real SMTP server (bench/smtp_sink.py), the portal (deploy/cluster.py: nginx, two
+gunicorn nodes of two workers, two task workers) with production settings, Redis and the
+simulated bank, then runs locust headless. Scenarios:
 
     (default)       the campaign opening as it is
     --smtp-outage   the SMTP server stopped for the middle minute (the middle third of a
@@ -152,60 +151,9 @@ class Sink:
 # The portal.
 
 
-class SingleNode:
-    """One gunicorn and its task workers: what runs where deploy/cluster.py is absent."""
-
-    def __init__(self, workdir, port, env, task_workers=2):
-        self.url = f"http://127.0.0.1:{port}"
-        self.logs = open(Path(workdir) / "portal.log", "ab")  # noqa: SIM115 (closed by stop)
-        self.web = subprocess.Popen(
-            [
-                str(Path(PY).parent / "gunicorn"),
-                "extranet.wsgi",
-                "--workers",
-                "2",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--graceful-timeout",
-                "30",
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=self.logs,
-            stderr=subprocess.STDOUT,
-        )
-        self.workers = [
-            subprocess.Popen(
-                [PY, "manage.py", "db_worker", "--interval", "0.5"],
-                env=env,
-                cwd=ROOT,
-                stdout=self.logs,
-                stderr=subprocess.STDOUT,
-            )
-            for _ in range(task_workers)
-        ]
-        wait_for_port(port)
-        warm_up(self.url)
-
-    def restart_node(self, index):
-        # Gunicorn's graceful reload: new workers start, the old ones finish their requests.
-        self.web.send_signal(signal.SIGHUP)
-
-    def stop(self):
-        for process in [self.web, *self.workers]:
-            if process.poll() is None:
-                process.terminate()
-        for process in [self.web, *self.workers]:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        self.logs.close()
-
-
 def restart(portal, mode):
     log(f"node 0 restarting ({mode})")
-    if mode == "reload" and hasattr(portal, "node_pids"):
+    if mode == "reload":
         os.kill(portal.node_pids(0), signal.SIGHUP)
     else:
         portal.restart_node(0)
@@ -213,15 +161,12 @@ def restart(portal, mode):
 
 
 def start_portal(workdir, port, env):
-    try:
-        sys.path.insert(0, str(ROOT))
-        from deploy.cluster import Cluster
-    except ImportError:
-        log("deploy/cluster.py absent: a single gunicorn (2 workers) and 2 task workers")
-        return SingleNode(workdir, port, env)
+    sys.path.insert(0, str(ROOT))
+    from deploy.cluster import Cluster
+
     cluster = Cluster(workdir, port, nodes=2, workers_per_node=2, env=env, task_workers=2)
-    if hasattr(cluster, "start"):
-        cluster.start()
+    cluster.start()
+    warm_up(cluster.url)
     return cluster
 
 
