@@ -364,6 +364,8 @@ def main(argv=None):
     smtp_port = free_port(port + 1)
     env = {
         **os.environ,
+        # The production settings, whoever calls (the tests run with their own).
+        "DJANGO_SETTINGS_MODULE": "extranet.settings",
         "DATABASE_URL": f"{PG}/{database}",
         "CONN_MAX_AGE": "60",
         "DEBUG": "0",

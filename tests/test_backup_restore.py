@@ -80,6 +80,7 @@ def databases():
 def environment(tmp_path, database):
     return {
         **os.environ,
+        "DJANGO_SETTINGS_MODULE": "extranet.settings",
         "DATABASE_URL": database,
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(48),
