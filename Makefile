@@ -12,7 +12,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # A recipe that fails leaves no half-made target (e.g. a venv without pip).
 .DELETE_ON_ERROR:
 
-.PHONY: run test lint bench bench-pages lighthouse install install-test serve migrate demo messages check-deploy clean
+.PHONY: run test lint bench bench-pages loadtest lighthouse install install-test serve migrate demo messages check-deploy clean
 
 run: install migrate demo serve
 
@@ -88,6 +88,15 @@ bench: migrate
 
 bench-pages: install
 	$(PY) bench/pages.py $(BENCH_PAGES_ARGS)
+
+# The load test of a re-enrollment campaign's opening (bench/campaign_load.py): 200
+# parents at once for 5 minutes on a throwaway PostgreSQL database, through the portal's
+# nodes with production settings, Redis and a real SMTP server; fails on any failed
+# request or lost e-mail. Other scenarios and sizes:
+# make loadtest LOADTEST_ARGS="--smtp-outage"   (or --restart-node, --users 50 --duration 60)
+LOADTEST_ARGS ?=
+loadtest: install $(VENV)/.load
+	$(PY) bench/campaign_load.py $(LOADTEST_ARGS)
 
 # Lighthouse (mobile profile, Debian's Chromium) on the demo parent's pages, on a
 # throwaway database: accessibility, best practices and performance.
