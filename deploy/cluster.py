@@ -98,6 +98,7 @@ class Cluster:
         self._nodes = [None] * nodes
         self._workers = []
         self._nginx = None
+        self._drained = set()
 
     # Addresses.
 
@@ -216,7 +217,8 @@ class Cluster:
             mime_types="/etc/nginx/mime.types",
             client_max_body_size=2 * max_bytes + 1024 * 1024,
             upstream_servers="\n".join(
-                f"        server 127.0.0.1:{port};" for port in self.node_ports
+                f"        server 127.0.0.1:{port}{' down' if i in self._drained else ''};"
+                for i, port in enumerate(self.node_ports)
             ),
             node_upstreams=node_upstreams,
             listen=self._listen(self.port),
@@ -317,10 +319,22 @@ class Cluster:
         self._stop(self._nodes[i], signal.SIGKILL)
 
     def restart_node(self, i):
-        """A new process for node `i` (a deployment of new code), after the
-        requests in flight are answered."""
+        """A new process for node `i` (a deployment of new code). nginx first
+        stops sending it requests: a POST already sent to a node that is closing
+        its socket would fail, and nginx never sends a POST twice."""
+        self._drained.add(i)
+        self._reload_nginx()
         self.stop_node(i)
         self.start_node(i)
+        self._drained.discard(i)
+        self._reload_nginx()
+
+    def _reload_nginx(self):
+        """New configuration for new requests; nginx's old workers finish theirs."""
+        (self.workdir / "nginx.conf").write_text(self.nginx_conf())
+        if self._nginx is not None and self._nginx.poll() is None:
+            self._nginx.send_signal(signal.SIGHUP)
+            time.sleep(1)
 
     def node_pids(self, i):
         return self._nodes[i].pid
@@ -377,6 +391,7 @@ class Cluster:
     def stop(self):
         self._stop(self._nginx)
         self._nginx = None
+        self._drained = set()
         self.stop_task_workers()
         for i in range(self.nodes):
             self.stop_node(i)
