@@ -110,6 +110,8 @@ def test_axe_finds_no_violation_on_any_page(page: Page, portal, viewport):
         assert axe_violations(page) == [], path
     page.goto(portal + "/mot-de-passe/")
     page.get_by_role("button", name="Enregistrer").click()
+    # The page with errors, loaded: not the one being left.
+    expect(page.get_by_role("alert")).to_be_visible()
     assert axe_violations(page) == [], "password change with errors"
 
 
