@@ -213,3 +213,17 @@ def test_family_change_page_has_guardians_inline(secretary, demo):
     response = secretary.get(reverse("admin:families_family_change", args=[martin.pk]))
     assert response.status_code == 200
     assert "Claire" in response.text
+
+
+def test_the_site_column_and_filter_only_for_network_administrators(secretary, demo):
+    """A secretary's list shows her site's families only: no column nor filter
+    repeating the site on each row; a network administrator keeps both."""
+    url = reverse("admin:families_family_changelist")
+    mine = secretary.get(url)
+    assert "site" not in mine.context["cl"].list_display
+    assert "column-site" not in mine.text and "site__id__exact" not in mine.text
+    network = Client()
+    network.force_login(User.objects.get(username="admin"))
+    every = network.get(url)
+    assert "site" in every.context["cl"].list_display
+    assert "column-site" in every.text and "site__id__exact" in every.text
