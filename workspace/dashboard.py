@@ -141,8 +141,10 @@ def campaigns(request):
     wishes = (
         Wish.objects.filter(request__in=requests)
         .exclude(choice=Wish.Choice.STOP)
-        .values("request__campaign", "discipline", "discipline__name", "request__status")
-        .annotate(n=Count("request", distinct=True))
+        .values("request__campaign", "discipline", "request__status")
+        # The name as an aggregate, not a key: grouping by a text sorts by
+        # collation a row per wish.
+        .annotate(n=Count("request", distinct=True), discipline__name=Min("discipline__name"))
         .order_by()
     )
     names, by_discipline = {}, {}
