@@ -25,7 +25,7 @@ from fees.models import FeeGrid
 
 from . import ledger
 from .admin_deposits import DepositFilter, make_deposit_slip
-from .debtors import overdue_invoices
+from .debtors import overdue_amounts
 from .generation import GenerationError, generate, periods_of, report
 from .models import (
     Allocation,
@@ -195,8 +195,8 @@ class OverdueFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() != "yes":
             return queryset
-        overdue = overdue_invoices(staff_site_id(request), timezone.localdate())
-        return queryset.filter(pk__in=[item.invoice.pk for item in overdue])
+        overdue = overdue_amounts(staff_site_id(request), timezone.localdate())
+        return queryset.filter(pk__in=list(overdue))
 
 
 @admin.register(Invoice)

@@ -102,12 +102,9 @@ def overdue_parts(invoice, instalments, today):
     return [p for p in parts if p.amount > 0], at_bank
 
 
-def overdue_invoices(site_id, today, family_ids=None, for_list=False):
-    """Every issued invoice of the site (of every site when `site_id` is
-    None: a network administrator's view) with something overdue at
-    `today`, as Overdue, oldest first. Two queries (more with `for_list`:
-    the families' responsables, accounts and the reminders, for the debtors
-    list), whatever the number of families."""
+def _overdue_candidates(site_id, today, family_ids=None):
+    """The issued invoices that may have something overdue at `today`, annotated
+    by remaining_of: something left, and a due date or an instalment past."""
     past_instalment = Instalment.objects.filter(invoice=OuterRef("pk"), due_date__lt=today)
     invoices = (
         Invoice.objects.issued()
@@ -118,13 +115,24 @@ def overdue_invoices(site_id, today, family_ids=None, for_list=False):
         invoices = invoices.filter(site_id=site_id)
     if family_ids is not None:
         invoices = invoices.filter(family_id__in=family_ids)
-    invoices = (
+    return (
         remaining_of(invoices)
         .alias(left=F("total") - F("paid") - F("credited"))
         .filter(left__gt=0)
+        .order_by("due_date", "number")
+    )
+
+
+def overdue_invoices(site_id, today, family_ids=None, for_list=False):
+    """Every issued invoice of the site (of every site when `site_id` is
+    None: a network administrator's view) with something overdue at
+    `today`, as Overdue, oldest first. Two queries (more with `for_list`:
+    the families' responsables, accounts and the reminders, for the debtors
+    list), whatever the number of families."""
+    invoices = (
+        _overdue_candidates(site_id, today, family_ids)
         .select_related("family")
         .prefetch_related(Prefetch("instalments", Instalment.objects.order_by("position")))
-        .order_by("due_date", "number")
     )
     if for_list:
         invoices = invoices.select_related("payer").prefetch_related(
@@ -150,6 +158,48 @@ def overdue_invoices(site_id, today, family_ids=None, for_list=False):
                     at_bank=at_bank,
                 )
             )
+    return found
+
+
+@dataclass
+class _Figures:
+    """What overdue_parts reads of an invoice or an instalment, without the model."""
+
+    pk: int = None
+    total: Decimal = ZERO
+    paid: Decimal = ZERO
+    credited: Decimal = ZERO
+    due_date: date = None
+    amount: Decimal = ZERO
+    debit_pending: bool = False
+
+
+def overdue_amounts(site_id, today):
+    """{invoice pk: amount overdue} of exactly the invoices overdue_invoices
+    gives, by the same rule, for the figures that only count and add them up
+    (the day's figures, the invoices' "overdue" filter): read as plain values,
+    not models. Two queries."""
+    invoices = [
+        _Figures(pk=pk, total=total, paid=paid, credited=credited, due_date=due_date)
+        for pk, total, paid, credited, due_date in _overdue_candidates(site_id, today).values_list(
+            "pk", "total", "paid", "credited", "due_date"
+        )
+    ]
+    schedules = {}
+    rows = (
+        Instalment.objects.filter(invoice__in=[invoice.pk for invoice in invoices])
+        .order_by("invoice", "position")
+        .values_list("invoice", "due_date", "amount", "debit_pending")
+    )
+    for invoice_id, due_date, amount, debit_pending in rows:
+        schedules.setdefault(invoice_id, []).append(
+            _Figures(due_date=due_date, amount=amount, debit_pending=debit_pending)
+        )
+    found = {}
+    for invoice in invoices:
+        parts, _at_bank = overdue_parts(invoice, schedules.get(invoice.pk, []), today)
+        if parts:
+            found[invoice.pk] = money(sum((p.amount for p in parts), Decimal(0)))
     return found
 
 

@@ -60,6 +60,8 @@ class Family(models.Model):
         verbose_name = _("family")
         verbose_name_plural = _("families")
         ordering = ["name"]
+        # The secretariat's list of a site's families, by name.
+        indexes = [models.Index(fields=["site", "name", "id"], name="family_site_name_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["site", "external_ref"],

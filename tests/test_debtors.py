@@ -14,7 +14,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from billing import ledger
-from billing.debtors import debtors, overdue_invoices, totals
+from billing.debtors import debtors, overdue_amounts, overdue_invoices, totals
 from billing.instalments import choose_plan
 from billing.models import Instalment, Payment, Reminder
 from extranet.models import User
@@ -146,6 +146,14 @@ def at(day):
     return time_machine.travel(datetime.combine(day, time(10), tzinfo=clock.PARIS), tick=False)
 
 
+def same_answer(site, day):
+    """overdue_amounts, checked against overdue_invoices: the figures that only
+    count and add up give the same invoices and amounts as the debtors list."""
+    found = overdue_amounts(site.pk, day)
+    assert found == {item.invoice.pk: item.amount for item in overdue_invoices(site.pk, day)}
+    return found
+
+
 def test_instalments_count_by_their_own_due_dates(combs, parent):
     family = parent.family
     payer(family)
@@ -159,6 +167,8 @@ def test_instalments_count_by_their_own_due_dates(combs, parent):
     ledger.record_payment(family, euros("30"), Payment.Mode.CASH, [(invoice, euros("30"))])
     [item] = overdue_invoices(combs.pk, first.due_date + timedelta(days=40))
     assert item.amount == first.amount - 30 and item.since == first.due_date
+    assert same_answer(combs, first.due_date + timedelta(days=40))
+    assert same_answer(combs, first.due_date) == {}  # Due today: not overdue yet.
     assert item.by_age() == [0, first.amount - 30, 0, 0]
     # The day after the second: the first is more than 90 days old, the second 1 day.
     day = second.due_date + timedelta(days=1)
@@ -169,6 +179,7 @@ def test_instalments_count_by_their_own_due_dates(combs, parent):
     Instalment.objects.filter(pk=second.pk).update(debit_pending=True)
     [item] = overdue_invoices(combs.pk, day)
     assert item.by_age() == [0, 0, 0, first.amount - 30] and item.at_bank
+    assert same_answer(combs, day) == {invoice.pk: first.amount - 30}
     with at(day):
         row = signed_in(staff(combs, REMINDER_PERMISSIONS)).get(DEBTORS).context["rows"][0]
     assert row.total == first.amount - 30

@@ -213,3 +213,47 @@ def test_family_change_page_has_guardians_inline(secretary, demo):
     response = secretary.get(reverse("admin:families_family_change", args=[martin.pk]))
     assert response.status_code == 200
     assert "Claire" in response.text
+
+
+def test_the_site_column_and_filter_only_for_network_administrators(secretary, demo):
+    """A secretary's list shows her site's families only: no column nor filter
+    repeating the site on each row; a network administrator keeps both."""
+    url = reverse("admin:families_family_changelist")
+    mine = secretary.get(url)
+    assert "site" not in mine.context["cl"].list_display
+    assert "column-site" not in mine.text and "site__id__exact" not in mine.text
+    network = Client()
+    network.force_login(User.objects.get(username="admin"))
+    every = network.get(url)
+    assert "site" in every.context["cl"].list_display
+    assert "column-site" in every.text and "site__id__exact" in every.text
+
+
+def test_account_state_counts_agree_with_the_list_filter(combs):
+    """The day's counts (one pass over the accounts) and the list filter's
+    conditions (EXISTS per family) put every family in the same states, with
+    several accounts per family, closed ones among them."""
+    from families import account_states
+
+    now = timezone.now()
+    shapes = {
+        "none": [],
+        "closed only": [{"is_active": False, "last_login": now}],
+        "never": [{}],
+        "invited": [{"invited_at": now}],
+        "invited, another signed in": [{"invited_at": now}, {"last_login": now}],
+        "signed in, closed since": [{"last_login": now, "is_active": False}, {"invited_at": now}],
+        "two never": [{}, {}],
+        "signed": [{"last_login": now}],
+    }
+    for n, (name, accounts) in enumerate(shapes.items()):
+        family = Family.objects.create(site=combs, name=name)
+        for m, fields in enumerate(accounts):
+            User.objects.create(
+                username=f"u{n}-{m}", site=combs, family=family, password="!", **fields
+            )
+    families = Family.objects.filter(site=combs)
+    counted = account_states.counts(families)
+    for state, condition in account_states.CONDITIONS.items():
+        assert counted[state] == families.filter(condition()).count(), state
+    assert counted == {"none": 2, "never": 4, "invited": 2, "used": 2}

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from billing.debtors import overdue_invoices
+from billing.debtors import overdue_amounts
 from billing.deposits import undeposited
 from billing.models import ChequeDeposit, Invoice, OnlinePayment, Payment
 from extranet.admin_scoping import staff_site_id
@@ -141,8 +141,10 @@ def campaigns(request):
     wishes = (
         Wish.objects.filter(request__in=requests)
         .exclude(choice=Wish.Choice.STOP)
-        .values("request__campaign", "discipline", "discipline__name", "request__status")
-        .annotate(n=Count("request", distinct=True))
+        .values("request__campaign", "discipline", "request__status")
+        # The name as an aggregate, not a key: grouping by a text sorts by
+        # collation a row per wish.
+        .annotate(n=Count("request", distinct=True), discipline__name=Min("discipline__name"))
         .order_by()
     )
     names, by_discipline = {}, {}
@@ -191,13 +193,13 @@ def payments(request):
         )
     if visible(request, Invoice) is not None:
         # The reminders' own answer, the one the invoices' "overdue" filter gives.
-        overdue = overdue_invoices(staff_site_id(request), timezone.localdate())
+        overdue = overdue_amounts(staff_site_id(request), timezone.localdate())
         figures.append(
             Figure(
                 _("Overdue invoices"),
                 len(overdue),
                 changelist(Invoice, retard="yes"),
-                amount=money(sum((item.amount for item in overdue), Decimal(0))),
+                amount=money(sum(overdue.values(), Decimal(0))),
             )
         )
     model_admin = visible(request, Payment)
@@ -222,18 +224,16 @@ def accounts(request):
     """Families without an account, never signed in, invited and not come."""
     if (model_admin := visible(request, Family)) is None:
         return []
-    states = {
-        "none": (account_states.without_account(), _("Families without an account")),
-        "never": (account_states.never_signed_in(), _("Families never signed in")),
-        "invited": (account_states.invitation_unused(), _("Invitations sent, not used yet")),
+    labels = {
+        "none": _("Families without an account"),
+        "never": _("Families never signed in"),
+        "invited": _("Invitations sent, not used yet"),
     }
-    counts = model_admin.get_queryset(request).aggregate(
-        **{name: Count("pk", filter=condition) for name, (condition, _label) in states.items()}
-    )
+    counts = account_states.counts(model_admin.get_queryset(request), labels)
     # The names are the values of the families' "account" list filter.
     return [
         Figure(label, counts[name], changelist(Family, compte=name))
-        for name, (_condition, label) in states.items()
+        for name, label in labels.items()
     ]
 
 
