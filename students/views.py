@@ -27,9 +27,11 @@ from .models import CalendarFeed, Discipline, Student, StudentDocument
 DANCE = Discipline.Category.DANCE
 
 
-def student_upload_form(student, *args):
+def student_upload_form(student, *args, kinds_read=None):
     return DocumentUploadForm(
-        uploadable_kinds(student.family.site_id, DocumentKind.Scope.STUDENT), *args
+        uploadable_kinds(student.family.site_id, DocumentKind.Scope.STUDENT),
+        *args,
+        kinds_read=kinds_read,
     )
 
 
@@ -52,13 +54,14 @@ def student_list(request):
 def _student_page(request, student, form=None, upload_form=None, status=200, stale_error=None):
     year = queries.current_year(student.family.site)
     current = list(queries.enrollments(year).filter(student=student)) if year else []
+    checklist, kinds = queries.student_page_checklist(student, queries.disciplines_of(current))
     context = {
         "student": student,
         "year": year,
         "enrollments": current,
-        "checklist": queries.student_checklist(student, queries.disciplines_of(current)),
+        "checklist": checklist,
         "form": form or StudentForm(instance=student),
-        "upload_form": upload_form or student_upload_form(student),
+        "upload_form": upload_form or student_upload_form(student, kinds_read=kinds),
         "stale_error": stale_error,
         "dance": any(e.course.discipline.category == DANCE for e in current),
     }
