@@ -21,7 +21,7 @@ from extranet.decorators import family_required
 from extranet.models import Site
 from extranet.responses import base_url, private_file, serve_stored_file
 from families.emails import family_address
-from fees.estimates import family_estimate
+from fees.estimates import cached_estimate
 from fees.models import FeeGrid, PlanChoice
 from fees.plan_forms import PlanForm, offered_plans
 from students.models import SchoolYear, current_of
@@ -70,7 +70,7 @@ def statement_view(request):
         "family": family,
         "search": search,
         **plan_context(family, current, schedules=None if year else found["schedules"]),
-        "estimate": family_estimate(family, current) if priced else None,
+        "estimate": cached_estimate(request, family, current) if priced else "",
         "estimate_year": current,
         **found,
         "years": years,
