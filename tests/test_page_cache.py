@@ -137,3 +137,70 @@ def test_another_familys_change_keeps_this_familys_fragment(
     before = type(family).objects.get(pk=family.pk).content_version
     factories.student(other, "Zoé", courses=[data["courses"][1]])
     assert type(family).objects.get(pk=family.pk).content_version == before
+
+
+# The Famille tab: its people (contacts, guardians) and its documents' checklist.
+
+
+def family_page(client):
+    response = client.get(reverse("families:family"))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_familys_people_are_served_from_the_cache(parent_client, family):
+    assert "Claire" in family_page(parent_client)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE families_guardian SET first_name = 'Raw' WHERE family_id = %s", [family.pk]
+        )
+    assert "Claire" in family_page(parent_client)
+
+
+def test_a_parents_contact_form_shows_at_once(parent_client, family):
+    family_page(parent_client)
+    response = parent_client.post(
+        reverse("families:edit"),
+        {
+            "reference_email": "nouvelle.adresse@example.org",
+            "reference_mobile": "0612345678",
+            "version": type(family).objects.get(pk=family.pk).version,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert "nouvelle.adresse@example.org" in family_page(parent_client)
+
+
+def test_a_guardian_changed_by_the_secretariat_shows_at_once(parent_client, family):
+    assert "Claire" in family_page(parent_client)
+    guardian = family.guardians.get()
+    guardian.first_name = "Mathilde"
+    guardian.save()
+    assert "Mathilde" in family_page(parent_client)
+    family.guardians.update(city="Melun")
+    assert "Melun" in family_page(parent_client)
+
+
+def test_documents_uploaded_then_accepted_in_bulk_show_at_once(parent_client, family, combs):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from documents.models import DocumentKind
+    from families.models import FamilyDocument
+
+    from . import files
+
+    kind = DocumentKind.objects.create(
+        site=combs, name="Justificatif de domicile", scope=DocumentKind.Scope.FAMILY
+    )
+    assert "Justificatif de domicile" in family_page(parent_client)
+    assert "edf.pdf" not in family_page(parent_client)
+    upload = SimpleUploadedFile("edf.pdf", files.pdf(), "application/pdf")
+    parent_client.post(reverse("families:document_upload"), {"kind": kind.pk, "file": upload})
+    page = family_page(parent_client)
+    assert "edf.pdf" in page
+    assert "doc-state-accepted" not in page
+    # As the admin's « accept » action does.
+    FamilyDocument.objects.filter(family=family).update(status=FamilyDocument.Status.ACCEPTED)
+    assert "doc-state-accepted" in family_page(parent_client)
