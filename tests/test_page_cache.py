@@ -204,3 +204,50 @@ def test_documents_uploaded_then_accepted_in_bulk_show_at_once(parent_client, fa
     # As the admin's « accept » action does.
     FamilyDocument.objects.filter(family=family).update(status=FamilyDocument.Status.ACCEPTED)
     assert "doc-state-accepted" in family_page(parent_client)
+
+
+# The Facturation tab's statement: its lines, totals and overdue marks.
+
+
+def test_a_payment_recorded_by_the_secretariat_shows_at_once(parent_client, family):
+    from billing import ledger
+    from billing.models import Payment
+
+    invoice = factories.issued(family)
+    page = statement(parent_client)
+    assert invoice.number in page
+    assert "RÈGLEMENT" not in page
+    ledger.record_payment(
+        family, Decimal("50.00"), Payment.Mode.CASH, [(invoice, Decimal("50.00"))]
+    )
+    assert "RÈGLEMENT" in statement(parent_client)
+
+
+def test_an_invoice_falls_overdue_the_next_day_without_any_change(parent_client, parent, family):
+    from datetime import datetime, time, timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    invoice = factories.issued(family)
+    response = parent_client.get(reverse("billing:statement"))
+    assert 'class="overdue"' not in response.content.decode()
+    later = datetime.combine(invoice.due_date + timedelta(days=1), time(10))
+    with time_machine.travel(timezone.make_aware(later), tick=False):
+        parent_client.force_login(parent)  # the session would have expired
+        response = parent_client.get(reverse("billing:statement"))
+    assert 'class="overdue"' in response.content.decode()
+
+
+def test_a_search_is_never_answered_from_the_cache(parent_client, family):
+    first = factories.issued(family, label="Cotisations piano")
+    second = factories.issued(family, label="Location d’instrument")
+    page = statement(parent_client)
+    assert first.number in page and second.number in page
+    searched = plain(parent_client.get(reverse("billing:statement"), {"q": "Location"}))
+    assert "1 ligne trouvée" in searched
+    table = searched.partition("Relevé de compte, du plus récent")[2].partition(
+        "Montant total facturé"
+    )[0]
+    assert second.number in table
+    assert first.number not in table
