@@ -8,8 +8,9 @@ the demo parent signed in; each page is requested a few times to warm up, then N
 with `time.process_time()` around `Client.get`; the median is kept. The bare view is
 measured before and after the pages.
 
-    .venv/bin/python bench/cpu.py --pages Accueil Semaine -n 40
-    .venv/bin/python bench/cpu.py --reuse      # the database of the previous run
+    .venv/bin/python bench/cpu.py --prepare --families 500
+    .venv/bin/python bench/cpu.py --pages Accueil Semaine --runs 40
+    .venv/bin/python bench/cpu.py --queries Accueil     # its SQL; --profile: its cProfile
 
 Database: BENCH_DATABASE_URL, else `extranet_bench_cpu` on DATABASE_URL's server, else on
 127.0.0.1; Redis: BENCH_REDIS_URL, else redis://127.0.0.1:6379/1.
@@ -42,10 +43,10 @@ def database_url():
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-n", type=int, default=40, help="timed requests per page (40)")
-    parser.add_argument("--families", type=int, default=1000, help="added to the demo (1000)")
-    parser.add_argument("--pages", nargs="+", help="only the pages whose name contains these")
-    parser.add_argument("--reuse", action="store_true", help="keep the previous database")
+    parser.add_argument("--prepare", action="store_true", help="recreate the database first")
+    parser.add_argument("--runs", "-n", type=int, default=40, help="timed requests per page")
+    parser.add_argument("--families", type=int, default=500, help="added to the demo (500)")
+    parser.add_argument("--pages", nargs="*", help="only the pages whose name contains these")
     parser.add_argument("--queries", metavar="PAGE", help="the SQL of one page")
     parser.add_argument("--profile", metavar="PAGE", help="cProfile of one page")
     return parser.parse_args(argv)
@@ -65,11 +66,11 @@ def cpu_ms(client, path, n):
 def main(argv=None):
     options = parse_args(argv)
     url = database_url()
-    work = ROOT / "var" / "bench-cpu"  # Kept for --reuse: the collected static files.
+    work = ROOT / "var" / "bench-cpu"  # Kept between runs: the collected static files.
     work.mkdir(parents=True, exist_ok=True)
     os.environ.update(bench.environment(url, work))
     os.environ["ALLOWED_HOSTS"] = "testserver"
-    if not options.reuse:
+    if options.prepare:
         bench.recreate_database(url)
         bench.prepare(options.families, print)
     import django
@@ -85,15 +86,15 @@ def main(argv=None):
     if options.queries:
         return show_queries(client, bench.chosen(pages, [options.queries])[0].path)
     if options.profile:
-        return profile(client, bench.chosen(pages, [options.profile])[0].path, options.n)
-    bare_before, _ = cpu_ms(client, "/bare/", options.n)
+        return profile(client, bench.chosen(pages, [options.profile])[0].path, options.runs)
+    bare_before, _ = cpu_ms(client, "/bare/", options.runs)
     rows = []
     for page in pages:
         if page.kind == "file":
             continue
-        ms, response = cpu_ms(client, page.path, options.n)
+        ms, response = cpu_ms(client, page.path, options.runs)
         rows.append((page, ms, response))
-    bare_after, _ = cpu_ms(client, "/bare/", options.n)
+    bare_after, _ = cpu_ms(client, "/bare/", options.runs)
     bare = (bare_before + bare_after) / 2
     print(f"bare view: {bare_before:.2f} / {bare_after:.2f} ms CPU")
     print(f"{'page':42} {'kind':5} {'ms CPU':>7} {'× bare':>7} {'queries':>7} {'KiB':>6}")

@@ -27,11 +27,11 @@ relying on each call site (about fifty of them, in tasks, imports, admin
 actions) to remember a bump.
 """
 
-import contextlib
 import datetime
 
 from django.apps import apps as global_apps
-from django.db import DatabaseError, models, transaction
+from django.core.cache import cache
+from django.db import DatabaseError, transaction
 from django.db.models import F, QuerySet
 from django.db.models.signals import m2m_changed, post_migrate, post_save, pre_delete
 from django.utils import translation
@@ -125,14 +125,6 @@ def _is_history(model):
     return hasattr(model, "instance_type") and model._meta.model_name.startswith("historical")
 
 
-def _walk(obj, path):
-    for part in path.split("__"):
-        if obj is None:
-            return None
-        obj = getattr(obj, part)
-    return obj
-
-
 def bump(families=(), sites=()):
     """Move the versions of these families and sites (ids)."""
     families = sorted({pk for pk in families if pk is not None})
@@ -153,11 +145,19 @@ def _ids_of_objects(model, objs):
     if found is None or found[0] == IGNORED:
         return (), ()
     scope, path = found
-    ids = set()
-    for obj in objs:
-        # A parent deleted in the same cascade moved the version itself.
-        with contextlib.suppress(models.ObjectDoesNotExist):
-            ids.add(_walk(obj, path))
+    head, _, rest = path.partition("__")
+    if not rest:
+        ids = {getattr(obj, head) for obj in objs}
+    else:
+        # One query for all the objects, however many (a bulk of prices).
+        field = model._meta.get_field(head)
+        parents = {getattr(obj, field.attname) for obj in objs} - {None}
+        ids = set(
+            field.related_model._base_manager.filter(pk__in=parents)
+            .order_by()
+            .values_list(rest.removesuffix("_id"), flat=True)
+            .distinct()
+        )
     return (ids, ()) if scope == FAMILY else ((), ids)
 
 
@@ -274,6 +274,19 @@ def family_cache_key(request, family, name, *, day=None):
     if day is not None:
         parts.append(day.isoformat() if isinstance(day, datetime.date) else str(day))
     return ":".join(parts)
+
+
+# Keys change with the versions: the timeout only frees the memory of old ones.
+FRAGMENT_SECONDS = 6 * 3600
+
+
+def cached(key, make, timeout=FRAGMENT_SECONDS):
+    """The value under ``key``, made by ``make()`` and stored when missing."""
+    value = cache.get(key)
+    if value is None:
+        value = make()
+        cache.set(key, value, timeout)
+    return value
 
 
 def site_cache_key(site, name):
