@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +22,8 @@ from extranet.decorators import family_required
 from extranet.models import Site
 from extranet.responses import base_url, private_file, serve_stored_file
 from families.emails import family_address
-from fees.estimates import family_estimate
+from families.versions import cached, family_cache_key
+from fees.estimates import cached_estimate
 from fees.models import FeeGrid, PlanChoice
 from fees.plan_forms import PlanForm, offered_plans
 from students.models import SchoolYear, current_of
@@ -51,8 +53,41 @@ def statement_view(request):
     # This year's fees as they will be billed, once a grid is voted for it.
     current = current_of(years)
     priced = current is not None and current.priced
-    found = statement(family, year)
+    # Invoices are overdue from a day on: the key holds the day.
+    key = f"statement:{year.pk if year else ''}"
+    found = cached(
+        family_cache_key(request, family, key, day=timezone.localdate()),
+        lambda: statement_data(family, year),
+    )
     can_pay = online.gateway_for(family.site_id) is not None
+    # « Recherche »: the lines shown, filtered; the totals stay the year's.
+    search = StatementSearchForm(request.GET)
+    found["lines"] = search_lines(found["lines"], *search.criteria())
+    context = {
+        "family": family,
+        "search": search,
+        **plan_context(family, current, schedules=None if year else found["schedules"]),
+        "estimate": cached_estimate(request, family, current) if priced else "",
+        "estimate_year": current,
+        **found,
+        "years": years,
+        "year": year,
+        "can_pay": can_pay,
+        # Only a site that takes payments online has some in progress.
+        "pending_payments": list(online.pending_of(family)) if can_pay else [],
+    }
+    if not search.active:
+        context["statement_table"] = cached(
+            family_cache_key(request, family, f"{key}:table", day=timezone.localdate()),
+            lambda: render_to_string("billing/_statement_table.html", context),
+        )
+    return render(request, "billing/statement.html", context)
+
+
+def statement_data(family, year):
+    """The statement of `family` for `year` (all years: None), with the years
+    its payments were made in."""
+    found = statement(family, year)
     if found["payment_years"] is None:
         found["payment_years"] = sorted(
             {
@@ -63,23 +98,7 @@ def statement_view(request):
             },
             reverse=True,
         )
-    # « Recherche »: the lines shown, filtered; the totals stay the year's.
-    search = StatementSearchForm(request.GET)
-    found["lines"] = search_lines(found["lines"], *search.criteria())
-    context = {
-        "family": family,
-        "search": search,
-        **plan_context(family, current, schedules=None if year else found["schedules"]),
-        "estimate": family_estimate(family, current) if priced else None,
-        "estimate_year": current,
-        **found,
-        "years": years,
-        "year": year,
-        "can_pay": can_pay,
-        # Only a site that takes payments online has some in progress.
-        "pending_payments": list(online.pending_of(family)) if can_pay else [],
-    }
-    return render(request, "billing/statement.html", context)
+    return found
 
 
 def plan_context(family, year, data=None, schedules=None):

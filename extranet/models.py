@@ -18,7 +18,22 @@ class SiteQuerySet(models.QuerySet):
         return self.filter(is_active=True)
 
 
-class Site(models.Model):
+class KeepsContentVersion:
+    """Saving an instance loaded earlier must not write back its old
+    ``content_version``: a key already used could come back and serve a
+    fragment cached before a change. Only bumps write it."""
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and not args and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "content_version"
+            ]
+        super().save(*args, **kwargs)
+
+
+class Site(KeepsContentVersion, models.Model):
     """One conservatoire or cultural centre of the network."""
 
     class Conformity(models.TextChoices):
@@ -58,6 +73,9 @@ class Site(models.Model):
         blank=True,
         help_text=_("An e-mail address or a web form; the secretariat's e-mail when empty."),
     )
+    # Moved with every change of what all the site's families see (fee grid,
+    # courses, settings): part of the keys of cached page fragments.
+    content_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects = SiteQuerySet.as_manager()
 

@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class FamiliesConfig(AppConfig):
     name = "families"
     verbose_name = _("Families")
+
+    def ready(self):
+        from extranet.models import InvitationCode, Site
+
+        from . import versions
+        from .models import Family
+
+        versions.follow(Family, family="pk")
+        versions.follow(Site, site="pk")
+        versions.follow(InvitationCode, family="user__family_id")
+        versions.install()

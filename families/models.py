@@ -7,13 +7,13 @@ from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from documents.models import BaseDocument
-from extranet.models import Site
+from extranet.models import KeepsContentVersion, Site
 
 from . import validators
 from .nomenclatures import PCS_CHOICES
 
 
-class Family(models.Model):
+class Family(KeepsContentVersion, models.Model):
     """The household that owns the account(s) and pays."""
 
     site = models.ForeignKey(
@@ -51,10 +51,14 @@ class Family(models.Model):
         help_text=_("A proof of address uploaded before this date no longer counts."),
     )
     version = models.PositiveIntegerField(default=1, editable=False)
+    # Moved with every change of what the family's pages show, by any path
+    # (families.versions): part of the keys of cached page fragments. Apart
+    # from ``version``, which detects concurrent edits of the family itself.
+    content_version = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["version", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["version", "content_version", "updated_at"])
 
     class Meta:
         verbose_name = _("family")

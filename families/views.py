@@ -1,5 +1,6 @@
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -14,14 +15,21 @@ from .documents import family_checklist
 from .editing import StaleEdit, create_guardian, save_versioned
 from .forms import FamilyContactForm, GuardianForm
 from .models import FamilyDocument, Guardian
+from .versions import cached, family_cache_key
 
 
 def _family_page(request, upload_form=None, status=200):
     family = request.user.family
-    guardians = list(family.guardians.all())
-    checklist = family_checklist(family)
+    # Read only when the cached fragment is missing (see the template).
+    guardians = family.guardians.all()
+    # Depends on the day too: documents valid for this school year.
+    checklist = cached(
+        family_cache_key(request, family, "family-checklist", day=timezone.localdate()),
+        lambda: family_checklist(family),
+    )
     context = {
         "family": family,
+        "fragment_key": family_cache_key(request, family, "family-people"),
         "guardians": guardians,
         "checklist": checklist,
         # The checklist lists every kind the family may send: the form's choices.

@@ -5,6 +5,9 @@ answer for one family and one school year, shown by the include
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
+from django.template.loader import render_to_string
+
+from families.versions import cached, family_cache_key
 
 from .models import FeeGrid, Term
 from .pricing import ZERO, Estimate, price_family
@@ -57,3 +60,35 @@ def parts(estimate: Estimate):
         by_student[key].lines.append(line)
     family_part = by_student.pop(None, None)
     return list(by_student.values()) + ([family_part] if family_part else [])
+
+
+def estimate_context(estimate, school_year, heading_level=2, assumed=()):
+    """The context of `fees/_estimate.html`; `assumed`: the students whose
+    wishes are not known, priced as this year."""
+    context = {
+        "estimate": estimate,
+        "school_year": school_year,
+        "heading": heading_level,
+        "subheading": heading_level + 1,
+        "assumed": assumed,
+    }
+    if estimate is not None and estimate.priced and estimate.lines:
+        context["parts"] = parts(estimate)
+        context["periods"] = estimate.by_period()
+    return context
+
+
+def cached_estimate(request, family, school_year, heading_level=2):
+    """`family`'s estimate for `school_year`, rendered (empty without a grid):
+    computed again only once the family or its site changed. `family` as the
+    request loaded it, its versions read before anything else."""
+    key = family_cache_key(request, family, f"estimate:{school_year.pk}:{heading_level}")
+
+    def render():
+        estimate = family_estimate(family, school_year)
+        if estimate is None:
+            return ""
+        context = estimate_context(estimate, school_year, heading_level)
+        return render_to_string("fees/_estimate.html", context)
+
+    return cached(key, render)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import F, Prefetch
 from django.utils import timezone
 
@@ -19,6 +20,7 @@ from billing.models import Instalment, Invoice
 from documents.checklist import ChecklistItem, State, this_year
 from extranet.money import money
 from families.documents import family_checklist
+from families.versions import family_cache_key
 from reenrollment.models import ReenrollmentCampaign, ReenrollmentRequest
 from students import queries
 from students.models import ClosurePeriod
@@ -28,6 +30,9 @@ from .models import News
 # How far ahead the home page looks: instalments, expiring documents, a
 # re-enrollment campaign about to open.
 HORIZON = timedelta(days=30)
+# What the page read, kept for the day (its key holds the day): any change the
+# page shows moves the family's or the site's content version, hence the key.
+CACHED_FOR = 24 * 60 * 60
 
 
 # Money.
@@ -241,17 +246,37 @@ class Home:
 
 
 def home(family, now=None):
+    """The page's answers. All but the re-enrollment are read once a day and
+    again after any change they show (families.versions); the re-enrollment
+    turns on a campaign's opening and closing times, so it is asked each time."""
     now = now or timezone.now()
     today = timezone.localdate(now)
+    key = family_cache_key(None, family, "home", day=today)
+    found = cache.get(key)
+    if found is None:
+        found = read(family, today)
+        cache.set(key, found, CACHED_FOR)
+    students, money_found, documents, days, news = found
+    return Home(
+        money=money_found,
+        documents=documents,
+        reenrollment=reenrollment_due(family, students, now),
+        days=days,
+        news=news,
+    )
+
+
+def read(family, today):
+    """(students, Money, documents, days, news) for `today`."""
     year = queries.current_year(family.site_id)
     students = list(queries.family_students(family, year)) if year else list(family.students.all())
     if year is None:
         for student in students:
             student.current_enrollments = []
-    return Home(
-        money=money_due(family, today),
-        documents=documents_due(family, students, today),
-        reenrollment=reenrollment_due(family, students, now),
-        days=week(students, year, today),
-        news=list(News.objects.shown(family.site_id, today)),
+    return (
+        students,
+        money_due(family, today),
+        documents_due(family, students, today),
+        week(students, year, today),
+        list(News.objects.shown(family.site_id, today)),
     )

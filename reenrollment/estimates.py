@@ -36,11 +36,7 @@ def wished_enrollments(campaign, family, previous_year):
         ).select_related("course__discipline"):
             current.setdefault(enrollment.student_id, []).append(enrollment)
     candidates = next_year_courses(campaign)
-    # A new discipline without a course next year yet is priced as this year's.
-    this_year = {}
-    if previous_year is not None:
-        for course in Course.objects.filter(school_year=previous_year).select_related("discipline"):
-            this_year.setdefault(course.discipline_id, course)
+    this_year = ThisYearCourses(previous_year)
     wanted, assumed = {}, []
     for student in family.students.all():
         request = requests.get(student.pk)
@@ -71,6 +67,25 @@ def wished_enrollments(campaign, family, previous_year):
         if courses:
             wanted[student.pk] = [Enrollment(student=student, course=c) for c in courses]
     return wanted, assumed
+
+
+class ThisYearCourses:
+    """A new discipline without a course next year yet is priced as this year's:
+    {discipline id: a course of `year`}, read the first time a wish needs it
+    (most wishes find their course next year)."""
+
+    def __init__(self, year):
+        self.year = year
+        self.courses = None
+
+    def get(self, discipline_id):
+        if self.courses is None:
+            self.courses = {}
+            if self.year is not None:
+                courses = Course.objects.filter(school_year=self.year).select_related("discipline")
+                for course in courses.order_by("pk"):
+                    self.courses.setdefault(course.discipline_id, course)
+        return self.courses.get(discipline_id)
 
 
 def next_course(request, wish, candidates, this_year):

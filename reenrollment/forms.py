@@ -188,6 +188,10 @@ class ReenrollmentUploadForm(DocumentUploadForm):
     """The shared upload form, offering the kinds this request asks for."""
 
     def __init__(self, kinds, *args, **kwargs):
+        # The step read these kinds for its checklists: listed from them, not asked again.
         super().__init__(
-            DocumentKind.objects.filter(pk__in=[kind.pk for kind in kinds]), *args, **kwargs
+            DocumentKind.objects.filter(pk__in=[kind.pk for kind in kinds]),
+            *args,
+            kinds_read=kinds,
+            **kwargs,
         )

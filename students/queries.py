@@ -52,23 +52,43 @@ def students_checklists(family, students, period=None):
     queries, whatever the number of students."""
     if not students:
         return {}
-    # One row per kind and discipline requiring it (None for none).
-    rows = uploadable_kinds(family.site_id, DocumentKind.Scope.STUDENT).annotate(
+    kinds, required_by = student_kinds(family.site_id)
+    documents = {}
+    for document in StudentDocument.objects.filter(student__family=family).select_related("kind"):
+        documents.setdefault(document.student_id, []).append(document)
+    found = {}
+    for student in students:
+        asked = asked_of(kinds, required_by, disciplines_of(student.current_enrollments))
+        found[student.pk] = checklist(asked, documents.get(student.pk, []), period or this_year())
+    return found
+
+
+def student_page_checklist(student, discipline_ids, period=None):
+    """(student_checklist(), every kind a student may send): the fiche élève's
+    checklist and its upload form's choices, from one read of the kinds."""
+    kinds, required_by = student_kinds(student.family.site_id)
+    asked = asked_of(kinds, required_by, set(discipline_ids))
+    documents = StudentDocument.objects.filter(student=student).select_related("kind")
+    return checklist(asked, documents, period or this_year()), list(kinds.values())
+
+
+def student_kinds(site_id):
+    """({pk: kind} of the kinds a student may send, in their order, {pk: the
+    ids of the disciplines requiring it}): one query, one row per kind and
+    discipline requiring it (None for none)."""
+    rows = uploadable_kinds(site_id, DocumentKind.Scope.STUDENT).annotate(
         required_by=F("discipline")
     )
     kinds, required_by = {}, {}
     for kind in rows.order_by("position", "name", "pk"):
         kinds.setdefault(kind.pk, kind)
         required_by.setdefault(kind.pk, set()).add(kind.required_by)
-    documents = {}
-    for document in StudentDocument.objects.filter(student__family=family).select_related("kind"):
-        documents.setdefault(document.student_id, []).append(document)
-    found = {}
-    for student in students:
-        disciplines = disciplines_of(student.current_enrollments)
-        asked = [k for k in kinds.values() if k.required or required_by[k.pk] & disciplines]
-        found[student.pk] = checklist(asked, documents.get(student.pk, []), period or this_year())
-    return found
+    return kinds, required_by
+
+
+def asked_of(kinds, required_by, discipline_ids):
+    """Those of `kinds` asked of every student and those its disciplines require."""
+    return [k for k in kinds.values() if k.required or required_by[k.pk] & discipline_ids]
 
 
 def disciplines_of(enrollments):

@@ -2,6 +2,7 @@ import re
 from datetime import date, timedelta
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +19,7 @@ from extranet.decorators import family_required
 from extranet.pdf import logo_uri, render_pdf
 from families.changes import remember_changes
 from families.editing import StaleEdit, save_versioned
+from families.versions import family_cache_key
 
 from . import queries
 from .calendar import build_calendar
@@ -27,9 +29,11 @@ from .models import CalendarFeed, Discipline, Student, StudentDocument
 DANCE = Discipline.Category.DANCE
 
 
-def student_upload_form(student, *args):
+def student_upload_form(student, *args, kinds_read=None):
     return DocumentUploadForm(
-        uploadable_kinds(student.family.site_id, DocumentKind.Scope.STUDENT), *args
+        uploadable_kinds(student.family.site_id, DocumentKind.Scope.STUDENT),
+        *args,
+        kinds_read=kinds_read,
     )
 
 
@@ -52,13 +56,14 @@ def student_list(request):
 def _student_page(request, student, form=None, upload_form=None, status=200, stale_error=None):
     year = queries.current_year(student.family.site)
     current = list(queries.enrollments(year).filter(student=student)) if year else []
+    checklist, kinds = queries.student_page_checklist(student, queries.disciplines_of(current))
     context = {
         "student": student,
         "year": year,
         "enrollments": current,
-        "checklist": queries.student_checklist(student, queries.disciplines_of(current)),
+        "checklist": checklist,
         "form": form or StudentForm(instance=student),
-        "upload_form": upload_form or student_upload_form(student),
+        "upload_form": upload_form or student_upload_form(student, kinds_read=kinds),
         "stale_error": stale_error,
         "dance": any(e.course.discipline.category == DANCE for e in current),
     }
@@ -116,6 +121,17 @@ def student_history(request, pk):
     )
 
 
+WEEK_CACHED_FOR = 24 * 60 * 60
+
+
+def read_week(family, monday):
+    """(this year, the family's week from `monday`, its calendar feed's token)."""
+    year = queries.current_year(family.site)
+    students = list(queries.family_students(family, year)) if year else []
+    feed = CalendarFeed.objects.filter(family=family).first()
+    return year, queries.family_week(students, year, monday), feed.token if feed else None
+
+
 def asked_monday(request):
     """The Monday of the week asked (`?semaine=2026-10-12`), else this week's."""
     today = timezone.localdate()
@@ -130,23 +146,26 @@ def asked_monday(request):
 @require_safe
 def timetable(request):
     family = request.user.family
-    year = queries.current_year(family.site)
-    students = list(queries.family_students(family, year)) if year else []
     monday, this_monday = asked_monday(request)
-    feed = CalendarFeed.objects.filter(family=family).first()
-    feed_url = (
-        request.build_absolute_uri(reverse("calendar_feed", args=[feed.token])) if feed else ""
-    )
+    today = timezone.localdate()
+    # Read once a day per week asked, and again after any change the page shows.
+    key = family_cache_key(request, family, f"week-{monday.isoformat()}", day=today)
+    found = cache.get(key)
+    if found is None:
+        found = read_week(family, monday)
+        cache.set(key, found, WEEK_CACHED_FOR)
+    year, week, token = found
+    feed_url = request.build_absolute_uri(reverse("calendar_feed", args=[token])) if token else ""
     return render(
         request,
         "students/timetable.html",
         {
             "year": year,
-            "week": queries.family_week(students, year, monday),
+            "week": week,
             "this_monday": this_monday,
             "previous_monday": monday - timedelta(days=7),
             "next_monday": monday + timedelta(days=7),
-            "today": timezone.localdate(),
+            "today": today,
             "feed_url": feed_url,
             "webcal_url": re.sub(r"^https?://", "webcal://", feed_url),
         },

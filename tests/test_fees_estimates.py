@@ -399,3 +399,16 @@ def test_demo_grids_and_quotients(demo):
     estimate = family_estimate(le_goff, year)
     assert (estimate.band.code, estimate.verified, estimate.quotient) == ("T2", False, 742)
     assert estimate.total == Decimal("408.80")
+
+
+def test_a_new_discipline_without_a_course_next_year_is_priced_as_this_years(
+    parent_client, data, family, lea, next_grid
+):
+    """Léa stops her courses and wishes piano, which has no course next year yet: the
+    piano course of this year stands for it (this year's courses are read only when a
+    wish needs one: tests/test_query_counts.py)."""
+    data["next"]["piano"].delete()
+    wishes(lea, data["campaign"], new=[data["piano"]])
+    shown = plain(validation(parent_client, lea))
+    assert "Instrument seul Tarif T3 (sans quotient familial), Agglomération" in shown
+    assert "Formation musicale" not in shown.split("Estimation des frais")[1].split("Règlement")[0]

@@ -119,11 +119,12 @@ def test_the_neighbour_sees_only_their_own(combs, account):
     assert account[0].number not in page.text
 
 
-def test_search_adds_no_query(parent_client, parent, account, django_assert_num_queries):
+def test_search_adds_no_query(parent_client, parent, account, django_assert_max_num_queries):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as plain:
         get(parent_client)
-    with django_assert_num_queries(len(plain.captured_queries)):
+    # At most as many: the statement's data may come from the cache.
+    with django_assert_max_num_queries(len(plain.captured_queries)):
         get(parent_client, q="piano", du="01/01/2020", au="bad")

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import formats, translation
 
-from students.models import CalendarFeed
+from students.models import CalendarFeed, ClosurePeriod, Enrollment
 
 from . import clock, factories
 
@@ -106,3 +106,34 @@ def test_the_week_is_valid_html(parent_client, lea, tmp_path):
         "holidays": parent_client.get(WEEK, {"semaine": closed_from.isoformat()}).text,
     }
     assert validate(pages, tmp_path) == []
+
+
+# The week read is kept until a change it shows or the next day.
+
+
+def test_a_renewed_calendar_link_shows_at_once(parent_client, parent, lea):
+    CalendarFeed.objects.create(family=parent.family)
+    old = CalendarFeed.objects.get().token
+    assert old in parent_client.get(WEEK).text
+    assert parent_client.post(reverse("students:calendar_renew")).status_code == 302
+    new = CalendarFeed.objects.get().token
+    page = parent_client.get(WEEK).text
+    assert new in page and old not in page
+
+
+def test_a_closure_and_a_course_left_show_at_once(during_lessons, parent_client, lea, year):
+    page = parent_client.get(WEEK).text
+    assert "17:00–18:00" in page and "Journée pédagogique" not in page
+    this_monday = monday(during_lessons)
+    ClosurePeriod.objects.create(
+        school_year=year,
+        name="Journée pédagogique",
+        start_date=this_monday,
+        end_date=this_monday + timedelta(days=6),
+    )
+    assert "Pas de cours\u00a0: Journée pédagogique." in parent_client.get(WEEK).text
+    ClosurePeriod.objects.all().delete()
+    # As an import writes: a queryset's delete, no model's delete().
+    Enrollment.objects.filter(student__family=lea.family).delete()
+    page = parent_client.get(WEEK).text
+    assert "17:00–18:00" not in page and "Journée pédagogique" not in page
