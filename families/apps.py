@@ -7,7 +7,7 @@ class FamiliesConfig(AppConfig):
     verbose_name = _("Families")
 
     def ready(self):
-        from extranet.models import InvitationCode, Site
+        from extranet.models import InvitationCode, SentEmail, Site, WorkerHeartbeat
 
         from . import versions
         from .models import Family
@@ -15,4 +15,7 @@ class FamiliesConfig(AppConfig):
         versions.follow(Family, family="pk")
         versions.follow(Site, site="pk")
         versions.follow(InvitationCode, family="user__family_id")
+        # The task workers' own bookkeeping: no page shows it.
+        versions.ignore(WorkerHeartbeat)
+        versions.ignore(SentEmail)
         versions.install()

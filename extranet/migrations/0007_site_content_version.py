@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('extranet', '0005_staff_sites_and_invitations'),
+        ('extranet', '0006_task_workers_and_sent_emails'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('families', '0005_guardian_invoice_share'),
+        ('families', '0006_family_site_name_index'),
     ]
 
     operations = [
