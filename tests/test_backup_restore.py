@@ -12,6 +12,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+# pg_dump and pg_restore on a PostgreSQL database of their own, whatever the suite's
+# database: see the `deployment` marker in pyproject.toml.
+pytestmark = pytest.mark.deployment
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = os.environ.get("BACKUP_TEST_PG", "postgres://postgres@127.0.0.1:5432")
 

@@ -6,6 +6,12 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
+# A short load test through the nodes, on a PostgreSQL database of its own whatever the
+# suite's database: see the `deployment` marker in pyproject.toml.
+pytestmark = pytest.mark.deployment
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

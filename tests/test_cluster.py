@@ -25,6 +25,10 @@ from deploy.cluster import ACCEL_PREFIX, Cluster, free_port
 from . import files
 from .mail_sink import SMTPSink
 
+# Real nginx, gunicorn nodes and a PostgreSQL database of their own, whatever the
+# suite's database: see the `deployment` marker in pyproject.toml.
+pytestmark = pytest.mark.deployment
+
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Cluster-test-password-2026"
 REDIS_URL = os.environ.get("CLUSTER_REDIS_URL", "redis://127.0.0.1:6379/5")
