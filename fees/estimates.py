@@ -36,7 +36,9 @@ def family_estimate(family, school_year, enrollments_by_student=None):
     grid = grid_for(family.site_id, school_year)
     if grid is None:
         return None
-    return price_family(family, grid, enrollments_by_student=enrollments_by_student)
+    return price_family(
+        family, grid, enrollments_by_student=enrollments_by_student, cached_rules=True
+    )
 
 
 @dataclass

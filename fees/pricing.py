@@ -16,9 +16,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from extranet.formatting import eur
+from extranet.models import Site
 from extranet.money import money
 from families.addresses import payer_of
 from families.models import Family, Guardian
+from families.versions import cached, site_cache_key
 from students.models import Enrollment, Student
 
 from .models import Commune, FamilyIncome, FeeGrid, FeeItem, Price, Reduction, normalized
@@ -245,7 +247,19 @@ def describe(estimate):
     return f"{band}, {estimate.zone}"
 
 
-def price_families(families, grid, verified_only=False, enrollments_by_student=None):
+def grid_rules(grid):
+    """The grid's rules, read once per version of its site (a change of the
+    grid moves it): one query for the version instead of nine. The version
+    is read afresh: `grid` and its site may have been loaded before a change."""
+    site = Site.objects.only("pk", "content_version").get(pk=grid.site_id)
+    rules = cached(site_cache_key(site, f"grid-rules:{grid.pk}"), lambda: GridRules(grid))
+    rules.grid = grid
+    return rules
+
+
+def price_families(
+    families, grid, verified_only=False, enrollments_by_student=None, cached_rules=False
+):
     """{family id: Estimate} for `families` (a queryset), in a fixed number of
     queries. `verified_only` (invoices): a quotient counts once the
     secretariat checked it; without one the highest band applies.
@@ -253,8 +267,9 @@ def price_families(families, grid, verified_only=False, enrollments_by_student=N
     `enrollments_by_student` ({student id: [Enrollment]}, maybe unsaved, their
     course and discipline set) prices those instead of the year's saved
     enrollments: a re-enrollment's wishes, before the secretariat creates them.
-    A student missing from it follows no course."""
-    rules = GridRules(grid)
+    A student missing from it follows no course. `cached_rules` (the pages):
+    the grid's rules from the cache, see `grid_rules`."""
+    rules = grid_rules(grid) if cached_rules else GridRules(grid)
     year = grid.school_year
     students = Student.objects.order_by("birth_date", "pk")
     if enrollments_by_student is None:
@@ -288,9 +303,11 @@ def price_families(families, grid, verified_only=False, enrollments_by_student=N
     }
 
 
-def price_family(family, grid, verified_only=False, enrollments_by_student=None):
+def price_family(family, grid, verified_only=False, enrollments_by_student=None, **options):
     families = Family.objects.filter(pk=family.pk)
-    return price_families(families, grid, verified_only, enrollments_by_student)[family.pk]
+    return price_families(families, grid, verified_only, enrollments_by_student, **options)[
+        family.pk
+    ]
 
 
 def price(rules, family, exemptions, verified_only):

@@ -109,4 +109,4 @@ def reenrollment_estimate(campaign, family, previous_year):
     if grid is None:
         return None
     wanted, assumed = wished_enrollments(campaign, family, previous_year)
-    return price_family(family, grid, enrollments_by_student=wanted), assumed
+    return price_family(family, grid, enrollments_by_student=wanted, cached_rules=True), assumed
