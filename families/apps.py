@@ -14,7 +14,8 @@ class FamiliesConfig(AppConfig):
 
         versions.follow(Family, family="pk")
         versions.follow(Site, site="pk")
-        versions.follow(InvitationCode, family="user__family_id")
+        # Letters' codes are for signing in the first time: no page shows them.
+        versions.ignore(InvitationCode)
         # The task workers' own bookkeeping: no page shows it.
         versions.ignore(WorkerHeartbeat)
         versions.ignore(SentEmail)

@@ -198,7 +198,11 @@ def test_parent_cannot_enter_the_admin(demo):
 def test_demo_data_is_idempotent(demo):
     def snapshot():
         return (
-            list(Site.objects.order_by("pk").values()),
+            # The content version counts writes, not changes.
+            [
+                {k: v for k, v in row.items() if k != "content_version"}
+                for row in Site.objects.order_by("pk").values()
+            ],
             list(User.objects.order_by("pk").values()),
             list(Family.objects.order_by("pk").values("pk", "name", "site_id")),
         )
