@@ -43,7 +43,7 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(VENV)/.base
 
-install-test: $(VENV)/.base $(VENV)/.test node_modules/.installed
+install-test: $(VENV)/.base $(VENV)/.test $(VENV)/.load node_modules/.installed
 
 migrate: install
 	mkdir -p var
