@@ -28,8 +28,11 @@ actions) to remember a bump.
 """
 
 import datetime
+import functools
+from pathlib import Path
 
 from django.apps import apps as global_apps
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.db.models import F, QuerySet
@@ -40,19 +43,15 @@ from extranet.models import Site
 
 from .models import Family
 
-PROJECT_APPS = {
-    "extranet",
-    "documents",
-    "families",
-    "students",
-    "fees",
-    "reenrollment",
-    "billing",
-    "directdebit",
-    "messaging",
-    "home",
-    "workspace",
-}
+
+@functools.cache
+def _is_project_app(label):
+    """An app of this repository (a folder at its root), not of a library."""
+    try:
+        return Path(global_apps.get_app_config(label).path).parent == settings.BASE_DIR
+    except LookupError:  # a model of a migration's own state
+        return False
+
 
 FAMILY = "family"
 SITE = "site"
@@ -84,7 +83,7 @@ def rule(model):
     model = model._meta.concrete_model
     if model in _rules:
         return _rules[model]
-    if model._meta.app_label not in PROJECT_APPS or not _registered(model):
+    if not _is_project_app(model._meta.app_label) or not _registered(model):
         return None
     if _is_history(model) or model._meta.auto_created:
         # History is written with the change it records; many-to-many rows
